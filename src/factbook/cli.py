@@ -1,0 +1,147 @@
+"""The factbook command: build, check, new, clean (and serve, in its own module)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .build import Options, Report, build, check
+from .write import UnsafeOutput, check_output
+
+EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
+
+
+def _root(source: str) -> Path:
+    root = Path(source)
+    if not (root / "content").is_dir():
+        raise click.UsageError(
+            f"no content/ folder in {root.resolve()}; run factbook where your site is, or pass --source"
+        )
+    return root
+
+
+def _print_problems(report: Report) -> None:
+    for problem in report.problems:
+        click.echo(str(problem), err=True)
+
+
+def _summary(report: Report, strict: bool) -> str:
+    errors = len(report.errors)
+    warnings = len(report.problems) - errors
+    names = {"facts": "fact sheets"}
+    parts = ", ".join(f"{n} {names.get(c, c)}" for c, n in sorted(report.entities.items()))
+    counted = f"{parts}, {report.facts} facts" if parts else "no pages"
+    verdict = "failed" if report.failed(strict) else "ok"
+    return f"{verdict}: {errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}; {counted}"
+
+
+source_option = click.option(
+    "--source", "-s", default=".", show_default=True, help="The site's folder (holding content/)."
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="factbook")
+def main() -> None:
+    """factbook: build a documentary site from Markdown pages and YAML fact sheets."""
+
+
+@main.command("build")
+@source_option
+@click.option("--output", "-o", default=None, help="Where to write the site.  [default: SOURCE/_site]")
+@click.option("--base-url", default=None, help="URL or path the site is served under, such as /factbook/.")
+@click.option("--drafts", is_flag=True, help="Include pages marked draft: true.")
+@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+def build_command(source: str, output: str | None, base_url: str | None, drafts: bool, strict: bool) -> None:
+    """Build the site into a folder, replacing it only if the build succeeds."""
+    root = _root(source)
+    out = Path(output) if output else root / "_site"
+    started = time.perf_counter()
+    try:
+        report = build(Options(root, out, base_url, drafts, strict))
+    except UnsafeOutput as error:
+        raise click.UsageError(str(error)) from error
+    _print_problems(report)
+    click.echo(_summary(report, strict), err=True)
+    if report.failed(strict):
+        click.echo(f"nothing written; {out} is as it was", err=True)
+        sys.exit(EXIT_CONTENT)
+    seconds = time.perf_counter() - started
+    click.echo(f"built {report.pages} pages ({report.files} files) into {out} in {seconds:.2f} s")
+    click.echo(f"open {(out / 'index.html').resolve()} in a browser, or run: factbook serve")
+
+
+@main.command("check")
+@source_option
+@click.option("--drafts", is_flag=True, help="Include pages marked draft: true.")
+@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def check_command(source: str, drafts: bool, strict: bool, fmt: str) -> None:
+    """Run every validation of a build and write nothing."""
+    report = check(Options(_root(source), None, None, drafts, strict))
+    if fmt == "json":
+        problems = [
+            {
+                "path": p.path,
+                "line": p.line,
+                "message": p.message,
+                "hint": p.hint,
+                "severity": "warning" if p.warning else "error",
+            }
+            for p in report.problems
+        ]
+        click.echo(
+            json.dumps(
+                {
+                    "ok": not report.failed(strict),
+                    "problems": problems,
+                    "counts": report.entities,
+                    "facts": report.facts,
+                },
+                indent=2,
+                sort_keys=True,
+            )
+        )
+    else:
+        _print_problems(report)
+        click.echo(_summary(report, strict), err=True)
+    sys.exit(EXIT_CONTENT if report.failed(strict) else EXIT_OK)
+
+
+@main.command("new")
+@source_option
+@click.argument("collection")
+@click.argument("title")
+def new_command(source: str, collection: str, title: str) -> None:
+    """Create a content file for TITLE in COLLECTION, with its fields ready to fill in."""
+    from .scaffold import new_file
+
+    try:
+        path = new_file(_root(source), collection, title)
+    except (ValueError, FileExistsError) as error:
+        raise click.UsageError(str(error)) from error
+    click.echo(f"created {path}")
+
+
+@main.command("clean")
+@source_option
+@click.option("--output", "-o", default=None, help="The built site to remove.  [default: SOURCE/_site]")
+def clean_command(source: str, output: str | None) -> None:
+    """Remove the built site."""
+    root = Path(source)
+    out = Path(output) if output else root / "_site"
+    try:
+        check_output(out, root)
+    except UnsafeOutput as error:
+        raise click.UsageError(str(error).replace("build into", "remove")) from error
+    if out.exists():
+        shutil.rmtree(out)
+        click.echo(f"removed {out}")
+    else:
+        click.echo(f"nothing to remove: {out} does not exist")

@@ -1,0 +1,255 @@
+"""Documents to a Site: slugs, URLs, dates, collisions and resolved references."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+from .dates import DateError, PartialDate, parse_date
+from .errors import Problem, did_you_mean
+from .model import Collection, Document, Entity, Fact, FieldPath, FieldSpec, Ref, Site, SiteConfig
+from .schema import validate
+from .slugs import slugify
+
+
+class Index:
+    """Entity keys by collection and slug, for resolving what writers type."""
+
+    def __init__(self, keys: list[str]) -> None:
+        self.keys = set(keys)
+        self.by_slug: dict[str, list[str]] = {}
+        self.by_collection: dict[str, set[str]] = {}
+        for key in sorted(keys):
+            collection, slug = key.split("/", 1)
+            self.by_slug.setdefault(slug, []).append(key)
+            self.by_collection.setdefault(collection, set()).add(slug)
+
+    def resolve(self, text: str, collection: str = "*") -> tuple[str | None, str]:
+        """Return the key that text names (or None) and, if none, the message and hint."""
+        if "/" in text:
+            key = text.strip("/")
+            if key in self.keys and (collection == "*" or key.startswith(collection + "/")):
+                return key, ""
+            wanted = key.split("/", 1)[0]
+            pool = (
+                self.keys
+                if collection == "*"
+                else {f"{collection}/{s}" for s in self.by_collection.get(collection, ())}
+            )
+            hint = did_you_mean(key, pool)
+            kind = wanted if collection == "*" else collection
+            return None, f"unknown {_singular(kind)} '{text}'" + (f"; {hint}" if hint else "")
+        keys = self.by_slug.get(text, [])
+        if collection != "*":
+            keys = [k for k in keys if k.startswith(collection + "/")]
+        if len(keys) == 1:
+            return keys[0], ""
+        if len(keys) > 1:
+            return None, f"'{text}' is ambiguous; write one of " + ", ".join(f"'{k}'" for k in keys)
+        pool = self.by_slug if collection == "*" else self.by_collection.get(collection, set())
+        hint = did_you_mean(text, pool)
+        return None, f"unknown {_singular(collection)} '{text}'" + (f"; {hint}" if hint else "")
+
+
+def _singular(collection: str) -> str:
+    names = {"*": "page", "people": "person", "facts": "fact sheet", "pages": "page"}
+    return names.get(collection, collection.rstrip("s") if collection.endswith("s") else collection)
+
+
+def build_graph(
+    config: SiteConfig, collections: dict[str, Collection], documents: tuple[Document, ...]
+) -> tuple[Site, list[Problem]]:
+    """Return the site's entities with resolved references, and every problem found."""
+    problems: list[Problem] = []
+    drafts: set[str] = set()
+    placed: dict[str, Entity] = {}
+    by_url: dict[str, Document] = {}
+    for doc in documents:
+        collection = collections[doc.collection]
+        found = validate(doc, collection)
+        problems += found
+        entity, more = _entity(doc, collection, found)
+        problems += more
+        if entity is None:
+            continue
+        if entity.draft and not config.drafts:
+            drafts.add(entity.key)
+            continue
+        if entity.url in by_url or entity.key in placed:
+            other = by_url.get(entity.url) or placed[entity.key].doc
+            message = f"'{entity.key}' would have the URL {entity.url}, which {other.path} has already"
+            problems.append(Problem(doc.path, doc.line(("slug",)), message))
+            continue
+        by_url[entity.url] = doc
+        placed[entity.key] = entity
+    index = Index(list(placed))
+    entities: dict[str, Entity] = {}
+    facts: dict[str, tuple[Fact, ...]] = {}
+    for key, entity in placed.items():
+        collection = collections[entity.collection]
+        refs, more = _references(entity, collection, index, drafts)
+        problems += more
+        entities[key] = _with_refs(entity, refs)
+        if "facts" in entity.fields and collection.format == "yaml":
+            facts[key] = _facts(entity, refs)
+        if collection.cites and not entity.fields.get("sources"):
+            message = f"{_singular(entity.collection)} '{entity.slug}' names no source"
+            hint = "add 'sources: [...]' to its front matter"
+            problems.append(Problem(entity.doc.path, entity.doc.line(), message, hint, warning=True))
+    return Site(config, collections, entities, facts), problems
+
+
+def _entity(
+    doc: Document, collection: Collection, invalid: list[Problem]
+) -> tuple[Entity | None, list[Problem]]:
+    if not isinstance(doc.data, dict):
+        return None, []
+    data = doc.data
+    problems: list[Problem] = []
+    slug = data.get("slug") if isinstance(data.get("slug"), str) else None
+    if slug is not None and (slug != slugify(slug) or not slug):
+        message = f"slug '{slug}' must be lowercase words joined by hyphens, inside its folder"
+        problems.append(Problem(doc.path, doc.line(("slug",)), message, f"did you mean '{slugify(slug)}'?"))
+        return None, problems
+    slug = slug or slugify(doc.stem)
+    if not slug:
+        return None, [Problem(doc.path, 1, f"file name '{doc.stem}' gives no slug; rename it")]
+    url = collection.url.format(collection=collection.name, slug=slug)
+    if collection.name == "pages" and slug == "index":
+        url = "/"
+    title = data.get("title") if isinstance(data.get("title"), str) else doc.stem
+    date = None
+    date_spec = collection.field("date")
+    for path, spec, value in _values(data, collection.fields):
+        if spec.type == "date" and value is not None:
+            try:
+                parsed = parse_date(value)
+            except DateError as error:
+                problems.append(Problem(doc.path, doc.line(path), f"field '{path[-1]}': {error}"))
+                continue
+            if date_spec is spec:
+                date = parsed
+    entity = Entity(
+        key=f"{collection.name}/{slug}",
+        collection=collection.name,
+        slug=slug,
+        url=url,
+        title=title,
+        doc=doc,
+        fields=data,
+        summary=data.get("summary") if isinstance(data.get("summary"), str) else "",
+        date=date,
+        draft=data.get("draft") is True,
+    )
+    return entity, problems
+
+
+def _values(
+    data: Any, specs: tuple[FieldSpec, ...], path: FieldPath = ()
+) -> Iterator[tuple[FieldPath, FieldSpec, Any]]:
+    """Yield (path, spec, value) for every declared value, lists of objects included."""
+    if not isinstance(data, dict):
+        return
+    for spec in specs:
+        value = data.get(spec.name)
+        here = (*path, spec.name)
+        if spec.type == "list" and isinstance(value, list):
+            for i, item in enumerate(value):
+                yield from _values(item, spec.fields, (*here, i))
+        elif spec.type == "refs" and isinstance(value, list):
+            for i, item in enumerate(value):
+                yield (*here, i), spec, item
+        elif value is not None:
+            yield here, spec, value
+
+
+def _references(
+    entity: Entity, collection: Collection, index: Index, drafts: set[str]
+) -> tuple[list[Ref], list[Problem]]:
+    refs: list[Ref] = []
+    problems: list[Problem] = []
+    doc = entity.doc
+    for path, spec, value in _values(entity.fields, collection.fields):
+        if not spec.is_reference or not isinstance(value, str):
+            continue
+        line = doc.line(path)
+        target, message = index.resolve(value, spec.to or "*")
+        if target is None:
+            named = _draft_named(value, spec.to or "*", drafts)
+            if named:
+                message = f"'{value}' is a draft; build with --drafts or remove the reference"
+            problems.append(Problem(doc.path, line, f"field '{_field_name(path)}': {message}"))
+            continue
+        parent = _parent(entity.fields, path)
+        role = parent.get("role") if isinstance(parent, dict) and isinstance(parent.get("role"), str) else ""
+        item = path[1] if len(path) > 2 and isinstance(path[1], int) else -1
+        refs.append(Ref(entity.key, target, _field_name(path), spec.inverse, role, line, item))
+    return refs, problems
+
+
+def _draft_named(text: str, collection: str, drafts: set[str]) -> bool:
+    if "/" in text:
+        return text.strip("/") in drafts
+    return any(d.split("/", 1)[1] == text and collection in {"*", d.split("/", 1)[0]} for d in drafts)
+
+
+def _field_name(path: FieldPath) -> str:
+    return ".".join(str(p) for p in path if not isinstance(p, int))
+
+
+def _parent(data: Any, path: FieldPath) -> Any:
+    """Return the list item that holds the value at path (for its role), if any."""
+    for i in range(len(path) - 1, 0, -1):
+        if isinstance(path[i], int) and i < len(path) - 1:
+            node = data
+            for part in path[: i + 1]:
+                node = node[part]
+            return node
+    return None
+
+
+def _with_refs(entity: Entity, refs: list[Ref]) -> Entity:
+    return replace(entity, refs=tuple(refs))
+
+
+def _facts(entity: Entity, refs: list[Ref]) -> tuple[Fact, ...]:
+    items = entity.fields.get("facts")
+    if not isinstance(items, list):
+        return ()
+    facts: list[Fact] = []
+    seen: set[str] = set()
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            continue
+        label = str(item.get("label", ""))
+        fact_id = base = "fact-" + (slugify(label) or str(i + 1))
+        n = 2
+        while fact_id in seen:
+            fact_id, n = f"{base}-{n}", n + 1
+        seen.add(fact_id)
+        line = entity.doc.line(("facts", i))
+        mine = [r for r in refs if r.item == i]
+        period = item.get("period")
+        facts.append(
+            Fact(
+                id=fact_id,
+                label=label,
+                value=item.get("value"),
+                unit=str(item.get("unit") or ""),
+                qualifier=str(item.get("qualifier") or ""),
+                period=_safe_date(period),
+                about=tuple(r.target for r in mine if r.field == "facts.about"),
+                source=next((r.target for r in mine if r.field == "facts.source"), ""),
+                note=str(item.get("note") or ""),
+                line=line,
+            )
+        )
+    return tuple(facts)
+
+
+def _safe_date(value: Any) -> PartialDate | None:
+    try:
+        return parse_date(value) if value is not None else None
+    except DateError:
+        return None

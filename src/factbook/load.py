@@ -1,0 +1,146 @@
+"""Read a site's sources from disk: settings, collections and every content file."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import parse_config
+from .errors import Problem, did_you_mean
+from .model import Collection, Document, SiteConfig
+from .schema import default_declarations, load_collections
+from .yamlio import YamlError, load_yaml
+
+SETTINGS = "site.yaml"
+DECLARATIONS = "collections.yaml"
+_EXTENSIONS = {"markdown": ".md", "yaml": ".yaml"}
+
+
+@dataclass(frozen=True, slots=True)
+class Sources:
+    """Everything read from a site's content folder, and the problems found reading it."""
+
+    config: SiteConfig
+    collections: dict[str, Collection]
+    documents: tuple[Document, ...]
+    problems: tuple[Problem, ...]
+
+
+def load_sources(root: Path) -> Sources:
+    """Return the settings, collections and documents under root/content."""
+    content = root / "content"
+    rel = _relative_to(root)
+    config, problems = parse_config(_read_optional(content / SETTINGS), rel(content / SETTINGS))
+    collections, found = load_collections(
+        default_declarations(), _read_optional(content / DECLARATIONS), rel(content / DECLARATIONS)
+    )
+    problems += found
+    documents: list[Document] = []
+    for path, problem in _walk(content, rel):
+        if problem:
+            problems.append(problem)
+            continue
+        folder = path.relative_to(content).parts[0]
+        if folder not in collections:
+            hint = did_you_mean(folder, collections) or "known: " + ", ".join(sorted(collections))
+            problems.append(Problem(rel(path), 1, f"'{folder}' is not a collection", hint))
+            continue
+        collection = collections[folder]
+        if path.suffix != _EXTENSIONS.get(collection.format, ".md"):
+            continue
+        doc, problem = read_document(path, rel(path), collection)
+        if problem:
+            problems.append(problem)
+        if doc:
+            documents.append(doc)
+    documents.sort(key=lambda d: d.path)
+    return Sources(config, collections, tuple(documents), tuple(problems))
+
+
+def _relative_to(root: Path):  # type: ignore[no-untyped-def]
+    def rel(path: Path) -> str:
+        try:
+            return path.relative_to(root).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+    return rel
+
+
+def _read_optional(path: Path) -> str | None:
+    if not path.is_file():
+        return None
+    return path.read_bytes().decode("utf-8-sig", errors="replace").replace("\r\n", "\n")
+
+
+def _ignored(name: str) -> bool:
+    # Editors' temporary and backup files, and hidden files, are never content.
+    return name.startswith((".", "#", "_")) or name.endswith(("~", ".swp", ".tmp"))
+
+
+def _walk(content: Path, rel) -> list[tuple[Path, Problem | None]]:  # type: ignore[no-untyped-def]
+    """Return the content files below content, with problems for links that leave it."""
+    found: list[tuple[Path, Problem | None]] = []
+    top = content.resolve()
+    for folder, dirs, files in os.walk(content):
+        here = Path(folder)
+        dirs[:] = sorted(d for d in dirs if not _ignored(d))
+        for name in sorted(dirs) + sorted(files):
+            path = here / name
+            if _ignored(name) or (here == content and name in {SETTINGS, DECLARATIONS}):
+                continue
+            if path.is_symlink():
+                target = path.resolve()
+                if not target.is_relative_to(top):
+                    message = "symbolic link points outside the source tree; not followed"
+                    found.append((path, Problem(rel(path), 1, message, warning=True)))
+                    continue
+            if name in files and here != content:
+                found.append((path, None))
+            elif name in files:
+                message = "files at the top of content/ are ignored; put it in a collection folder"
+                found.append((path, Problem(rel(path), 1, message, warning=True)))
+    return found
+
+
+def read_document(path: Path, shown: str, collection: Collection) -> tuple[Document | None, Problem | None]:
+    """Return the document in one file, or the problem that kept it from being read."""
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        byte = raw[error.start]
+        return None, Problem(shown, line, f"file is not UTF-8 text (byte 0x{byte:02x})")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        return None, Problem(shown, 1, "file is empty")
+    stem = path.stem
+    if collection.format == "yaml":
+        return _document(shown, collection.name, stem, text, 1, "", 0)
+    if not text.startswith("---\n"):
+        return None, Problem(shown, 1, "no front matter: start the file with a '---' line")
+    lines = text.split("\n")
+    try:
+        end = next(i for i in range(1, len(lines)) if lines[i].rstrip() in {"---", "..."})
+    except StopIteration:
+        return None, Problem(shown, 1, "front matter is not closed by a '---' line")
+    front = "\n".join(lines[1:end])
+    body = "\n".join(lines[end + 1 :])
+    return _document(shown, collection.name, stem, front, 2, body, end + 2)
+
+
+def _document(
+    shown: str, collection: str, stem: str, text: str, first: int, body: str, body_line: int
+) -> tuple[Document | None, Problem | None]:
+    try:
+        marked = load_yaml(text)
+    except YamlError as error:
+        return None, Problem(shown, error.line + first, error.message)
+    data = marked.data if marked.data is not None else {}
+    lines = {key: line + first for key, line in marked.lines.items()}
+    lines[()] = max(first - 1, 1)
+    kind = "yaml" if not body_line else "markdown"
+    doc = Document(shown, kind, collection, stem, data, lines, body, body_line)
+    return doc, None

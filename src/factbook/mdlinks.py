@@ -1,0 +1,184 @@
+"""Markdown to HTML, with [[wiki]] and relative .md links resolved inside the Markdown tree."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import xml.etree.ElementTree as etree
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import markdown
+from markdown.extensions import Extension
+from markdown.inlinepatterns import InlineProcessor
+from markdown.treeprocessors import Treeprocessor
+from markdown.util import AtomicString
+
+from .slugs import heading_id
+
+WIKILINK = r"\[\[([^\]\|\n]+?)(?:\|([^\]\n]+))?\]\]"
+EXTENSIONS = ("tables", "attr_list", "footnotes", "fenced_code", "def_list", "sane_lists", "toc")
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where a link goes: the entity's key, its URL and its title."""
+
+    key: str
+    url: str
+    title: str
+
+
+# Given what the writer typed, return the target, or None and why not.
+NameResolver = Callable[[str], tuple[Target | None, str]]
+# Given a path relative to content/, return the target of that file, if any.
+PathResolver = Callable[[str], Target | None]
+
+
+@dataclass(frozen=True, slots=True)
+class LinkUse:
+    """A resolved internal link: its target, the #anchor it names, and its source line."""
+
+    key: str
+    anchor: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A Markdown body turned into HTML, with its headings and internal links."""
+
+    html: str
+    toc: tuple[dict[str, Any], ...]
+    anchors: frozenset[str]
+    links: tuple[LinkUse, ...]
+    problems: tuple[tuple[int, str], ...]
+
+
+@dataclass
+class _State:
+    """What the link extension learns while converting one document."""
+
+    source: str = ""
+    first_line: int = 1
+    doc_dir: str = ""
+    by_name: NameResolver = field(default=lambda text: (None, "no resolver"))
+    by_path: PathResolver = field(default=lambda path: None)
+    links: list[LinkUse] = field(default_factory=list)
+    problems: list[tuple[int, str]] = field(default_factory=list)
+    seen: dict[str, int] = field(default_factory=dict)
+
+    def line_of(self, raw: str) -> int:
+        """Return the file line of the next occurrence of raw in the source."""
+        start = -1
+        for _ in range(self.seen.get(raw, 0) + 1):
+            found = self.source.find(raw, start + 1)
+            if found < 0:
+                break
+            start = found
+        self.seen[raw] = self.seen.get(raw, 0) + 1
+        return self.first_line + (self.source.count("\n", 0, start) if start >= 0 else 0)
+
+
+class _WikiLinks(InlineProcessor):
+    def __init__(self, state: _State) -> None:
+        super().__init__(WIKILINK)
+        self.state = state
+
+    def handleMatch(self, m: re.Match[str], data: str) -> tuple[etree.Element | str, int, int]:  # noqa: N802
+        state = self.state
+        name, _, anchor = m.group(1).strip().partition("#")
+        line = state.line_of(m.group(0))
+        target, message = state.by_name(name) if name else (None, "empty link")
+        if target is None:
+            state.problems.append((line, f"link [[{m.group(1)}]]: {message}"))
+            span = etree.Element("span", {"class": "broken-link"})
+            span.text = AtomicString(m.group(2) or m.group(1))
+            return span, m.start(0), m.end(0)
+        state.links.append(LinkUse(target.key, anchor, line))
+        link = etree.Element("a", {"href": target.url + (f"#{anchor}" if anchor else "")})
+        # Atomic: a title such as "Programme <X>" is text, never parsed again as Markdown or HTML.
+        link.text = AtomicString((m.group(2) or target.title).strip())
+        return link, m.start(0), m.end(0)
+
+
+class _RelativeLinks(Treeprocessor):
+    def __init__(self, md: markdown.Markdown, state: _State) -> None:
+        super().__init__(md)
+        self.state = state
+
+    def run(self, root: etree.Element) -> None:
+        for link in root.iter("a"):
+            href = link.get("href", "")
+            parts = urlsplit(href)
+            if parts.scheme or parts.netloc or href.startswith("/"):
+                continue
+            if not parts.path:
+                if parts.fragment:
+                    line = self.state.line_of(f"(#{parts.fragment}")
+                    self.state.links.append(LinkUse("", unquote(parts.fragment), line))
+                continue
+            if not parts.path.endswith(".md"):
+                continue
+            self._resolve(link, href, unquote(parts.path), unquote(parts.fragment))
+
+    def _resolve(self, link: etree.Element, href: str, path: str, anchor: str) -> None:
+        state = self.state
+        line = state.line_of(f"({href}")
+        joined = posixpath.normpath(posixpath.join(state.doc_dir, path))
+        if joined.startswith("../") or joined == "..":
+            state.problems.append((line, f"link '{href}' climbs out of the content folder"))
+            return
+        target = state.by_path(joined)
+        if target is None:
+            state.problems.append((line, f"link '{href}': no page content/{joined}"))
+            return
+        state.links.append(LinkUse(target.key, anchor, line))
+        link.set("href", target.url + (f"#{anchor}" if anchor else ""))
+
+
+class LinkExtension(Extension):
+    """Resolves [[name]], [[name|text]] and relative .md links through the state's resolvers."""
+
+    def __init__(self, state: _State) -> None:
+        super().__init__()
+        self.state = state
+
+    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802
+        md.inlinePatterns.register(_WikiLinks(self.state), "factbook-wikilinks", 175)
+        # After the inline pass (priority 20) so that links from [text](x.md) exist as elements.
+        md.treeprocessors.register(_RelativeLinks(md, self.state), "factbook-relative-links", 5)
+
+
+class MarkdownRenderer:
+    """Converts Markdown bodies one after another, reusing one parser (not thread-safe)."""
+
+    def __init__(self) -> None:
+        self._state = _State()
+        self._md = markdown.Markdown(
+            extensions=[*EXTENSIONS, LinkExtension(self._state)],
+            extension_configs={"toc": {"slugify": heading_id, "toc_depth": "2-4"}},
+            output_format="html",
+        )
+
+    def render(
+        self, source: str, first_line: int, doc_dir: str, by_name: NameResolver, by_path: PathResolver
+    ) -> Rendered:
+        """Return the HTML of source and what its links point to; errors carry file lines."""
+        self._state = state = _State(source, first_line, doc_dir, by_name, by_path)
+        for ext in self._md.registeredExtensions:
+            if isinstance(ext, LinkExtension):
+                ext.state = state
+        self._md.inlinePatterns["factbook-wikilinks"].state = state  # type: ignore[attr-defined]
+        self._md.treeprocessors["factbook-relative-links"].state = state  # type: ignore[attr-defined]
+        self._md.reset()
+        html = self._md.convert(source)
+        tokens = tuple(getattr(self._md, "toc_tokens", ()))
+        anchors = frozenset(_ids(tokens)) | frozenset(re.findall(r'\sid="([^"]+)"', html))
+        return Rendered(html, tokens, anchors, tuple(state.links), tuple(state.problems))
+
+
+def _ids(tokens: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -> list[str]:
+    return [i for t in tokens for i in (t["id"], *_ids(t.get("children", [])))]

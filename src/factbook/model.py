@@ -1,0 +1,146 @@
+"""The content model: frozen, typed records that every stage after loading passes on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .dates import PartialDate
+
+FieldPath = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    """One declared field: its type, target collection, and how it is shown."""
+
+    name: str
+    type: str
+    label: str
+    required: bool = False
+    to: str = ""
+    inverse: str = ""
+    enum: tuple[str, ...] = ()
+    fields: tuple[FieldSpec, ...] = ()
+
+    @property
+    def is_reference(self) -> bool:
+        """Return whether the field holds slugs of entities."""
+        return self.type in {"ref", "refs"}
+
+
+@dataclass(frozen=True, slots=True)
+class Collection:
+    """A kind of entity, declared as data: its fields and where its pages go."""
+
+    name: str
+    title: str
+    singular: str
+    description: str = ""
+    url: str = "/{collection}/{slug}/"
+    index: bool = True
+    sort: str = "title"
+    cites: bool = True
+    format: str = "markdown"
+    fields: tuple[FieldSpec, ...] = ()
+
+    def field(self, name: str) -> FieldSpec | None:
+        """Return the declared field of that name, if any."""
+        return next((f for f in self.fields if f.name == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class SiteConfig:
+    """Settings from content/site.yaml, with the command line's overrides applied."""
+
+    title: str = "factbook"
+    description: str = ""
+    language: str = "en"
+    base_url: str = "/"
+    copyright: str = ""
+    nav: tuple[str, ...] = ()
+    drafts: bool = False
+
+    @property
+    def base_path(self) -> str:
+        """Return the URL path every internal link starts with, such as '/' or '/factbook/'."""
+        path = self.base_url.split("://", 1)[1] if "://" in self.base_url else self.base_url
+        if "://" in self.base_url:
+            path = "/" + path.split("/", 1)[1] if "/" in path else "/"
+        return "/" + path.strip("/") + "/" if path.strip("/") else "/"
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A source file as read from disk: data with line numbers, and a Markdown body."""
+
+    path: str
+    kind: str
+    collection: str
+    stem: str
+    data: dict[str, Any]
+    lines: dict[FieldPath, int]
+    body: str = ""
+    body_line: int = 1
+
+    def line(self, path: FieldPath = ()) -> int:
+        """Return the 1-based file line of the value at path, or of its nearest parent."""
+        while path and path not in self.lines:
+            path = path[:-1]
+        return self.lines.get(path, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """A reference from one entity to another, found in a field or in the text."""
+
+    source: str
+    target: str
+    field: str
+    label: str
+    role: str = ""
+    line: int = 1
+    item: int = -1
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """One page-bearing record: an organization, event, person, programme, source, topic or page."""
+
+    key: str
+    collection: str
+    slug: str
+    url: str
+    title: str
+    doc: Document
+    fields: dict[str, Any]
+    summary: str = ""
+    date: PartialDate | None = None
+    draft: bool = False
+    refs: tuple[Ref, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """One figure of a fact sheet, with what it is about and where it comes from."""
+
+    id: str
+    label: str
+    value: Any
+    unit: str
+    qualifier: str
+    period: PartialDate | None
+    about: tuple[str, ...]
+    source: str
+    note: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """All entities and fact sheets of a site, keyed by 'collection/slug'."""
+
+    config: SiteConfig
+    collections: dict[str, Collection]
+    entities: dict[str, Entity]
+    facts: dict[str, tuple[Fact, ...]] = field(default_factory=dict)

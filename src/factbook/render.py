@@ -1,0 +1,297 @@
+"""A LinkedSite to pages: every URL's HTML from the Jinja theme (StrictUndefined, autoescape)."""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from . import __version__
+from .errors import Problem
+from .link import LinkedSite, url_for
+from .model import Collection, Entity
+from .views import Group, Item, date_words, details, fact_rows, format_value, item_for, relations
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    """One file of the built site: its path inside the output folder and its bytes."""
+
+    path: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Crumb:
+    """One step of a breadcrumb trail."""
+
+    title: str
+    url: str
+
+
+def make_environment(template_dirs: list[Path]) -> jinja2.Environment:
+    """Return the Jinja environment: the site's templates over the theme's, strict and escaping."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(d) for d in template_dirs]),
+        autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["date_words"] = date_words
+    env.filters["value"] = format_value
+    return env
+
+
+def check_templates(env: jinja2.Environment, shown: Callable[[str], str]) -> list[Problem]:
+    """Return a problem for every template that does not compile."""
+    problems = []
+    for name in env.list_templates(filter_func=lambda n: n.endswith((".html", ".xml"))):
+        try:
+            env.get_template(name)
+        except jinja2.TemplateSyntaxError as error:
+            path = shown(error.filename or name)
+            problems.append(Problem(path, error.lineno or 1, f"template error: {error.message}"))
+    return problems
+
+
+def render_site(
+    linked: LinkedSite, env: jinja2.Environment, shown: Callable[[str], str]
+) -> tuple[list[Output], list[Problem]]:
+    """Return the HTML of every page of the site, and the template problems met on the way."""
+    problems = check_templates(env, shown)
+    if problems:
+        return [], problems
+    site = linked.site
+    common = _common(linked)
+    outputs: list[Output] = []
+    for name, url, context in _pages(linked):
+        template = _choose(env, name)
+        try:
+            html = template.render(**common, **context, page_url=url)
+        except jinja2.TemplateError as error:
+            problems.append(_template_problem(error, template.filename or name, shown))
+            continue
+        outputs.append(Output(_file_for(url), html.encode("utf-8")))
+    outputs.sort(key=lambda o: o.path)
+    del site
+    return outputs, problems
+
+
+def _file_for(url: str) -> str:
+    if url.endswith(".html"):
+        return url.lstrip("/")
+    return (url.strip("/") + "/index.html").lstrip("/")
+
+
+def _choose(env: jinja2.Environment, names: str) -> jinja2.Template:
+    return env.select_template(names.split("|"))
+
+
+def _template_problem(error: jinja2.TemplateError, fallback: str, shown: Callable[[str], str]) -> Problem:
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename.endswith((".html", ".xml"))]
+    path, line = (frames[-1].filename, frames[-1].lineno or 1) if frames else (fallback, 1)
+    message = error.message if isinstance(error, jinja2.TemplateSyntaxError) else str(error)
+    return Problem(shown(path), line, f"template error: {message}")
+
+
+def _common(linked: LinkedSite) -> dict[str, Any]:
+    site = linked.site
+    config = site.config
+
+    def url(path: str) -> str:
+        return url_for(site, "/" + path.lstrip("/"))
+
+    return {
+        "site": config,
+        "version": __version__,
+        "url": url,
+        "nav": _nav(linked),
+        "counts": _counts(linked),
+    }
+
+
+def _nav(linked: LinkedSite) -> list[Item]:
+    site = linked.site
+    names = site.config.nav or tuple(n for n, c in site.collections.items() if c.index)
+    items = []
+    for name in names:
+        collection = site.collections.get(name)
+        if collection is not None and collection.index:
+            items.append(Item(collection.title, url_for(site, f"/{name}/")))
+        elif f"pages/{name}" in site.entities:
+            items.append(item_for(linked, f"pages/{name}"))
+    return items
+
+
+def _counts(linked: LinkedSite) -> list[Item]:
+    site = linked.site
+    counts: dict[str, int] = {}
+    for entity in site.entities.values():
+        counts[entity.collection] = counts.get(entity.collection, 0) + 1
+    facts = sum(len(f) for f in site.facts.values())
+    items = [
+        Item(c.title, url_for(site, f"/{n}/"), note=str(counts.get(n, 0)))
+        for n, c in site.collections.items()
+        if c.index
+    ]
+    if "facts" in site.collections:
+        items.append(Item("Facts", url_for(site, "/facts/"), note=str(facts)))
+    return items
+
+
+def _pages(linked: LinkedSite) -> list[tuple[str, str, dict[str, Any]]]:
+    site = linked.site
+    pages: list[tuple[str, str, dict[str, Any]]] = [
+        ("home.html", "/", _home(linked)),
+        ("404.html", "/404.html", {"title": "Page not found", "crumbs": []}),
+    ]
+    for name, collection in site.collections.items():
+        if collection.index:
+            templates = f"list-{name}.html|list.html"
+            pages.append((templates, f"/{name}/", _index(linked, collection)))
+    for key, entity in sorted(site.entities.items()):
+        if entity.url == "/":
+            continue
+        templates = f"{entity.collection}.html|entity.html"
+        pages.append((templates, entity.url, _entity(linked, entity)))
+    return pages
+
+
+def _crumbs(
+    linked: LinkedSite, entity: Entity | None = None, collection: Collection | None = None
+) -> list[Crumb]:
+    site = linked.site
+    crumbs = [Crumb("Home", url_for(site, "/"))]
+    if collection is not None and collection.index:
+        crumbs.append(Crumb(collection.title, url_for(site, f"/{collection.name}/")))
+    if entity is not None:
+        crumbs.append(Crumb(entity.title, url_for(site, entity.url)))
+    return crumbs
+
+
+def _body(linked: LinkedSite, key: str) -> Markup:
+    rendered = linked.bodies.get(key)
+    return Markup(rendered.html) if rendered else Markup("")
+
+
+def _entity(linked: LinkedSite, entity: Entity) -> dict[str, Any]:
+    site = linked.site
+    collection = site.collections[entity.collection]
+    rendered = linked.bodies.get(entity.key)
+    topics = [r.target for r in entity.refs if r.field == "topics"]
+    sources = list(dict.fromkeys(r.target for r in entity.refs if r.field.endswith("sources")))
+    return {
+        "title": entity.title,
+        "entity": entity,
+        "collection": collection,
+        "crumbs": _crumbs(linked, entity, collection),
+        "body": _body(linked, entity.key),
+        "toc": rendered.toc if rendered else (),
+        "details": details(linked, entity),
+        "relations": relations(linked, entity.key),
+        "facts": fact_rows(linked, linked.facts_about.get(entity.key, ())),
+        "sheet": fact_rows(linked, tuple((entity.key, f) for f in site.facts.get(entity.key, ()))),
+        "topics": [item_for(linked, k) for k in topics],
+        "sources": [item_for(linked, k) for k in sources],
+        "date_note": str(entity.fields.get("date_note") or ""),
+    }
+
+
+def _home(linked: LinkedSite) -> dict[str, Any]:
+    site = linked.site
+    events = sorted(
+        (e for e in site.entities.values() if e.collection == "events" and e.date and not e.date.undated),
+        key=lambda e: e.date.sort_key() if e.date else (),
+        reverse=True,
+    )
+    home = site.entities.get("pages/index")
+    return {
+        "title": home.title if home else site.config.title,
+        "crumbs": [],
+        "body": _body(linked, "pages/index"),
+        "latest": [item_for(linked, e.key, e.date.words() if e.date else "") for e in events[:8]],
+        "topics": [item_for(linked, k) for k in sorted(site.entities) if k.startswith("topics/")],
+    }
+
+
+def _index(linked: LinkedSite, collection: Collection) -> dict[str, Any]:
+    members = [e for e in linked.site.entities.values() if e.collection == collection.name]
+    sections: list[tuple[str, list[Group]]] = []
+    if collection.sort == "date":
+        sections.append(("By year", _by_year(linked, members)))
+    else:
+        sections.append(("A–Z", _a_to_z(linked, members)))
+    kinds = _by_field(linked, members, "kind")
+    if kinds and collection.sort != "date":
+        sections.append(("By kind", kinds))
+    return {
+        "title": collection.title,
+        "collection": collection,
+        "crumbs": _crumbs(linked, None, collection)[:1],
+        "sections": sections,
+        "count": len(members),
+    }
+
+
+def _entry(linked: LinkedSite, entity: Entity) -> Item:
+    acronym = entity.fields.get("acronym")
+    note = entity.date.words() if entity.date else ""
+    return item_for(linked, entity.key, note, prefix=str(acronym) if acronym else "")
+
+
+def _a_to_z(linked: LinkedSite, members: list[Entity]) -> list[Group]:
+    groups: dict[str, list[Entity]] = {}
+    for entity in members:
+        letter = entity.title[:1].upper() if entity.title[:1].isalpha() else "#"
+        groups.setdefault(letter, []).append(entity)
+    return [
+        Group(
+            letter,
+            f"letter-{letter.lower() if letter != '#' else 'other'}",
+            tuple(_entry(linked, e) for e in sorted(found, key=lambda e: e.title.lower())),
+        )
+        for letter, found in sorted(groups.items())
+    ]
+
+
+def _by_year(linked: LinkedSite, members: list[Entity]) -> list[Group]:
+    groups: dict[int | None, list[Entity]] = {}
+    for entity in members:
+        groups.setdefault(entity.date.year if entity.date else None, []).append(entity)
+    ordered = sorted(groups.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))
+    return [
+        Group(
+            str(year) if year else "Undated",
+            f"year-{year}" if year else "undated",
+            tuple(
+                _entry(linked, e)
+                for e in sorted(found, key=lambda e: (e.date.sort_key() if e.date else (), e.title))
+            ),
+        )
+        for year, found in ordered
+    ]
+
+
+def _by_field(linked: LinkedSite, members: list[Entity], field: str) -> list[Group]:
+    groups: dict[str, list[Entity]] = {}
+    for entity in members:
+        value = entity.fields.get(field)
+        if isinstance(value, str) and value:
+            groups.setdefault(value[:1].upper() + value[1:], []).append(entity)
+    from .slugs import heading_id
+
+    return [
+        Group(
+            kind,
+            "kind-" + heading_id(kind),
+            tuple(_entry(linked, e) for e in sorted(found, key=lambda e: e.title.lower())),
+        )
+        for kind, found in sorted(groups.items())
+    ]

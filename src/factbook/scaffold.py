@@ -1,0 +1,56 @@
+"""New content files, with every field of their collection ready to fill in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .errors import did_you_mean
+from .load import load_sources
+from .model import Collection, FieldSpec
+from .slugs import slugify
+
+
+def new_file(root: Path, collection_name: str, title: str) -> Path:
+    """Create the file for a new entity and return its path; raise ValueError if it cannot be."""
+    collections = load_sources(root).collections
+    collection = collections.get(collection_name)
+    if collection is None:
+        hint = did_you_mean(collection_name, collections) or "known: " + ", ".join(sorted(collections))
+        raise ValueError(f"unknown collection '{collection_name}'; {hint}")
+    slug = slugify(title)
+    if not slug:
+        raise ValueError(f"the title '{title}' gives no slug; use letters or digits")
+    suffix = ".yaml" if collection.format == "yaml" else ".md"
+    path = root / "content" / collection.name / f"{slug}{suffix}"
+    if path.exists():
+        raise FileExistsError(f"{path} exists already")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(template_text(collection, title), encoding="utf-8")
+    return path
+
+
+def template_text(collection: Collection, title: str) -> str:
+    """Return the text of a new file: every field, the required ones first and filled where known."""
+    lines = [f"title: {_quoted(title)}"]
+    fields = [f for f in collection.fields if f.name not in {"title", "slug", "draft"}]
+    for spec in sorted(fields, key=lambda f: not f.required):
+        lines.extend(_field_lines(spec))
+    front = "\n".join(lines)
+    if collection.format == "yaml":
+        return front + "\n"
+    return f"---\n{front}\n---\n\nWrite about {title} here, linking what it names as [[slug]].\n"
+
+
+def _field_lines(spec: FieldSpec) -> list[str]:
+    note = f"  # {spec.type}{' → ' + spec.to if spec.to else ''}{', required' if spec.required else ''}"
+    if spec.enum:
+        note += ": " + " | ".join(spec.enum)
+    if spec.type == "list":
+        inner = [f"#   - {s.name}:" for s in spec.fields]
+        return [f"{spec.name}: []{note}", *inner]
+    empty = "[]" if spec.type == "refs" else ""
+    return [f"{spec.name}: {empty}".rstrip() + note]
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'

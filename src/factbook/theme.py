@@ -1,0 +1,24 @@
+"""Where the default theme lives, and a site's own templates and assets over it."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+
+def packaged(name: str) -> Path:
+    """Return the packaged theme folder 'templates' or 'static' (the repository's in a checkout)."""
+    inside = Path(str(resources.files("factbook"))) / name
+    if inside.is_dir():
+        return inside
+    # An editable install runs from src/, where the theme sits at the top of the repository.
+    return Path(__file__).resolve().parents[2] / name
+
+
+def theme_dirs(root: Path, name: str) -> list[Path]:
+    """Return the folders to look in for a theme file, the site's own first."""
+    own = root / name
+    found = [packaged(name)]
+    if own.is_dir() and own.resolve() != found[0].resolve():
+        found.insert(0, own)
+    return found
