@@ -38,7 +38,8 @@ def _summary(report: Report, strict: bool) -> str:
     parts = ", ".join(f"{n} {names.get(c, c)}" for c, n in sorted(report.entities.items()))
     counted = f"{parts}, {report.facts} facts" if parts else "no pages"
     verdict = "failed" if report.failed(strict) else "ok"
-    return f"{verdict}: {errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}; {counted}"
+    counts = f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
+    return f"{verdict}: {counts}; {counted}"
 
 
 source_option = click.option(

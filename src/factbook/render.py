@@ -156,7 +156,7 @@ def _pages(linked: LinkedSite) -> list[tuple[str, str, dict[str, Any]]]:
         if collection.index:
             templates = f"list-{name}.html|list.html"
             pages.append((templates, f"/{name}/", _index(linked, collection)))
-    for key, entity in sorted(site.entities.items()):
+    for _key, entity in sorted(site.entities.items()):
         if entity.url == "/":
             continue
         templates = f"{entity.collection}.html|entity.html"

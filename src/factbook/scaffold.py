@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .dates import FORMS
 from .errors import did_you_mean
 from .load import load_sources
 from .model import Collection, FieldSpec
@@ -38,15 +39,23 @@ def template_text(collection: Collection, title: str) -> str:
     front = "\n".join(lines)
     if collection.format == "yaml":
         return front + "\n"
-    return f"---\n{front}\n---\n\nWrite about {title} here, linking what it names as [[slug]].\n"
+    hint = f"<!-- Write about {title} here; link each page it names by its slug in double brackets. -->"
+    return f"---\n{front}\n---\n\n{hint}\n"
 
 
-def _field_lines(spec: FieldSpec) -> list[str]:
+def _note(spec: FieldSpec) -> str:
     note = f"  # {spec.type}{' → ' + spec.to if spec.to else ''}{', required' if spec.required else ''}"
     if spec.enum:
         note += ": " + " | ".join(spec.enum)
+    if spec.type == "date":
+        note += f" ({FORMS})"
+    return note
+
+
+def _field_lines(spec: FieldSpec) -> list[str]:
+    note = _note(spec)
     if spec.type == "list":
-        inner = [f"#   - {s.name}:" for s in spec.fields]
+        inner = [f"#   {'-' if i == 0 else ' '} {s.name}:{_note(s)}" for i, s in enumerate(spec.fields)]
         return [f"{spec.name}: []{note}", *inner]
     empty = "[]" if spec.type == "refs" else ""
     return [f"{spec.name}: {empty}".rstrip() + note]

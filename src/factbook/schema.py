@@ -207,8 +207,9 @@ def _problem(doc: Document, error: ValidationError) -> Problem:
     where = _dotted(path)
     if error.validator == "required":
         missing = str(error.message).split("'")[1]
-        inside = f" in {where}" if where else ""
-        return Problem(doc.path, line, f"missing required field '{_dotted((*path, missing))}'{inside}")
+        # A key written with no value is missing too; point at it rather than at the block.
+        line = doc.lines.get((*path, missing), line)
+        return Problem(doc.path, line, f"missing required field '{_dotted((*path, missing))}'")
     if error.validator == "additionalProperties":
         known = error.schema.get("properties", {})
         extra = sorted(set(error.instance) - set(known))[0]

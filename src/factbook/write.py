@@ -16,7 +16,7 @@ class UnsafeOutput(ValueError):
 
 
 def check_output(output: Path, root: Path) -> None:
-    """Raise UnsafeOutput if output is /, the home folder, the site root, or holds or is inside the sources."""
+    """Raise UnsafeOutput for /, home, the site or repository root, or a folder holding sources."""
     out = output.resolve()
     site = root.resolve()
     content = (root / "content").resolve()
@@ -25,6 +25,9 @@ def check_output(output: Path, root: Path) -> None:
         Path.home().resolve(): "the home folder",
         site: "the site's own folder",
     }
+    git = _repository_root(site)
+    if git is not None:
+        dangers.setdefault(git, "the repository root")
     if out in dangers:
         raise UnsafeOutput(f"refusing to build into {output}: it is {dangers[out]}")
     for name in ("content", "templates", "static", ".git"):
@@ -33,9 +36,6 @@ def check_output(output: Path, root: Path) -> None:
             raise UnsafeOutput(f"refusing to build into {output}: it is or holds {name}/")
     if content.is_relative_to(out):
         raise UnsafeOutput(f"refusing to build into {output}: it holds the sources")
-    git = _repository_root(site)
-    if git is not None and out == git:
-        raise UnsafeOutput(f"refusing to build into {output}: it is the repository root")
 
 
 def _repository_root(start: Path) -> Path | None:

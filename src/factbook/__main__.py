@@ -1,0 +1,5 @@
+"""Run the command line as `python -m factbook`."""
+
+from factbook.cli import main
+
+main()

@@ -1,0 +1,71 @@
+"""Data flows one way: a module may import only modules of lower stages (checked with ast)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import factbook
+
+PACKAGE = Path(factbook.__file__).parent
+
+# load → model → link → render → write, with build, serve and the CLI on top.
+STAGES: dict[str, int] = {
+    "__init__": 0,
+    "errors": 0,
+    "dates": 0,
+    "slugs": 0,
+    "yamlio": 0,
+    "model": 1,
+    "config": 2,
+    "schema": 2,
+    "load": 3,
+    "graph": 4,
+    "mdlinks": 5,
+    "link": 6,
+    "views": 7,
+    "theme": 7,
+    "render": 8,
+    "write": 9,
+    "build": 10,
+    "scaffold": 11,
+    "cli": 12,
+    "serve": 12,
+    "__main__": 13,
+}
+
+
+def _imports(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            if node.level and node.module:
+                found.add(node.module.split(".")[0])
+            elif node.level:
+                found.update(alias.name for alias in node.names)
+            elif node.module and node.module.startswith("factbook."):
+                found.add(node.module.split(".")[1])
+        elif isinstance(node, ast.Import):
+            found.update(a.name.split(".")[1] for a in node.names if a.name.startswith("factbook."))
+    return found
+
+
+def test_every_module_has_a_stage() -> None:
+    modules = {p.stem for p in PACKAGE.glob("*.py")}
+    assert modules - set(STAGES) == set(), "give each new module a stage in STAGES"
+
+
+def test_no_module_imports_a_higher_or_equal_stage() -> None:
+    upward = []
+    for path in sorted(PACKAGE.glob("*.py")):
+        mine = STAGES[path.stem]
+        for name in _imports(path) - {path.stem}:
+            if name in STAGES and STAGES[name] >= mine and path.stem != "__main__":
+                upward.append(f"{path.stem} (stage {mine}) imports {name} (stage {STAGES[name]})")
+    assert upward == []
+
+
+def test_the_layer_check_catches_an_upward_import(tmp_path: Path) -> None:
+    bad = tmp_path / "graph.py"
+    bad.write_text("from .render import render_site\nfrom factbook.build import build\n")
+    assert _imports(bad) == {"render", "build"}

@@ -1,0 +1,203 @@
+"""Each stage on small inline sites: loading, the graph, links, inverse relations, rendering."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from factbook.build import Options, build, check, make_site
+from factbook.graph import build_graph
+from factbook.link import link_site
+from factbook.load import load_sources
+from factbook.views import relations
+
+ITU = "---\ntitle: International Telecommunication Union\nacronym: ITU\nsources: [press]\n---\n## History\n"
+
+
+def _problems(root: Path, **options: object) -> list[str]:
+    return [str(p) for p in check(Options(root, **options)).problems]  # type: ignore[arg-type]
+
+
+def test_bom_and_crlf_build_normally(make_site, tmp_path: Path) -> None:
+    text = "---\r\ntitle: ITU\r\nsources: [press]\r\n---\r\nBody with [[press]].\r\n"
+    root = make_site({"content/organizations/itu.md": b"\xef\xbb\xbf" + text.encode()})
+    assert _problems(root) == []
+    report = build(Options(root, tmp_path / "out"))
+    html = (tmp_path / "out/organizations/itu/index.html").read_text()
+    assert report.pages > 0 and "\r" not in html and "\ufeff" not in html
+
+
+def test_symlink_out_of_the_tree_is_not_followed(make_site, tmp_path: Path) -> None:
+    outside = tmp_path / "secret.md"
+    outside.write_text("---\ntitle: Secret\nsources: [press]\n---\nsecret text\n")
+    root = make_site({"content/organizations/itu.md": ITU})
+    os.symlink(outside, root / "content/organizations/secret.md")
+    problems = _problems(root)
+    assert problems == [
+        "content/organizations/secret.md:1: warning: symbolic link points outside the source tree; not followed"
+    ]
+    linked, _, _ = make_site_result(root)
+    assert "organizations/secret" not in linked.site.entities
+
+
+def make_site_result(root: Path):  # type: ignore[no-untyped-def]
+    return make_site(Options(root))
+
+
+def test_symlink_inside_the_tree_is_read(make_site) -> None:
+    root = make_site({"content/organizations/itu.md": ITU})
+    os.symlink(root / "content/organizations/itu.md", root / "content/organizations/union.md")
+    assert _problems(root) == []
+    linked, _, _ = make_site_result(root)
+    assert linked.site.entities["organizations/union"].title == "International Telecommunication Union"
+
+
+def test_html_in_a_yaml_value_is_escaped(make_site, tmp_path: Path) -> None:
+    root = make_site(
+        {
+            "content/organizations/x.md": "---\ntitle: '<script>alert(1)</script> & Co'\nkind: '<b>bold</b>'\nsources: [press]\n---\n",
+            "content/organizations/y.md": "---\ntitle: Y\nparent: x\nsources: [press]\n---\nSee [[x]].\n",
+        }
+    )
+    build(Options(root, tmp_path / "out"))
+    for page in ("organizations/x/index.html", "organizations/y/index.html", "organizations/index.html"):
+        html = (tmp_path / "out" / page).read_text()
+        assert "<script>alert" not in html and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co" in html
+    assert "<b>bold</b>" not in (tmp_path / "out/organizations/x/index.html").read_text()
+
+
+def test_references_accept_collection_prefix_and_report_ambiguity(make_site) -> None:
+    root = make_site(
+        {
+            "content/organizations/itu.md": ITU,
+            "content/programmes/itu.md": "---\ntitle: ITU programme\nsources: [press]\n---\n",
+            "content/events/e.md": "---\ntitle: E\ndate: 2009\nsources: [press]\n---\n[[itu]] and [[organizations/itu]]\n",
+        }
+    )
+    assert _problems(root) == [
+        "content/events/e.md:6: link [[itu]]: 'itu' is ambiguous; write one of 'organizations/itu', 'programmes/itu'"
+    ]
+
+
+def test_drafts_are_left_out_unless_asked_and_references_to_them_say_so(make_site) -> None:
+    root = make_site(
+        {
+            "content/organizations/itu.md": "---\ntitle: ITU\ndraft: true\nsources: [press]\n---\n",
+            "content/organizations/bdt.md": "---\ntitle: BDT\nparent: itu\nsources: [press]\n---\n",
+        }
+    )
+    assert _problems(root) == [
+        "content/organizations/bdt.md:3: field 'parent': 'itu' is a draft; build with --drafts or remove the reference"
+    ]
+    assert _problems(root, drafts=True) == []
+
+
+def test_relative_md_links_and_anchors_resolve_in_the_tree(make_site, tmp_path: Path) -> None:
+    root = make_site(
+        {
+            "content/organizations/itu.md": ITU,
+            "content/events/e.md": "---\ntitle: E\ndate: 2009\nsources: [press]\n---\n"
+            "[the Union](../organizations/itu.md#history), [[itu#history|its past]], `[[not a link]]`\n",
+        }
+    )
+    assert _problems(root) == []
+    build(Options(root, tmp_path / "out"))
+    html = (tmp_path / "out/events/e/index.html").read_text()
+    assert '<a href="/organizations/itu/#history">the Union</a>' in html
+    assert '<a href="/organizations/itu/#history">its past</a>' in html
+    assert "<code>[[not a link]]</code>" in html
+
+
+def test_inverse_relations_group_by_role_and_order_by_date(make_site) -> None:
+    event = "---\ntitle: {t}\ndate: {d}\norganizations:\n  - {{organization: itu, role: {r}}}\nsources: [press]\n---\n"
+    root = make_site(
+        {
+            "content/organizations/itu.md": ITU,
+            "content/events/late.md": event.format(t="Late", d="2011-10", r="organizer"),
+            "content/events/early.md": event.format(t="Early", d="2009", r="organizer"),
+            "content/events/visit.md": event.format(t="Visit", d="2005-05", r="participant"),
+            "content/people/p.md": "---\ntitle: P\nroles:\n  - {title: Head, organization: itu}\nsources: [press]\n---\n[[itu]]\n",
+        }
+    )
+    sources = load_sources(root)
+    site, problems = build_graph(sources.config, sources.collections, sources.documents)
+    linked, more = link_site(site)
+    assert problems + more == []
+    groups = {g.title: [i.text for i in g.items] for g in relations(linked, "organizations/itu")}
+    assert groups == {
+        "Events (organizer)": ["Early", "Late"],
+        "Events (participant)": ["Visit"],
+        "People": ["P"],
+        "Mentioned in people": ["P"],
+    }
+    cited = {g.title: [i.text for i in g.items] for g in relations(linked, "sources/press")}
+    assert cited["Events citing it"] == ["Visit", "Early", "Late"]
+
+
+def test_fact_sheets_feed_the_fact_box_of_what_they_are_about(make_site, tmp_path: Path) -> None:
+    root = make_site(
+        {
+            "content/organizations/itu.md": ITU,
+            "content/facts/figures.yaml": "title: Figures\nfacts:\n  - label: Members\n    value: 192\n"
+            "    about: [itu]\n    source: press\n  - label: Share\n    value: 70\n    unit: '%'\n"
+            "    qualifier: up to\n    about: [itu]\n    source: press\n",
+            "content/events/e.md": "---\ntitle: E\ndate: 2009\nsources: [press]\n---\n[[figures#fact-share]]\n",
+        }
+    )
+    assert _problems(root) == []
+    build(Options(root, tmp_path / "out"))
+    html = (tmp_path / "out/organizations/itu/index.html").read_text()
+    assert 'href="/facts/figures/#fact-members">Members</a>' in html
+    assert "up to 70%" in html and ">192<" in html
+    assert 'id="fact-share"' in (tmp_path / "out/facts/figures/index.html").read_text()
+
+
+def test_missing_fact_source_is_an_error(make_site) -> None:
+    root = make_site(
+        {"content/facts/f.yaml": "title: F\nfacts:\n  - label: X\n    value: 1\n    about: [press]\n"}
+    )
+    assert _problems(root) == ["content/facts/f.yaml:3: missing required field 'facts[1].source'"]
+
+
+def test_site_template_overrides_packaged_one_by_name(make_site, tmp_path: Path) -> None:
+    root = make_site(
+        {
+            "content/organizations/itu.md": ITU,
+            "templates/organizations.html": '{% extends "entity.html" %}{% block lead %}<p class="mine">own</p>{% endblock %}',
+            "static/assets/print.css": "/* mine */",
+        }
+    )
+    build(Options(root, tmp_path / "out"))
+    assert '<p class="mine">own</p>' in (tmp_path / "out/organizations/itu/index.html").read_text()
+    assert (tmp_path / "out/assets/print.css").read_text() == "/* mine */"
+    assert "--accent" in (tmp_path / "out/assets/factbook.css").read_text()
+
+
+def test_problems_from_every_stage_come_in_one_run(make_site) -> None:
+    root = make_site(
+        {
+            "content/organizations/a.md": "---\ntitle: [unclosed\n---\n",
+            "content/organizations/b.md": "---\ntitle: B\nparent: nobody\nsources: [press]\n---\n[[nothing]]\n",
+            "content/events/c.md": "---\ntitle: C\ndate: someday\nsources: [press]\n---\n",
+            "templates/topics.html": "{% block %}",
+        }
+    )
+    problems = _problems(root)
+    assert [p.split(":")[0] for p in problems] == [
+        "content/events/c.md",
+        "content/organizations/a.md",
+        "content/organizations/b.md",
+        "content/organizations/b.md",
+        "templates/topics.html",
+    ]
+
+
+@pytest.mark.parametrize("base", ["/factbook/", "https://example.org/factbook", "factbook"])
+def test_base_url_becomes_a_path_prefix(make_site, tmp_path: Path, base: str) -> None:
+    root = make_site({"content/organizations/itu.md": ITU + "[[press]]\n"})
+    build(Options(root, tmp_path / "out", base_url=base))
+    html = (tmp_path / "out/organizations/itu/index.html").read_text()
+    assert 'href="/factbook/sources/press/"' in html
+    assert 'href="/factbook/assets/factbook.css"' in html
