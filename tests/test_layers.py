@@ -23,6 +23,7 @@ STAGES: dict[str, int] = {
     "graph": 4,
     "mdlinks": 5,
     "link": 6,
+    "depend": 7,
     "views": 7,
     "theme": 7,
     "render": 8,

@@ -1,16 +1,20 @@
-"""The one orchestrator: load, model, link, render, write."""
+"""The one orchestrator: load, model, link, render, write (once, or again and again for serve)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import jinja2
+
 from .config import with_overrides
+from .depend import affected_entities
 from .errors import Problem
-from .graph import build_graph
-from .link import LinkedSite, link_site
-from .load import load_sources
-from .render import Output, make_environment, render_site
+from .graph import GraphCache, build_graph
+from .link import LinkedSite, RenderMany, link_site, render_serially
+from .load import FileRecord, load_sources
+from .mdlinks import Rendered
+from .render import Output, PageSpec, file_for, make_environment, nav_items, page_specs, render_site
 from .theme import theme_dirs
 from .write import check_output, static_files, write_site
 
@@ -46,6 +50,17 @@ class Report:
         return bool(self.errors) or (strict and bool(self.problems))
 
 
+@dataclass(frozen=True, slots=True)
+class Update:
+    """The result of one (re)build: the pages to write, the page files that went away."""
+
+    report: Report
+    linked: LinkedSite | None
+    pages: list[Output]
+    removed: list[str]
+    full: bool
+
+
 def _shown(root: Path):  # type: ignore[no-untyped-def]
     def shown(path: str) -> str:
         try:
@@ -56,26 +71,85 @@ def _shown(root: Path):  # type: ignore[no-untyped-def]
     return shown
 
 
+def _template_stamp(dirs: list[Path]) -> tuple[tuple[str, int, int], ...]:
+    found = []
+    for folder in dirs:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                stat = path.stat()
+                found.append((str(path), stat.st_size, stat.st_mtime_ns))
+    return tuple(found)
+
+
+class Builder:
+    """Builds a site again and again, re-rendering only the pages a change touches.
+
+    Every cache here is checked against its inputs on each use (file signatures, document
+    identity, link resolutions, the two link graphs), so a rebuild equals a full build.
+    """
+
+    def __init__(self, options: Options, render_many: RenderMany = render_serially) -> None:
+        self.options = options
+        self.render_many = render_many
+        self.files: dict[str, FileRecord] = {}
+        self.graph_cache = GraphCache()
+        self.bodies: dict[str, Rendered] = {}
+        self.template_dirs = theme_dirs(options.root, "templates")
+        self.env: jinja2.Environment = make_environment(self.template_dirs)
+        self.good: LinkedSite | None = None
+        self.good_files: set[str] = set()
+        self.good_stamp: object = None
+
+    def update(self) -> Update:
+        """Rebuild from what is on disk now; return the pages that changed since the last success."""
+        options = self.options
+        sources = load_sources(options.root, self.files)
+        self.files = sources.files
+        problems = list(sources.problems)
+        config = with_overrides(sources.config, options.base_url, options.drafts)
+        site, found = build_graph(
+            config, sources.collections, sources.documents, self.graph_cache, sources.unreadable
+        )
+        problems += found
+        linked, found = link_site(site, self.bodies, self.render_many, sources.unreadable)
+        self.bodies = linked.bodies
+        problems += found
+        stamp = (config, sources.collections, _template_stamp(self.template_dirs), nav_items(linked))
+        only = None if self.good is None or stamp != self.good_stamp else self._only(self.good, linked)
+        if stamp != self.good_stamp:
+            self.env = make_environment(self.template_dirs)
+        pages, found = render_site(linked, self.env, _shown(options.root), only)
+        problems += found
+        report = _report(site.entities.values(), site.facts, problems, len(pages))
+        if report.failed(options.strict):
+            return Update(report, linked, [], [], only is None)
+        files = {file_for(spec.url) for spec in page_specs(linked)}
+        removed = sorted(self.good_files - files)
+        self.good, self.good_files, self.good_stamp = linked, files, stamp
+        return Update(report, linked, pages, removed, only is None)
+
+    @staticmethod
+    def _only(old: LinkedSite, new: LinkedSite):  # type: ignore[no-untyped-def]
+        pages, collections = affected_entities(old, new)
+
+        def only(spec: PageSpec) -> bool:
+            return not spec.key or spec.key in pages or spec.key in collections
+
+        return only
+
+
+def _report(entities, facts, problems: list[Problem], pages: int) -> Report:  # type: ignore[no-untyped-def]
+    counts: dict[str, int] = {}
+    for entity in entities:
+        counts[entity.collection] = counts.get(entity.collection, 0) + 1
+    total = sum(len(f) for f in facts.values())
+    return Report(tuple(sorted(set(problems))), pages, 0, counts, total)
+
+
 def make_site(options: Options) -> tuple[LinkedSite | None, list[Output], Report]:
     """Return the linked site and its pages (none if anything failed), with the report."""
-    sources = load_sources(options.root)
-    problems = list(sources.problems)
-    config = with_overrides(sources.config, options.base_url, options.drafts)
-    site, found = build_graph(config, sources.collections, sources.documents)
-    problems += found
-    linked, found = link_site(site)
-    problems += found
-    env = make_environment(theme_dirs(options.root, "templates"))
-    pages, found = render_site(linked, env, _shown(options.root))
-    problems += found
-    counts: dict[str, int] = {}
-    for entity in site.entities.values():
-        counts[entity.collection] = counts.get(entity.collection, 0) + 1
-    facts = sum(len(f) for f in site.facts.values())
-    report = Report(tuple(sorted(set(problems))), len(pages), 0, counts, facts)
-    if report.failed(options.strict):
-        return linked, [], report
-    return linked, pages, report
+    update = Builder(options).update()
+    return update.linked, update.pages, update.report
 
 
 def check(options: Options) -> Report:

@@ -16,8 +16,9 @@ from .slugs import slugify
 class Index:
     """Entity keys by collection and slug, for resolving what writers type."""
 
-    def __init__(self, keys: list[str]) -> None:
+    def __init__(self, keys: list[str], broken: frozenset[str] = frozenset()) -> None:
         self.keys = set(keys)
+        self.broken = broken
         self.by_slug: dict[str, list[str]] = {}
         self.by_collection: dict[str, set[str]] = {}
         for key in sorted(keys):
@@ -26,7 +27,23 @@ class Index:
             self.by_collection.setdefault(collection, set()).add(slug)
 
     def resolve(self, text: str, collection: str = "*") -> tuple[str | None, str]:
-        """Return the key that text names (or None) and, if none, the message and hint."""
+        """Return the key that text names (or None) and, if none, the message and hint.
+
+        A name of a file that could not be read gives no message: that file's own error says it.
+        """
+        found, message = self._resolve(text, collection)
+        if found is None and self.broken:
+            slug = text.strip("/")
+            wanted = (
+                {slug}
+                if "/" in slug
+                else {f"{c}/{slug}" for c in ([collection] if collection != "*" else self.by_collection)}
+            )
+            if wanted & self.broken:
+                return None, ""
+        return found, message
+
+    def _resolve(self, text: str, collection: str) -> tuple[str | None, str]:
         if "/" in text:
             key = text.strip("/")
             if key in self.keys and (collection == "*" or key.startswith(collection + "/")):
@@ -57,20 +74,39 @@ def _singular(collection: str) -> str:
     return names.get(collection, collection.rstrip("s") if collection.endswith("s") else collection)
 
 
+class GraphCache:
+    """What build_graph found for each document last time, reused while its inputs are the same."""
+
+    def __init__(self) -> None:
+        self.entities: dict[str, tuple[Document, Collection, Entity | None, list[Problem]]] = {}
+        self.refs: dict[str, tuple[Entity, list[Ref], list[Problem]]] = {}
+        self.keys: frozenset[str] = frozenset()
+        self.drafts: frozenset[str] = frozenset()
+
+
 def build_graph(
-    config: SiteConfig, collections: dict[str, Collection], documents: tuple[Document, ...]
+    config: SiteConfig,
+    collections: dict[str, Collection],
+    documents: tuple[Document, ...],
+    cache: GraphCache | None = None,
+    unreadable: frozenset[str] = frozenset(),
 ) -> tuple[Site, list[Problem]]:
     """Return the site's entities with resolved references, and every problem found."""
+    cache = cache or GraphCache()
     problems: list[Problem] = []
     drafts: set[str] = set()
     placed: dict[str, Entity] = {}
     by_url: dict[str, Document] = {}
     for doc in documents:
         collection = collections[doc.collection]
-        found = validate(doc, collection)
-        problems += found
-        entity, more = _entity(doc, collection, found)
-        problems += more
+        cached = cache.entities.get(doc.path)
+        if cached is None or cached[0] is not doc or cached[1] != collection:
+            found = validate(doc, collection)
+            entity, more = _entity(doc, collection)
+            cached = (doc, collection, entity, found + more)
+        cache.entities[doc.path] = cached
+        entity = cached[2]
+        problems += cached[3]
         if entity is None:
             continue
         if entity.draft and not config.drafts:
@@ -83,12 +119,22 @@ def build_graph(
             continue
         by_url[entity.url] = doc
         placed[entity.key] = entity
-    index = Index(list(placed))
+    index = Index(list(placed), unreadable)
+    keys, draft_keys = frozenset(placed), frozenset(drafts)
+    # References resolve the same way only while the same pages (and drafts) exist.
+    if keys != cache.keys or draft_keys != cache.drafts:
+        cache.refs, cache.keys, cache.drafts = {}, keys, draft_keys
+    cache.entities = {d.path: cache.entities[d.path] for d in documents if d.path in cache.entities}
     entities: dict[str, Entity] = {}
     facts: dict[str, tuple[Fact, ...]] = {}
     for key, entity in placed.items():
         collection = collections[entity.collection]
-        refs, more = _references(entity, collection, index, drafts)
+        hit = cache.refs.get(key)
+        if hit is not None and hit[0] is entity:
+            refs, more = hit[1], hit[2]
+        else:
+            refs, more = _references(entity, collection, index, drafts)
+            cache.refs[key] = (entity, refs, more)
         problems += more
         entities[key] = _with_refs(entity, refs)
         if "facts" in entity.fields and collection.format == "yaml":
@@ -100,9 +146,7 @@ def build_graph(
     return Site(config, collections, entities, facts), problems
 
 
-def _entity(
-    doc: Document, collection: Collection, invalid: list[Problem]
-) -> tuple[Entity | None, list[Problem]]:
+def _entity(doc: Document, collection: Collection) -> tuple[Entity | None, list[Problem]]:
     if not isinstance(doc.data, dict):
         return None, []
     data = doc.data
@@ -175,6 +219,8 @@ def _references(
             continue
         line = doc.line(path)
         target, message = index.resolve(value, spec.to or "*")
+        if target is None and not message:
+            continue
         if target is None:
             named = _draft_named(value, spec.to or "*", drafts)
             if named:

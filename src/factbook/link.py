@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from .errors import Problem, did_you_mean
 from .graph import Index
-from .mdlinks import MarkdownRenderer, Rendered, Target
+from .mdlinks import LinkTable, Rendered, Target, render_markdown
 from .model import Entity, Fact, Ref, Site
 
 MENTIONS = "mentions"
+BodyJob = tuple[str, int, str]  # (source, first line, folder inside content/)
+# Renders many bodies at once (perhaps in other processes) with one link table.
+RenderMany = Callable[[list[BodyJob], LinkTable], list[Rendered]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,39 +25,55 @@ class LinkedSite:
     bodies: dict[str, Rendered]
     inverse: dict[str, tuple[Ref, ...]]
     facts_about: dict[str, tuple[tuple[str, Fact], ...]]
+    table: LinkTable
 
     def entity(self, key: str) -> Entity:
         """Return the entity with that key."""
         return self.site.entities[key]
 
 
-def link_site(site: Site) -> tuple[LinkedSite, list[Problem]]:
-    """Return the site with bodies rendered and relations inverted, and the link problems."""
+def render_serially(jobs: list[BodyJob], table: LinkTable) -> list[Rendered]:
+    """Return the renderings of bodies one after another in this process."""
+    return [render_markdown(source, line, folder, table) for source, line, folder in jobs]
+
+
+def link_table(site: Site, unreadable: frozenset[str] = frozenset()) -> LinkTable:
+    """Return the table that resolves [[names]] and .md paths to the site's pages."""
     entities = site.entities
-    index = Index(list(entities))
-    by_path = {_content_path(e): key for key, e in entities.items()}
+    targets = {key: Target(key, url_for(site, e.url), e.title) for key, e in entities.items()}
+    paths = {content_path(e): key for key, e in entities.items()}
+    return LinkTable(Index(list(entities), unreadable), targets, paths)
 
-    def target(key: str) -> Target:
-        entity = entities[key]
-        return Target(key, url_for(site, entity.url), entity.title)
 
-    def by_name(text: str) -> tuple[Target | None, str]:
-        key, message = index.resolve(text)
-        return (target(key), "") if key else (None, message)
+def link_site(
+    site: Site,
+    previous: dict[str, Rendered] | None = None,
+    render_many: RenderMany = render_serially,
+    unreadable: frozenset[str] = frozenset(),
+) -> tuple[LinkedSite, list[Problem]]:
+    """Return the site with bodies rendered and relations inverted, and the link problems.
 
-    def by_file(path: str) -> Target | None:
-        key = by_path.get(path)
-        return target(key) if key else None
-
-    renderer = MarkdownRenderer()
+    A body rendered before (in previous, by key) is reused when its job is unchanged and every
+    link in it still resolves to the same page, title and URL: the cache can never go stale.
+    """
+    table = link_table(site, unreadable)
+    previous = previous or {}
     bodies: dict[str, Rendered] = {}
-    problems: list[Problem] = []
-    for key, entity in sorted(entities.items()):
-        doc = entity.doc
-        folder = posixpath.dirname(_content_path(entity))
-        rendered = renderer.render(doc.body, doc.body_line, folder, by_name, by_file)
-        bodies[key] = rendered
-        problems += [Problem(doc.path, line, message) for line, message in rendered.problems]
+    todo: list[tuple[str, BodyJob]] = []
+    for key, entity in sorted(site.entities.items()):
+        job = (entity.doc.body, entity.doc.body_line, posixpath.dirname(content_path(entity)))
+        old = previous.get(key)
+        if old is not None and old.job == job and old.still_valid(table):
+            bodies[key] = old
+        else:
+            todo.append((key, job))
+    for (key, job), rendered in zip(todo, render_many([j for _, j in todo], table), strict=True):
+        bodies[key] = rendered.with_job(job)
+    problems = [
+        Problem(site.entities[key].doc.path, line, message)
+        for key, rendered in bodies.items()
+        for line, message in rendered.problems
+    ]
     problems += _check_anchors(site, bodies)
     mentions = [
         Ref(key, use.key, MENTIONS, "Mentioned in", line=use.line)
@@ -62,9 +81,8 @@ def link_site(site: Site) -> tuple[LinkedSite, list[Problem]]:
         for use in rendered.links
         if use.key and use.key != key
     ]
-    inverse = _inverse([r for e in entities.values() for r in e.refs] + mentions)
-    facts_about = _facts_about(site)
-    return LinkedSite(site, bodies, inverse, facts_about), problems
+    inverse = _inverse([r for e in site.entities.values() for r in e.refs] + mentions)
+    return LinkedSite(site, bodies, inverse, _facts_about(site), table), problems
 
 
 def url_for(site: Site, url: str) -> str:
@@ -72,7 +90,8 @@ def url_for(site: Site, url: str) -> str:
     return site.config.base_path.rstrip("/") + url
 
 
-def _content_path(entity: Entity) -> str:
+def content_path(entity: Entity) -> str:
+    """Return the entity's file path inside content/."""
     return entity.doc.path.split("content/", 1)[-1]
 
 
@@ -89,12 +108,12 @@ def _check_anchors(site: Site, bodies: dict[str, Rendered]) -> list[Problem]:
             if not use.anchor:
                 continue
             target = use.key or key
-            if use.anchor not in anchors_of(site, target, bodies):
+            anchors = anchors_of(site, target, bodies)
+            if use.anchor not in anchors:
                 doc = site.entities[key].doc
                 where = "this page" if target == key else f"'{target}'"
                 message = f"link to #{use.anchor}: {where} has no such heading"
-                hint = _anchor_hint(use.anchor, anchors_of(site, target, bodies))
-                problems.append(Problem(doc.path, use.line, message, hint))
+                problems.append(Problem(doc.path, use.line, message, _anchor_hint(use.anchor, anchors)))
     return problems
 
 

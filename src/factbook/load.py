@@ -10,6 +10,7 @@ from .config import parse_config
 from .errors import Problem, did_you_mean
 from .model import Collection, Document, SiteConfig
 from .schema import default_declarations, load_collections
+from .slugs import slugify
 from .yamlio import YamlError, load_yaml
 
 SETTINGS = "site.yaml"
@@ -25,10 +26,34 @@ class Sources:
     collections: dict[str, Collection]
     documents: tuple[Document, ...]
     problems: tuple[Problem, ...]
+    files: dict[str, FileRecord]
+
+    @property
+    def unreadable(self) -> frozenset[str]:
+        """Return the keys ('collection/slug') of the content files that could not be read."""
+        return frozenset(
+            f"{path.split('/')[1]}/{slugify(Path(path).stem)}"
+            for path, (_, doc, _) in self.files.items()
+            if doc is None
+        )
 
 
-def load_sources(root: Path) -> Sources:
-    """Return the settings, collections and documents under root/content."""
+Signature = tuple[int, int, int]  # (inode, size, modification time in ns)
+FileRecord = tuple[Signature, Document | None, Problem | None]
+
+
+def _signature(path: Path) -> Signature:
+    stat = path.stat()
+    return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
+def load_sources(root: Path, known: dict[str, FileRecord] | None = None) -> Sources:
+    """Return the settings, collections and documents under root/content.
+
+    A file whose inode, size and modification time match its record in known is not read again.
+    """
+    known = known or {}
+    files: dict[str, FileRecord] = {}
     content = root / "content"
     rel = _relative_to(root)
     config, problems = parse_config(_read_optional(content / SETTINGS), rel(content / SETTINGS))
@@ -49,13 +74,23 @@ def load_sources(root: Path) -> Sources:
         collection = collections[folder]
         if path.suffix != _EXTENSIONS.get(collection.format, ".md"):
             continue
-        doc, problem = read_document(path, rel(path), collection)
+        shown = rel(path)
+        signature = _signature(path)
+        record = known.get(shown)
+        if (
+            record is None
+            or record[0] != signature
+            or (record[1] and record[1].collection != collection.name)
+        ):
+            record = (signature, *read_document(path, shown, collection))
+        files[shown] = record
+        _, doc, problem = record
         if problem:
             problems.append(problem)
         if doc:
             documents.append(doc)
     documents.sort(key=lambda d: d.path)
-    return Sources(config, collections, tuple(documents), tuple(problems))
+    return Sources(config, collections, tuple(documents), tuple(problems), files)
 
 
 def _relative_to(root: Path):  # type: ignore[no-untyped-def]

@@ -5,8 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 import xml.etree.ElementTree as etree
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -16,6 +15,7 @@ from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import AtomicString
 
+from .graph import Index
 from .slugs import heading_id
 
 WIKILINK = r"\[\[([^\]\|\n]+?)(?:\|([^\]\n]+))?\]\]"
@@ -31,10 +31,32 @@ class Target:
     title: str
 
 
-# Given what the writer typed, return the target, or None and why not.
-NameResolver = Callable[[str], tuple[Target | None, str]]
-# Given a path relative to content/, return the target of that file, if any.
-PathResolver = Callable[[str], Target | None]
+Resolution = tuple[str, str, str, str]  # (key, url, title, message): key "" when unresolved
+
+
+@dataclass(frozen=True)
+class LinkTable:
+    """Everything link resolution needs, as plain data (so it can go to worker processes)."""
+
+    index: Index
+    targets: dict[str, Target]
+    paths: dict[str, str]
+
+    def by_name(self, text: str) -> Resolution:
+        """Return where [[text]] leads: the target's key, URL and title, or why it leads nowhere."""
+        key, message = self.index.resolve(text)
+        if key is None:
+            return ("", "", "", message)
+        target = self.targets[key]
+        return (key, target.url, target.title, "")
+
+    def by_path(self, path: str) -> Resolution:
+        """Return where a link to the file content/<path> leads."""
+        key = self.paths.get(path)
+        if key is None:
+            return ("", "", "", f"no page content/{path}")
+        target = self.targets[key]
+        return (key, target.url, target.title, "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +77,20 @@ class Rendered:
     anchors: frozenset[str]
     links: tuple[LinkUse, ...]
     problems: tuple[tuple[int, str], ...]
+    resolutions: tuple[tuple[str, str, Resolution], ...] = ()
+    job: tuple[str, int, str] = ("", 0, "")
+
+    def with_job(self, job: tuple[str, int, str]) -> Rendered:
+        """Return this rendering labelled with the job (source, line, folder) it came from."""
+        return replace(self, job=job)
+
+    def still_valid(self, table: LinkTable) -> bool:
+        """Return whether every link of this body resolves today as it did when it was rendered."""
+        for kind, text, was in self.resolutions:
+            now = table.by_name(text) if kind == "name" else table.by_path(text)
+            if now != was:
+                return False
+        return True
 
 
 @dataclass
@@ -64,11 +100,18 @@ class _State:
     source: str = ""
     first_line: int = 1
     doc_dir: str = ""
-    by_name: NameResolver = field(default=lambda text: (None, "no resolver"))
-    by_path: PathResolver = field(default=lambda path: None)
+    table: LinkTable | None = None
     links: list[LinkUse] = field(default_factory=list)
+    resolutions: list[tuple[str, str, Resolution]] = field(default_factory=list)
     problems: list[tuple[int, str]] = field(default_factory=list)
     seen: dict[str, int] = field(default_factory=dict)
+
+    def resolve(self, kind: str, text: str) -> Resolution:
+        """Return where a link leads, and remember it so a cached body can be checked later."""
+        assert self.table is not None
+        found = self.table.by_name(text) if kind == "name" else self.table.by_path(text)
+        self.resolutions.append((kind, text, found))
+        return found
 
     def line_of(self, raw: str) -> int:
         """Return the file line of the next occurrence of raw in the source."""
@@ -91,16 +134,17 @@ class _WikiLinks(InlineProcessor):
         state = self.state
         name, _, anchor = m.group(1).strip().partition("#")
         line = state.line_of(m.group(0))
-        target, message = state.by_name(name) if name else (None, "empty link")
-        if target is None:
-            state.problems.append((line, f"link [[{m.group(1)}]]: {message}"))
+        key, url, title, message = state.resolve("name", name) if name else ("", "", "", "empty link")
+        if not key:
+            if message:  # no message: the target's file is unreadable, and its own error says so
+                state.problems.append((line, f"link [[{m.group(1)}]]: {message}"))
             span = etree.Element("span", {"class": "broken-link"})
             span.text = AtomicString(m.group(2) or m.group(1))
             return span, m.start(0), m.end(0)
-        state.links.append(LinkUse(target.key, anchor, line))
-        link = etree.Element("a", {"href": target.url + (f"#{anchor}" if anchor else "")})
+        state.links.append(LinkUse(key, anchor, line))
+        link = etree.Element("a", {"href": url + (f"#{anchor}" if anchor else "")})
         # Atomic: a title such as "Programme <X>" is text, never parsed again as Markdown or HTML.
-        link.text = AtomicString((m.group(2) or target.title).strip())
+        link.text = AtomicString((m.group(2) or title).strip())
         return link, m.start(0), m.end(0)
 
 
@@ -131,12 +175,13 @@ class _RelativeLinks(Treeprocessor):
         if joined.startswith("../") or joined == "..":
             state.problems.append((line, f"link '{href}' climbs out of the content folder"))
             return
-        target = state.by_path(joined)
-        if target is None:
-            state.problems.append((line, f"link '{href}': no page content/{joined}"))
+        key, url, _, message = state.resolve("path", joined)
+        if not key:
+            if message:
+                state.problems.append((line, f"link '{href}': {message}"))
             return
-        state.links.append(LinkUse(target.key, anchor, line))
-        link.set("href", target.url + (f"#{anchor}" if anchor else ""))
+        state.links.append(LinkUse(key, anchor, line))
+        link.set("href", url + (f"#{anchor}" if anchor else ""))
 
 
 class LinkExtension(Extension):
@@ -163,21 +208,29 @@ class MarkdownRenderer:
             output_format="html",
         )
 
-    def render(
-        self, source: str, first_line: int, doc_dir: str, by_name: NameResolver, by_path: PathResolver
-    ) -> Rendered:
+    def render(self, source: str, first_line: int, doc_dir: str, table: LinkTable) -> Rendered:
         """Return the HTML of source and what its links point to; errors carry file lines."""
-        self._state = state = _State(source, first_line, doc_dir, by_name, by_path)
-        for ext in self._md.registeredExtensions:
-            if isinstance(ext, LinkExtension):
-                ext.state = state
+        self._state = state = _State(source, first_line, doc_dir, table)
         self._md.inlinePatterns["factbook-wikilinks"].state = state  # type: ignore[attr-defined]
         self._md.treeprocessors["factbook-relative-links"].state = state  # type: ignore[attr-defined]
         self._md.reset()
         html = self._md.convert(source)
         tokens = tuple(getattr(self._md, "toc_tokens", ()))
         anchors = frozenset(_ids(tokens)) | frozenset(re.findall(r'\sid="([^"]+)"', html))
-        return Rendered(html, tokens, anchors, tuple(state.links), tuple(state.problems))
+        return Rendered(
+            html, tokens, anchors, tuple(state.links), tuple(state.problems), tuple(state.resolutions)
+        )
+
+
+_RENDERER: MarkdownRenderer | None = None
+
+
+def render_markdown(source: str, first_line: int, doc_dir: str, table: LinkTable) -> Rendered:
+    """Return the rendering of one Markdown body: a pure function of its arguments."""
+    global _RENDERER
+    if _RENDERER is None:  # one parser per process: building it costs more than a page
+        _RENDERER = MarkdownRenderer()
+    return _RENDERER.render(source, first_line, doc_dir, table)
 
 
 def _ids(tokens: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -61,30 +62,44 @@ def check_templates(env: jinja2.Environment, shown: Callable[[str], str]) -> lis
     return problems
 
 
+@dataclass(frozen=True, slots=True)
+class PageSpec:
+    """A page to render: its templates (first found wins), URL, entity or collection, and context."""
+
+    templates: str
+    url: str
+    key: str
+    context: Callable[[], dict[str, Any]]
+
+
 def render_site(
-    linked: LinkedSite, env: jinja2.Environment, shown: Callable[[str], str]
+    linked: LinkedSite,
+    env: jinja2.Environment,
+    shown: Callable[[str], str],
+    only: Callable[[PageSpec], bool] | None = None,
 ) -> tuple[list[Output], list[Problem]]:
-    """Return the HTML of every page of the site, and the template problems met on the way."""
+    """Return the HTML of every page of the site (or those only picks), and the template problems."""
     problems = check_templates(env, shown)
     if problems:
         return [], problems
-    site = linked.site
     common = _common(linked)
     outputs: list[Output] = []
-    for name, url, context in _pages(linked):
-        template = _choose(env, name)
-        try:
-            html = template.render(**common, **context, page_url=url)
-        except jinja2.TemplateError as error:
-            problems.append(_template_problem(error, template.filename or name, shown))
+    for spec in page_specs(linked):
+        if only is not None and not only(spec):
             continue
-        outputs.append(Output(_file_for(url), html.encode("utf-8")))
+        template = _choose(env, spec.templates)
+        try:
+            html = template.render(**common, **spec.context(), page_url=spec.url)
+        except jinja2.TemplateError as error:
+            problems.append(_template_problem(error, template.filename or spec.templates, shown))
+            continue
+        outputs.append(Output(file_for(spec.url), html.encode("utf-8")))
     outputs.sort(key=lambda o: o.path)
-    del site
     return outputs, problems
 
 
-def _file_for(url: str) -> str:
+def file_for(url: str) -> str:
+    """Return the output file that serves a URL."""
     if url.endswith(".html"):
         return url.lstrip("/")
     return (url.strip("/") + "/index.html").lstrip("/")
@@ -146,22 +161,33 @@ def _counts(linked: LinkedSite) -> list[Item]:
     return items
 
 
-def _pages(linked: LinkedSite) -> list[tuple[str, str, dict[str, Any]]]:
+def page_specs(linked: LinkedSite) -> list[PageSpec]:
+    """Return every page of the site: home, 404, collection indexes, and one per entity."""
     site = linked.site
-    pages: list[tuple[str, str, dict[str, Any]]] = [
-        ("home.html", "/", _home(linked)),
-        ("404.html", "/404.html", {"title": "Page not found", "crumbs": []}),
+    pages = [
+        PageSpec("home.html", "/", "", lambda: _home(linked)),
+        PageSpec("404.html", "/404.html", "", lambda: {"title": "Page not found", "crumbs": []}),
     ]
     for name, collection in site.collections.items():
         if collection.index:
-            templates = f"list-{name}.html|list.html"
-            pages.append((templates, f"/{name}/", _index(linked, collection)))
-    for _key, entity in sorted(site.entities.items()):
-        if entity.url == "/":
-            continue
-        templates = f"{entity.collection}.html|entity.html"
-        pages.append((templates, entity.url, _entity(linked, entity)))
+            pages.append(
+                PageSpec(
+                    f"list-{name}.html|list.html", f"/{name}/", name, partial(_index, linked, collection)
+                )
+            )
+    for key, entity in sorted(site.entities.items()):
+        if entity.url != "/":
+            pages.append(
+                PageSpec(
+                    f"{entity.collection}.html|entity.html", entity.url, key, partial(_entity, linked, entity)
+                )
+            )
     return pages
+
+
+def nav_items(linked: LinkedSite) -> list[Item]:
+    """Return the navigation every page shows."""
+    return _nav(linked)
 
 
 def _crumbs(

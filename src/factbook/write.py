@@ -93,3 +93,40 @@ def _swap(staging: Path, output: Path) -> None:
         retired.rename(output)
         raise
     shutil.rmtree(retired, ignore_errors=True)
+
+
+def write_changes(
+    output: Path, pages: Iterable[Output], removed: Iterable[str], assets: dict[str, Path]
+) -> int:
+    """Update a served folder in place, each file replaced atomically; return the files written.
+
+    Readers never see half a file: each is written beside its target and renamed over it.
+    """
+    count = 0
+    for page in pages:
+        count += _replace(output / page.path, page.data)
+    for name in removed:
+        (output / name).unlink(missing_ok=True)
+        _prune(output, (output / name).parent)
+    for name, source in assets.items():
+        count += _replace(output / name, source.read_bytes())
+    return count
+
+
+def _replace(target: Path, data: bytes) -> int:
+    try:
+        if target.read_bytes() == data:
+            return 0
+    except OSError:
+        pass
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, target)
+    return 1
+
+
+def _prune(output: Path, folder: Path) -> None:
+    while folder != output and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent

@@ -49,6 +49,8 @@ def load_yaml(text: str) -> Marked:
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line if mark else 0
+        if line > text.count("\n") and error.context_mark:  # at the end: name where it opened
+            line = error.context_mark.line
         problem = error.problem or "is not valid YAML"
         return _raise(line, f"invalid YAML: {problem}")
     except yaml.YAMLError as error:  # reader errors: control characters and the like

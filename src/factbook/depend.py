@@ -1,0 +1,69 @@
+"""Which pages a change touches, computed afresh from the two link graphs (never stored)."""
+
+from __future__ import annotations
+
+from .link import LinkedSite
+from .model import Entity
+
+
+def face(entity: Entity) -> tuple[str, ...]:
+    """Return what other pages show of an entity: title, URL, summary, date, acronym, kind."""
+    date = entity.date.iso() if entity.date else ""
+    fields = entity.fields
+    return (
+        entity.title,
+        entity.url,
+        entity.summary,
+        date,
+        str(fields.get("acronym", "")),
+        str(fields.get("kind", "")),
+    )
+
+
+def _own(linked: LinkedSite, key: str) -> tuple[object, ...]:
+    entity = linked.site.entities[key]
+    return (
+        entity.doc,
+        entity.refs,
+        linked.bodies.get(key),
+        linked.inverse.get(key, ()),
+        linked.facts_about.get(key, ()),
+        linked.site.facts.get(key, ()),
+    )
+
+
+def dependencies(linked: LinkedSite, key: str) -> set[str]:
+    """Return the entities whose face the page of key shows."""
+    entity = linked.site.entities[key]
+    found = {r.target for r in entity.refs}
+    found.update(r.source for r in linked.inverse.get(key, ()))
+    body = linked.bodies.get(key)
+    if body is not None:
+        found.update(use.key for use in body.links if use.key)
+    for sheet, fact in (
+        *linked.facts_about.get(key, ()),
+        *((key, f) for f in linked.site.facts.get(key, ())),
+    ):
+        found.add(sheet)
+        found.update(fact.about)
+        found.add(fact.source)
+    return found
+
+
+def changed_entities(old: LinkedSite, new: LinkedSite) -> tuple[set[str], set[str]]:
+    """Return the keys whose own page changed, and the keys whose face changed (or that came or went)."""
+    before, after = old.site.entities, new.site.entities
+    faces = {k for k in before.keys() ^ after.keys()}
+    faces.update(k for k in before.keys() & after.keys() if face(before[k]) != face(after[k]))
+    own = {k for k in after if k not in before or _own(old, k) != _own(new, k)}
+    return own, faces
+
+
+def affected_entities(old: LinkedSite, new: LinkedSite) -> tuple[set[str], set[str]]:
+    """Return the entity pages to render again, and the collections whose index changes."""
+    own, faces = changed_entities(old, new)
+    pages = set(own)
+    if faces:
+        pages.update(k for k in new.site.entities if k not in pages and dependencies(new, k) & faces)
+    collections = {k.split("/", 1)[0] for k in faces}
+    return pages, collections

@@ -1,0 +1,88 @@
+"""The shape of the flagship documentary in content/, so later changes cannot quietly break it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from factbook.build import Options, make_site
+from factbook.link import LinkedSite
+
+ROOT = Path(__file__).parents[1]
+CITING = ("organizations", "events", "people", "programmes")
+MINIMUM = {
+    "organizations": 50,
+    "events": 40,
+    "people": 8,
+    "programmes": 45,
+    "sources": 5,
+    "topics": 11,
+    "facts": 4,
+}
+
+
+@pytest.fixture(scope="module")
+def flagship() -> tuple[LinkedSite, list[str]]:
+    linked, _, report = make_site(Options(ROOT, strict=True))
+    assert linked is not None
+    return linked, [str(p) for p in report.problems]
+
+
+def test_flagship_checks_strictly_clean(flagship) -> None:
+    assert flagship[1] == []
+
+
+def test_flagship_has_every_collection_filled(flagship) -> None:
+    linked, _ = flagship
+    counts: dict[str, int] = {}
+    for entity in linked.site.entities.values():
+        counts[entity.collection] = counts.get(entity.collection, 0) + 1
+    for collection, least in MINIMUM.items():
+        assert counts.get(collection, 0) >= least, collection
+    assert sum(len(f) for f in linked.site.facts.values()) >= 50
+    assert {"pages/index", "pages/about", "pages/method"} <= set(linked.site.entities)
+
+
+def test_every_entity_cites_a_source_and_has_a_topic(flagship) -> None:
+    linked, _ = flagship
+    for key, entity in linked.site.entities.items():
+        if entity.collection in CITING:
+            assert [r for r in entity.refs if r.field == "sources"], f"{key} cites no source"
+            assert [r for r in entity.refs if r.field == "topics"], f"{key} has no topic"
+            assert entity.summary, f"{key} has no summary"
+
+
+def test_every_fact_has_a_source_and_a_subject(flagship) -> None:
+    linked, _ = flagship
+    for sheet, facts in linked.site.facts.items():
+        for fact in facts:
+            assert fact.source.startswith("sources/"), f"{sheet} {fact.label}"
+            assert fact.about, f"{sheet} {fact.label}"
+
+
+def test_every_event_has_a_date_or_says_why_not(flagship) -> None:
+    linked, _ = flagship
+    for key, entity in linked.site.entities.items():
+        if entity.collection == "events":
+            assert entity.date is not None, key
+            if entity.date.undated:
+                assert entity.fields.get("date_note"), f"{key} is undated and does not say why"
+
+
+def test_no_page_is_orphaned(flagship) -> None:
+    linked, _ = flagship
+    for key in linked.site.entities:
+        if key.startswith("pages/"):
+            continue
+        assert linked.inverse.get(key), f"nothing links to {key}"
+
+
+def test_every_source_is_a_seed_and_is_cited(flagship) -> None:
+    linked, _ = flagship
+    sources = [e for e in linked.site.entities.values() if e.collection == "sources"]
+    assert len(sources) == 5
+    for source in sources:
+        assert str(source.fields.get("file", "")).endswith(".txt"), source.key
+        citing = [r for r in linked.inverse.get(source.key, ()) if r.field in {"sources", "facts.source"}]
+        assert len(citing) >= 3, source.key

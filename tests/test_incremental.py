@@ -1,0 +1,97 @@
+"""A rebuild after edits, renames and deletions equals a full build, byte for byte."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from factbook.build import Builder, Options, build
+from factbook.theme import theme_dirs
+from factbook.write import static_files, write_changes
+
+from .conftest import SITES
+from .test_golden import _files
+
+
+def _apply(builder: Builder, output: Path) -> set[str]:
+    update = builder.update()
+    assert not update.report.errors, update.report.problems
+    write_changes(
+        output, update.pages, update.removed, static_files(theme_dirs(builder.options.root, "static"))
+    )
+    return {p.path for p in update.pages}
+
+
+def _full(root: Path, tmp: Path) -> dict[str, bytes]:
+    out = tmp / "full"
+    shutil.rmtree(out, ignore_errors=True)
+    assert not build(Options(root, out)).errors
+    return _files(out)
+
+
+def test_rebuilds_after_edits_renames_and_deletions_equal_full_builds(tmp_path: Path) -> None:
+    root = tmp_path / "site"
+    shutil.copytree(SITES / "tiny" / "content", root / "content")
+    served = tmp_path / "served"
+    builder = Builder(Options(root))
+    _apply(builder, served)
+    assert _files(served) == _full(root, tmp_path)
+    content = root / "content"
+
+    def step(change) -> set[str]:  # type: ignore[no-untyped-def]
+        change()
+        written = _apply(builder, served)
+        assert _files(served) == _full(root, tmp_path)
+        return written
+
+    itu = content / "organizations" / "itu.md"
+    # An edit of one body re-renders that page, the indexes and home, not the unrelated ones.
+    written = step(lambda: itu.write_text(itu.read_text().replace("## History", "## History\n\nMore.")))
+    assert "organizations/itu/index.html" in written
+    assert "topics/ict/index.html" not in written
+    # A title change reaches every page that shows it.
+    written = step(
+        lambda: itu.write_text(itu.read_text().replace("title: International", "title: The International"))
+    )
+    assert {
+        "events/telecom-2009/index.html",
+        "people/ali-abbasov/index.html",
+        "topics/ict/index.html",
+    } <= written
+    # A new page, a rename and a deletion.
+    step(lambda: (content / "topics" / "health.md").write_text("---\ntitle: Health\n---\nSee [[itu]].\n"))
+    step(lambda: (content / "topics" / "health.md").rename(content / "topics" / "medicine.md"))
+    step(lambda: (content / "topics" / "medicine.md").unlink())
+    # A fact sheet edit, a date change that reorders lists, and a template change.
+    figures = content / "facts" / "figures.yaml"
+    step(lambda: figures.write_text(figures.read_text().replace("150000", "150001")))
+    event = content / "events" / "telecom-2009.md"
+    step(lambda: event.write_text(event.read_text().replace("2009-10-05/2009-10-09", "2008")))
+    (root / "templates").mkdir()
+    builder = Builder(Options(root))  # a site's own templates folder is found at start
+    _apply(builder, served)
+    written = step(
+        lambda: (root / "templates" / "topics.html").write_text(
+            '{% extends "entity.html" %}{% block lead %}<p>T</p>{% endblock %}'
+        )
+    )
+    assert "topics/ict/index.html" in written and "organizations/itu/index.html" in written
+
+
+def test_a_failed_rebuild_keeps_the_last_good_state(tmp_path: Path) -> None:
+    root = tmp_path / "site"
+    shutil.copytree(SITES / "tiny" / "content", root / "content")
+    builder = Builder(Options(root))
+    assert builder.update().pages
+    itu = root / "content" / "organizations" / "itu.md"
+    good = itu.read_text()
+    itu.write_text("---\ntitle: [broken\n---\n")
+    failed = builder.update()
+    assert [str(p) for p in failed.report.errors][0].startswith(
+        "content/organizations/itu.md:2: invalid YAML"
+    )
+    assert failed.pages == []
+    itu.write_text(good.replace("The Union met", "The Union gathered"))
+    healed = builder.update()
+    assert not healed.report.errors
+    assert "organizations/itu/index.html" in {p.path for p in healed.pages}
