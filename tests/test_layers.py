@@ -31,7 +31,7 @@ STAGES: dict[str, int] = {
     "build": 10,
     "scaffold": 11,
     "cli": 12,
-    "serve": 12,
+    "serve": 11,
     "__main__": 13,
 }
 

@@ -114,6 +114,7 @@ class Builder:
         linked, found = link_site(site, self.bodies, self.render_many, sources.unreadable)
         self.bodies = linked.bodies
         problems += found
+        self.template_dirs = theme_dirs(options.root, "templates")  # a templates/ made since counts
         stamp = (config, sources.collections, _template_stamp(self.template_dirs), nav_items(linked))
         only = None if self.good is None or stamp != self.good_stamp else self._only(self.good, linked)
         if stamp != self.good_stamp:

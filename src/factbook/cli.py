@@ -146,3 +146,27 @@ def clean_command(source: str, output: str | None) -> None:
         click.echo(f"removed {out}")
     else:
         click.echo(f"nothing to remove: {out} does not exist")
+
+
+@main.command("serve")
+@source_option
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback by default)."
+)
+@click.option("--port", "-p", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--open", "open_browser", is_flag=True, help="Open the site in a browser.")
+@click.option("--drafts", is_flag=True, help="Include pages marked draft: true.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors in the overlay.")
+def serve_command(source: str, host: str, port: int, open_browser: bool, drafts: bool, strict: bool) -> None:
+    """Build, serve and watch the site, reloading the browser on every save."""
+    from .serve import PortInUse, serve
+
+    root = _root(source)
+    try:
+        serve(Options(root, None, None, drafts, strict), host, port, open_browser, log=_log)
+    except PortInUse as error:
+        raise click.UsageError(str(error)) from error
+
+
+def _log(message: str) -> None:
+    click.echo(f"{time.strftime('%H:%M:%S')} {message}", err=True)

@@ -1,0 +1,61 @@
+"""Headless Debian Chromium driven by Playwright: skipped on a laptop without it, required in CI."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+CHROMIUM = os.environ.get("FACTBOOK_CHROMIUM", "/usr/bin/chromium")
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+def require_chromium() -> None:
+    """Skip the test without Chromium and Playwright, unless in CI, where that is a failure."""
+    missing = []
+    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
+        missing.append(f"Chromium at {CHROMIUM}")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing.append("the playwright package")
+    if missing:
+        reason = "needs " + " and ".join(missing)
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason}, which CI must install (.ci/run)")
+        pytest.skip(reason)
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Yield a Playwright browser running Debian's Chromium with a fresh profile."""
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    profile = tempfile.mkdtemp(prefix="factbook-chromium-")
+    try:
+        with sync_playwright() as p:
+            context = p.chromium.launch_persistent_context(
+                profile, executable_path=CHROMIUM, args=FLAGS, headless=True
+            )
+            try:
+                yield context
+            finally:
+                context.close()
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
