@@ -141,7 +141,7 @@ def format_value(value: Any, unit: str = "", qualifier: str = "") -> str:
     elif isinstance(value, float):
         text = f"{value:,.2f}".rstrip("0").rstrip(".")
     else:
-        text = str(value)
+        text = date_words(value) if isinstance(value, str) else str(value)
     if unit:
         text += unit if unit in {"%", "×"} else f" {unit}"
     return f"{qualifier} {text}" if qualifier else text
