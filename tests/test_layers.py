@@ -28,10 +28,11 @@ STAGES: dict[str, int] = {
     "theme": 7,
     "render": 8,
     "write": 9,
+    "parallel": 9,
     "build": 10,
     "scaffold": 11,
-    "cli": 12,
     "serve": 11,
+    "cli": 12,
     "__main__": 13,
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,8 +14,17 @@ from .errors import Problem
 from .graph import GraphCache, build_graph
 from .link import LinkedSite, RenderMany, link_site, render_serially
 from .load import FileRecord, load_sources
-from .mdlinks import Rendered
-from .render import Output, PageSpec, file_for, make_environment, nav_items, page_specs, render_site
+from .parallel import markdown_renderer, page_renderer
+from .render import (
+    Output,
+    PageSpec,
+    RenderPages,
+    file_for,
+    make_environment,
+    nav_items,
+    page_specs,
+    render_site,
+)
 from .theme import theme_dirs
 from .write import check_output, static_files, write_site
 
@@ -28,6 +38,7 @@ class Options:
     base_url: str | None = None
     drafts: bool = False
     strict: bool = False
+    jobs: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +50,7 @@ class Report:
     files: int = 0
     entities: dict[str, int] = field(default_factory=dict)
     facts: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def errors(self) -> tuple[Problem, ...]:
@@ -88,12 +100,18 @@ class Builder:
     identity, link resolutions, the two link graphs), so a rebuild equals a full build.
     """
 
-    def __init__(self, options: Options, render_many: RenderMany = render_serially) -> None:
+    def __init__(
+        self,
+        options: Options,
+        render_many: RenderMany = render_serially,
+        render_pages: RenderPages = render_site,
+    ) -> None:
         self.options = options
         self.render_many = render_many
+        self.render_pages = render_pages
         self.files: dict[str, FileRecord] = {}
         self.graph_cache = GraphCache()
-        self.bodies: dict[str, Rendered] = {}
+        self.linked: LinkedSite | None = None  # the last linking, good or not: a checked cache
         self.template_dirs = theme_dirs(options.root, "templates")
         self.env: jinja2.Environment = make_environment(self.template_dirs)
         self.good: LinkedSite | None = None
@@ -103,25 +121,30 @@ class Builder:
     def update(self) -> Update:
         """Rebuild from what is on disk now; return the pages that changed since the last success."""
         options = self.options
+        clock = _Clock()
         sources = load_sources(options.root, self.files)
         self.files = sources.files
         problems = list(sources.problems)
         config = with_overrides(sources.config, options.base_url, options.drafts)
+        clock.lap("load")
         site, found = build_graph(
             config, sources.collections, sources.documents, self.graph_cache, sources.unreadable
         )
         problems += found
-        linked, found = link_site(site, self.bodies, self.render_many, sources.unreadable)
-        self.bodies = linked.bodies
+        clock.lap("model")
+        linked, found = link_site(site, self.linked, self.render_many, sources.unreadable)
+        self.linked = linked
         problems += found
+        clock.lap("link")
         self.template_dirs = theme_dirs(options.root, "templates")  # a templates/ made since counts
         stamp = (config, sources.collections, _template_stamp(self.template_dirs), nav_items(linked))
         only = None if self.good is None or stamp != self.good_stamp else self._only(self.good, linked)
         if stamp != self.good_stamp:
             self.env = make_environment(self.template_dirs)
-        pages, found = render_site(linked, self.env, _shown(options.root), only)
+        pages, found = self.render_pages(linked, self.env, _shown(options.root), only)
         problems += found
-        report = _report(site.entities.values(), site.facts, problems, len(pages))
+        clock.lap("render")
+        report = _report(site.entities.values(), site.facts, problems, len(pages), clock.laps)
         if report.failed(options.strict):
             return Update(report, linked, [], [], only is None)
         files = {file_for(spec.url) for spec in page_specs(linked)}
@@ -139,17 +162,37 @@ class Builder:
         return only
 
 
-def _report(entities, facts, problems: list[Problem], pages: int) -> Report:  # type: ignore[no-untyped-def]
+class _Clock:
+    """Seconds spent in each stage, for --profile."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.laps[stage] = self.laps.get(stage, 0.0) + now - self._last
+        self._last = now
+
+
+def _report(entities, facts, problems: list[Problem], pages: int, laps: dict[str, float]) -> Report:  # type: ignore[no-untyped-def]
     counts: dict[str, int] = {}
     for entity in entities:
         counts[entity.collection] = counts.get(entity.collection, 0) + 1
     total = sum(len(f) for f in facts.values())
-    return Report(tuple(sorted(set(problems))), pages, 0, counts, total)
+    return Report(tuple(sorted(set(problems))), pages, 0, counts, total, dict(laps))
+
+
+def builder_for(options: Options) -> Builder:
+    """Return a Builder that uses options.jobs processes for Markdown and pages."""
+    if options.jobs <= 1:
+        return Builder(options)
+    return Builder(options, markdown_renderer(options.jobs), page_renderer(options.jobs))
 
 
 def make_site(options: Options) -> tuple[LinkedSite | None, list[Output], Report]:
     """Return the linked site and its pages (none if anything failed), with the report."""
-    update = Builder(options).update()
+    update = builder_for(options).update()
     return update.linked, update.pages, update.report
 
 
@@ -165,6 +208,8 @@ def build(options: Options) -> Report:
     _, pages, report = make_site(options)
     if report.failed(options.strict):
         return report
+    started = time.perf_counter()
     assets = static_files(theme_dirs(options.root, "static"))
     files = write_site(output, pages, assets)
-    return Report(report.problems, report.pages, files, report.entities, report.facts)
+    seconds = {**report.seconds, "write": time.perf_counter() - started}
+    return Report(report.problems, report.pages, files, report.entities, report.facts, seconds)

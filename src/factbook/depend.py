@@ -54,7 +54,11 @@ def changed_entities(old: LinkedSite, new: LinkedSite) -> tuple[set[str], set[st
     """Return the keys whose own page changed, and the keys whose face changed (or that came or went)."""
     before, after = old.site.entities, new.site.entities
     faces = {k for k in before.keys() ^ after.keys()}
-    faces.update(k for k in before.keys() & after.keys() if face(before[k]) != face(after[k]))
+    faces.update(
+        k
+        for k in before.keys() & after.keys()
+        if before[k] is not after[k] and face(before[k]) != face(after[k])
+    )
     own = {k for k in after if k not in before or _own(old, k) != _own(new, k)}
     return own, faces
 

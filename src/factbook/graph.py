@@ -79,7 +79,7 @@ class GraphCache:
 
     def __init__(self) -> None:
         self.entities: dict[str, tuple[Document, Collection, Entity | None, list[Problem]]] = {}
-        self.refs: dict[str, tuple[Entity, list[Ref], list[Problem]]] = {}
+        self.refs: dict[str, tuple[Entity, Entity, list[Problem]]] = {}
         self.keys: frozenset[str] = frozenset()
         self.drafts: frozenset[str] = frozenset()
 
@@ -131,12 +131,13 @@ def build_graph(
         collection = collections[entity.collection]
         hit = cache.refs.get(key)
         if hit is not None and hit[0] is entity:
-            refs, more = hit[1], hit[2]
+            linked, refs, more = hit[1], list(hit[1].refs), hit[2]
         else:
             refs, more = _references(entity, collection, index, drafts)
-            cache.refs[key] = (entity, refs, more)
+            linked = _with_refs(entity, refs)
+            cache.refs[key] = (entity, linked, more)
         problems += more
-        entities[key] = _with_refs(entity, refs)
+        entities[key] = linked
         if "facts" in entity.fields and collection.format == "yaml":
             facts[key] = _facts(entity, refs)
         if collection.cites and not entity.fields.get("sources"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .errors import Problem, did_you_mean
 from .graph import Index
@@ -26,6 +26,10 @@ class LinkedSite:
     inverse: dict[str, tuple[Ref, ...]]
     facts_about: dict[str, tuple[tuple[str, Fact], ...]]
     table: LinkTable
+    # Each page's outgoing references (fields and mentions), and the same by target and source:
+    # kept so that the next rebuild recomputes only the inverse lists a change touches.
+    outgoing: dict[str, tuple[Ref, ...]] = field(default_factory=dict)
+    incoming: dict[str, dict[str, tuple[Ref, ...]]] = field(default_factory=dict)
 
     def entity(self, key: str) -> Entity:
         """Return the entity with that key."""
@@ -40,49 +44,129 @@ def render_serially(jobs: list[BodyJob], table: LinkTable) -> list[Rendered]:
 def link_table(site: Site, unreadable: frozenset[str] = frozenset()) -> LinkTable:
     """Return the table that resolves [[names]] and .md paths to the site's pages."""
     entities = site.entities
-    targets = {key: Target(key, url_for(site, e.url), e.title) for key, e in entities.items()}
+    prefix = site.config.base_path.rstrip("/")
+    targets = {key: Target(key, prefix + e.url, e.title) for key, e in entities.items()}
     paths = {content_path(e): key for key, e in entities.items()}
     return LinkTable(Index(list(entities), unreadable), targets, paths)
 
 
 def link_site(
     site: Site,
-    previous: dict[str, Rendered] | None = None,
+    previous: LinkedSite | None = None,
     render_many: RenderMany = render_serially,
     unreadable: frozenset[str] = frozenset(),
 ) -> tuple[LinkedSite, list[Problem]]:
     """Return the site with bodies rendered and relations inverted, and the link problems.
 
-    A body rendered before (in previous, by key) is reused when its job is unchanged and every
-    link in it still resolves to the same page, title and URL: the cache can never go stale.
+    A body rendered before (in previous) is reused when its job is unchanged and every link in it
+    still resolves to the same page, title and URL: the cache can never go stale.
     """
     table = link_table(site, unreadable)
-    previous = previous or {}
-    bodies: dict[str, Rendered] = {}
-    todo: list[tuple[str, BodyJob]] = []
-    for key, entity in sorted(site.entities.items()):
-        job = (entity.doc.body, entity.doc.body_line, posixpath.dirname(content_path(entity)))
-        old = previous.get(key)
-        if old is not None and old.job == job and old.still_valid(table):
-            bodies[key] = old
-        else:
-            todo.append((key, job))
-    for (key, job), rendered in zip(todo, render_many([j for _, j in todo], table), strict=True):
-        bodies[key] = rendered.with_job(job)
+    bodies = _bodies(site, table, previous, render_many)
     problems = [
         Problem(site.entities[key].doc.path, line, message)
         for key, rendered in bodies.items()
         for line, message in rendered.problems
     ]
     problems += _check_anchors(site, bodies)
-    mentions = [
-        Ref(key, use.key, MENTIONS, "Mentioned in", line=use.line)
-        for key, rendered in bodies.items()
-        for use in rendered.links
-        if use.key and use.key != key
-    ]
-    inverse = _inverse([r for e in site.entities.values() for r in e.refs] + mentions)
-    return LinkedSite(site, bodies, inverse, _facts_about(site), table), problems
+    outgoing = _outgoing(site, bodies, previous)
+    incoming, inverse = _invert(outgoing, previous)
+    linked = LinkedSite(site, bodies, inverse, _facts_about(site), table, outgoing, incoming)
+    return linked, problems
+
+
+def _bodies(
+    site: Site, table: LinkTable, previous: LinkedSite | None, render_many: RenderMany
+) -> dict[str, Rendered]:
+    old_bodies = previous.bodies if previous else {}
+    # Bodies need their links checked again only for targets that changed, unless pages came or
+    # went (then a name that failed or was ambiguous may resolve differently).
+    same_pages = previous is not None and previous.table.index.keys == table.index.keys
+    changed = (
+        {k for k, t in table.targets.items() if previous.table.targets.get(k) != t}
+        if previous is not None and same_pages
+        else set()
+    )
+    if previous is not None and previous.table.paths != table.paths:
+        same_pages = False
+    bodies: dict[str, Rendered] = {}
+    todo: list[tuple[str, BodyJob]] = []
+    for key, entity in sorted(site.entities.items()):
+        doc = entity.doc
+        job = (doc.body, doc.body_line, posixpath.dirname(content_path(entity)))
+        old = old_bodies.get(key)
+        if old is not None and old.job == job:
+            if same_pages and (
+                not changed or not any(found[0] in changed for _, _, found in old.resolutions)
+            ):
+                bodies[key] = old
+                continue
+            if not same_pages and old.still_valid(table):
+                bodies[key] = old
+                continue
+        todo.append((key, job))
+    for (key, job), rendered in zip(todo, render_many([j for _, j in todo], table), strict=True):
+        bodies[key] = rendered.with_job(job)
+    return bodies
+
+
+def _outgoing(
+    site: Site, bodies: dict[str, Rendered], previous: LinkedSite | None
+) -> dict[str, tuple[Ref, ...]]:
+    found: dict[str, tuple[Ref, ...]] = {}
+    for key, entity in site.entities.items():
+        rendered = bodies[key]
+        if previous is not None and previous.bodies.get(key) is rendered and key in previous.outgoing:
+            old = previous.outgoing[key]
+            count = len(entity.refs)
+            if old[:count] == entity.refs:
+                found[key] = old
+                continue
+        mentions = tuple(
+            Ref(key, use.key, MENTIONS, "Mentioned in", line=use.line)
+            for use in rendered.links
+            if use.key and use.key != key
+        )
+        found[key] = entity.refs + mentions
+    return found
+
+
+def _invert(
+    outgoing: dict[str, tuple[Ref, ...]], previous: LinkedSite | None
+) -> tuple[dict[str, dict[str, tuple[Ref, ...]]], dict[str, tuple[Ref, ...]]]:
+    if previous is None:
+        changed = set(outgoing)
+        incoming: dict[str, dict[str, tuple[Ref, ...]]] = {}
+        inverse: dict[str, tuple[Ref, ...]] = {}
+        old_outgoing: dict[str, tuple[Ref, ...]] = {}
+    else:
+        old_outgoing = previous.outgoing
+        changed = {
+            k for k in outgoing.keys() | old_outgoing.keys() if outgoing.get(k) is not old_outgoing.get(k)
+        }
+        incoming = dict(previous.incoming)
+        inverse = dict(previous.inverse)
+    targets = {r.target for key in changed for r in old_outgoing.get(key, ())}
+    additions: dict[str, dict[str, list[Ref]]] = {}
+    for key in changed:
+        for ref in outgoing.get(key, ()):
+            additions.setdefault(ref.target, {}).setdefault(key, []).append(ref)
+    targets.update(additions)
+    for target in targets:
+        inner = {k: v for k, v in incoming.get(target, {}).items() if k not in changed}
+        inner.update((k, tuple(v)) for k, v in additions.get(target, {}).items())
+        if inner:
+            incoming[target] = inner
+            inverse[target] = _inverse_of(inner)
+        else:
+            incoming.pop(target, None)
+            inverse.pop(target, None)
+    return incoming, inverse
+
+
+def _inverse_of(inner: dict[str, tuple[Ref, ...]]) -> tuple[Ref, ...]:
+    unique = {(r.source, r.field, r.role): r for refs in inner.values() for r in reversed(refs)}
+    return tuple(sorted(unique.values(), key=lambda r: (r.field, r.role, r.source)))
 
 
 def url_for(site: Site, url: str) -> str:
@@ -119,18 +203,6 @@ def _check_anchors(site: Site, bodies: dict[str, Rendered]) -> list[Problem]:
 
 def _anchor_hint(anchor: str, anchors: Iterable[str]) -> str:
     return did_you_mean(anchor, anchors)
-
-
-def _inverse(refs: list[Ref]) -> dict[str, tuple[Ref, ...]]:
-    found: dict[str, list[Ref]] = {}
-    seen: set[tuple[str, str, str, str]] = set()
-    for ref in refs:
-        mark = (ref.target, ref.source, ref.field, ref.role)
-        if mark in seen:
-            continue
-        seen.add(mark)
-        found.setdefault(ref.target, []).append(ref)
-    return {key: tuple(sorted(v, key=lambda r: (r.field, r.role, r.source))) for key, v in found.items()}
 
 
 def _facts_about(site: Site) -> dict[str, tuple[tuple[str, Fact], ...]]:

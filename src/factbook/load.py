@@ -42,11 +42,6 @@ Signature = tuple[int, int, int]  # (inode, size, modification time in ns)
 FileRecord = tuple[Signature, Document | None, Problem | None]
 
 
-def _signature(path: Path) -> Signature:
-    stat = path.stat()
-    return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
-
-
 def load_sources(root: Path, known: dict[str, FileRecord] | None = None) -> Sources:
     """Return the settings, collections and documents under root/content.
 
@@ -62,27 +57,29 @@ def load_sources(root: Path, known: dict[str, FileRecord] | None = None) -> Sour
     )
     problems += found
     documents: list[Document] = []
-    for path, problem in _walk(content, rel):
+    prefix = rel(content)
+    for relative, entry, problem in _walk(str(content)):
+        shown = f"{prefix}/{relative}"
         if problem:
-            problems.append(problem)
+            problems.append(Problem(shown, 1, problem, warning=True))
             continue
-        folder = path.relative_to(content).parts[0]
+        folder = relative.split("/", 1)[0]
         if folder not in collections:
             hint = did_you_mean(folder, collections) or "known: " + ", ".join(sorted(collections))
-            problems.append(Problem(rel(path), 1, f"'{folder}' is not a collection", hint))
+            problems.append(Problem(shown, 1, f"'{folder}' is not a collection", hint))
             continue
         collection = collections[folder]
-        if path.suffix != _EXTENSIONS.get(collection.format, ".md"):
+        if not relative.endswith(_EXTENSIONS.get(collection.format, ".md")):
             continue
-        shown = rel(path)
-        signature = _signature(path)
+        stat = entry.stat()
+        signature = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
         record = known.get(shown)
         if (
             record is None
             or record[0] != signature
             or (record[1] and record[1].collection != collection.name)
         ):
-            record = (signature, *read_document(path, shown, collection))
+            record = (signature, *read_document(Path(entry.path), shown, collection))
         files[shown] = record
         _, doc, problem = record
         if problem:
@@ -114,28 +111,36 @@ def _ignored(name: str) -> bool:
     return name.startswith((".", "#", "_")) or name.endswith(("~", ".swp", ".tmp"))
 
 
-def _walk(content: Path, rel) -> list[tuple[Path, Problem | None]]:  # type: ignore[no-untyped-def]
-    """Return the content files below content, with problems for links that leave it."""
-    found: list[tuple[Path, Problem | None]] = []
-    top = content.resolve()
-    for folder, dirs, files in os.walk(content):
-        here = Path(folder)
-        dirs[:] = sorted(d for d in dirs if not _ignored(d))
-        for name in sorted(dirs) + sorted(files):
-            path = here / name
-            if _ignored(name) or (here == content and name in {SETTINGS, DECLARATIONS}):
+def _walk(content: str) -> list[tuple[str, os.DirEntry[str], str]]:
+    """Return (path inside content, entry, problem) for each file below content, sorted.
+
+    A symbolic link that leads out of the content folder is reported and not followed.
+    """
+    found: list[tuple[str, os.DirEntry[str], str]] = []
+    top = os.path.realpath(content) + os.sep
+    stack = [("", content)]
+    while stack:
+        relative, folder = stack.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in entries:
+            name = entry.name
+            if _ignored(name) or (not relative and name in {SETTINGS, DECLARATIONS}):
                 continue
-            if path.is_symlink():
-                target = path.resolve()
-                if not target.is_relative_to(top):
-                    message = "symbolic link points outside the source tree; not followed"
-                    found.append((path, Problem(rel(path), 1, message, warning=True)))
-                    continue
-            if name in files and here != content:
-                found.append((path, None))
-            elif name in files:
-                message = "files at the top of content/ are ignored; put it in a collection folder"
-                found.append((path, Problem(rel(path), 1, message, warning=True)))
+            inner = f"{relative}/{name}" if relative else name
+            if entry.is_symlink() and not os.path.realpath(entry.path).startswith(top):
+                found.append((inner, entry, "symbolic link points outside the source tree; not followed"))
+            elif entry.is_dir(follow_symlinks=False):
+                stack.append((inner, entry.path))
+            elif not relative:
+                found.append(
+                    (inner, entry, "files at the top of content/ are ignored; put it in a collection folder")
+                )
+            elif entry.is_file():
+                found.append((inner, entry, ""))
+    found.sort(key=lambda f: f[0])
     return found
 
 

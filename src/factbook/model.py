@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from .dates import PartialDate
@@ -64,10 +65,15 @@ class SiteConfig:
     @property
     def base_path(self) -> str:
         """Return the URL path every internal link starts with, such as '/' or '/factbook/'."""
-        path = self.base_url.split("://", 1)[1] if "://" in self.base_url else self.base_url
-        if "://" in self.base_url:
-            path = "/" + path.split("/", 1)[1] if "/" in path else "/"
-        return "/" + path.strip("/") + "/" if path.strip("/") else "/"
+        return _base_path(self.base_url)
+
+
+@lru_cache(maxsize=8)
+def _base_path(base_url: str) -> str:
+    path = base_url.split("://", 1)[1] if "://" in base_url else base_url
+    if "://" in base_url:
+        path = "/" + path.split("/", 1)[1] if "/" in path else "/"
+    return "/" + path.strip("/") + "/" if path.strip("/") else "/"
 
 
 @dataclass(frozen=True, slots=True)

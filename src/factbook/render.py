@@ -72,6 +72,9 @@ class PageSpec:
     context: Callable[[], dict[str, Any]]
 
 
+RenderPages = Callable[..., tuple[list["Output"], list[Problem]]]
+
+
 def render_site(
     linked: LinkedSite,
     env: jinja2.Environment,

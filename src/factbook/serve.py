@@ -10,11 +10,11 @@ rebuild reaches the browser.
 from __future__ import annotations
 
 import errno
-import logging
-import signal
 import json
+import logging
 import os
 import shutil
+import signal
 import tempfile
 import threading
 import time

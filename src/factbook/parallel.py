@@ -1,0 +1,91 @@
+"""Markdown and page rendering spread over worker processes (forked, so they share the site)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import zlib
+from collections.abc import Callable
+from typing import Any
+
+from .errors import Problem
+from .link import BodyJob, RenderMany, render_serially
+from .mdlinks import LinkTable, Rendered
+from .render import Output, PageSpec, RenderPages, render_site
+
+SERIAL_BELOW = 48  # fewer pages than this are quicker to do than to hand out
+_SHARED: dict[str, Any] = {}  # what forked workers inherit instead of receiving it pickled
+
+
+def default_jobs() -> int:
+    """Return the number of cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
+def _pool(jobs: int):  # type: ignore[no-untyped-def]
+    return multiprocessing.get_context("fork").Pool(jobs)
+
+
+def _markdown_chunk(bounds: tuple[int, int]) -> list[Rendered]:
+    start, end = bounds
+    return render_serially(_SHARED["jobs"][start:end], _SHARED["table"])
+
+
+def markdown_renderer(jobs: int) -> RenderMany:
+    """Return a RenderMany that uses jobs processes for large batches."""
+
+    def render_many(batch: list[BodyJob], table: LinkTable) -> list[Rendered]:
+        if jobs <= 1 or len(batch) < SERIAL_BELOW:
+            return render_serially(batch, table)
+        _SHARED.update(jobs=batch, table=table)
+        try:
+            step = max(8, len(batch) // (jobs * 8))
+            chunks = [(i, min(i + step, len(batch))) for i in range(0, len(batch), step)]
+            with _pool(jobs) as pool:
+                parts = pool.map(_markdown_chunk, chunks)
+        finally:
+            _SHARED.clear()
+        return [rendered for part in parts for rendered in part]
+
+    return render_many
+
+
+def _pages_shard(shard: int) -> tuple[list[Output], list[Problem]]:
+    linked, env, shown, only, count = (_SHARED[k] for k in ("linked", "env", "shown", "only", "count"))
+
+    def mine(spec: PageSpec) -> bool:
+        return zlib.crc32(spec.url.encode()) % count == shard and (only is None or only(spec))
+
+    return render_site(linked, env, shown, mine)
+
+
+def page_renderer(jobs: int) -> RenderPages:
+    """Return a RenderPages that shares many pages out among jobs processes."""
+
+    def render_pages(linked, env, shown, only: Callable[[PageSpec], bool] | None = None):  # type: ignore[no-untyped-def]
+        if (
+            jobs <= 1
+            or (only is not None and len(linked.site.entities) < SERIAL_BELOW)
+            or len(linked.site.entities) < SERIAL_BELOW
+        ):
+            return render_site(linked, env, shown, only)
+        if only is not None:
+            from .render import page_specs
+
+            if sum(1 for spec in page_specs(linked) if only(spec)) < SERIAL_BELOW:
+                return render_site(linked, env, shown, only)
+        count = jobs * 4
+        _SHARED.update(linked=linked, env=env, shown=shown, only=only, count=count)
+        try:
+            with _pool(jobs) as pool:
+                parts = pool.map(_pages_shard, range(count))
+        finally:
+            _SHARED.clear()
+        outputs = sorted((o for part, _ in parts for o in part), key=lambda o: o.path)
+        problems = sorted({p for _, found in parts for p in found})
+        return outputs, problems
+
+    return render_pages
