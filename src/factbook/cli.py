@@ -12,6 +12,7 @@ import click
 
 from . import __version__
 from .build import Options, Report, build, check
+from .parallel import default_jobs
 from .write import UnsafeOutput, check_output
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
@@ -59,16 +60,30 @@ def main() -> None:
 @click.option("--base-url", default=None, help="URL or path the site is served under, such as /factbook/.")
 @click.option("--drafts", is_flag=True, help="Include pages marked draft: true.")
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
-def build_command(source: str, output: str | None, base_url: str | None, drafts: bool, strict: bool) -> None:
+@click.option(
+    "--jobs", "-j", type=click.IntRange(1, 256), default=None, help="Worker processes.  [default: all cores]"
+)
+@click.option("--profile", is_flag=True, help="Print where the time went, stage by stage.")
+def build_command(
+    source: str,
+    output: str | None,
+    base_url: str | None,
+    drafts: bool,
+    strict: bool,
+    jobs: int | None,
+    profile: bool,
+) -> None:
     """Build the site into a folder, replacing it only if the build succeeds."""
     root = _root(source)
     out = Path(output) if output else root / "_site"
     started = time.perf_counter()
     try:
-        report = build(Options(root, out, base_url, drafts, strict))
+        report = build(Options(root, out, base_url, drafts, strict, jobs or default_jobs()))
     except UnsafeOutput as error:
         raise click.UsageError(str(error)) from error
     _print_problems(report)
+    if profile:
+        _print_profile(report, time.perf_counter() - started)
     click.echo(_summary(report, strict), err=True)
     if report.failed(strict):
         click.echo(f"nothing written; {out} is as it was", err=True)
@@ -78,6 +93,15 @@ def build_command(source: str, output: str | None, base_url: str | None, drafts:
     click.echo(f"open {(out / 'index.html').resolve()} in a browser, or run: factbook serve")
 
 
+def _print_profile(report: Report, total: float) -> None:
+    click.echo("stage      seconds  share", err=True)
+    for stage, seconds in report.seconds.items():
+        click.echo(f"{stage:<9} {seconds:8.3f}  {seconds / total:5.0%}", err=True)
+    other = total - sum(report.seconds.values())
+    click.echo(f"{'other':<9} {other:8.3f}  {other / total:5.0%}", err=True)
+    click.echo(f"{'total':<9} {total:8.3f}  {report.pages / total:,.0f} pages/s", err=True)
+
+
 @main.command("check")
 @source_option
 @click.option("--drafts", is_flag=True, help="Include pages marked draft: true.")
@@ -85,7 +109,7 @@ def build_command(source: str, output: str | None, base_url: str | None, drafts:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def check_command(source: str, drafts: bool, strict: bool, fmt: str) -> None:
     """Run every validation of a build and write nothing."""
-    report = check(Options(_root(source), None, None, drafts, strict))
+    report = check(Options(_root(source), None, None, drafts, strict, default_jobs()))
     if fmt == "json":
         problems = [
             {

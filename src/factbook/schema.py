@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+import fastjsonschema
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
@@ -177,12 +179,24 @@ def _validator(collection: Collection) -> Draft202012Validator:
     return Draft202012Validator(json_schema(collection))
 
 
+@lru_cache(maxsize=64)
+def _gate(collection: Collection) -> Callable[[Any], Any]:
+    # fastjsonschema compiles the schema to Python and answers "valid?" some ten times faster;
+    # jsonschema then explains, with every error, only the documents that are not.
+    return fastjsonschema.compile(json_schema(collection))
+
+
 def validate(doc: Document, collection: Collection) -> list[Problem]:
     """Return the problems of a document's data against its collection's schema."""
     if not isinstance(doc.data, dict):
         return [Problem(doc.path, doc.line(), "front matter must be a mapping of fields")]
-    errors = _validator(collection).iter_errors(_without_nulls(doc.data))
-    return [_problem(doc, error) for error in errors]
+    data = _without_nulls(doc.data)
+    try:
+        _gate(collection)(data)
+        return []
+    except fastjsonschema.JsonSchemaException:
+        pass
+    return [_problem(doc, error) for error in _validator(collection).iter_errors(data)]
 
 
 def _without_nulls(value: Any) -> Any:
