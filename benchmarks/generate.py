@@ -19,9 +19,30 @@ WORDS = (
     "protection children gender postal services governance electronic citizens data access report "
     "meeting signed adopted launched elected member committee resolution assistance training visit"
 ).split()
-TOPICS = ["ict", "e-governance", "postal", "humanitarian", "migration", "education", "culture", "health", "labour", "gender", "children", "security"]
+TOPICS = [
+    "ict",
+    "e-governance",
+    "postal",
+    "humanitarian",
+    "migration",
+    "education",
+    "culture",
+    "health",
+    "labour",
+    "gender",
+    "children",
+    "security",
+]
 SHARES = {"organizations": 0.14, "events": 0.48, "people": 0.15, "programmes": 0.18, "sources": 0.02}
-DATES = ["{y}", "{y}-{m:02d}", "{y}-{m:02d}-{d:02d}", "{y}-{m:02d}-{d:02d}/{y}-{m:02d}-{e:02d}", "{y}/", "~{y}", "{y}/{z}"]
+DATES = [
+    "{y}",
+    "{y}-{m:02d}",
+    "{y}-{m:02d}-{d:02d}",
+    "{y}-{m:02d}-{d:02d}/{y}-{m:02d}-{e:02d}",
+    "{y}/",
+    "~{y}",
+    "{y}/{z}",
+]
 
 
 def _sentence(rng: random.Random, links: list[str]) -> str:
@@ -40,7 +61,9 @@ def _body(rng: random.Random, links: list[str], footnote: bool) -> str:
         if section == 1:
             parts.append("\n".join(f"- {_sentence(rng, links)}" for _ in range(4)) + "\n")
         if section == 2:
-            rows = "\n".join(f"| {rng.choice(WORDS)} | {rng.randint(1, 999)} | {rng.choice(WORDS)} |" for _ in range(4))
+            rows = "\n".join(
+                f"| {rng.choice(WORDS)} | {rng.randint(1, 999)} | {rng.choice(WORDS)} |" for _ in range(4)
+            )
             parts.append(f"| item | figure | note |\n|---|---:|---|\n{rows}\n")
     if footnote:
         parts.append("A figure with a note.[^1]\n\n[^1]: " + _sentence(rng, []) + "\n")
@@ -62,11 +85,17 @@ def generate(pages: int, out: Path, seed: int = 1) -> Path:
     counts = {name: max(2, int(pages * share)) for name, share in SHARES.items()}
     slugs = {name: [f"{name[:3]}-{i:05d}" for i in range(n)] for name, n in counts.items()}
     every = [s for names in slugs.values() for s in names]
-    files: dict[str, str] = {"site.yaml": f"title: Synthetic factbook of {pages} pages\ndescription: A benchmark corpus.\n"}
+    files: dict[str, str] = {
+        "site.yaml": f"title: Synthetic factbook of {pages} pages\ndescription: A benchmark corpus.\n"
+    }
     for topic in TOPICS:
-        files[f"topics/{topic}.md"] = f"---\ntitle: {topic.title()}\nsummary: The {topic} sphere.\n---\nAbout {topic}.\n"
+        files[f"topics/{topic}.md"] = (
+            f"---\ntitle: {topic.title()}\nsummary: The {topic} sphere.\n---\nAbout {topic}.\n"
+        )
     for i, slug in enumerate(slugs["sources"]):
-        files[f"sources/{slug}.md"] = f"---\ntitle: Source document {i}\npublisher: Publisher {i}\nkind: report\ndate: \"{_date(rng)}\"\nfile: {i:03d}.txt\n---\nA source.\n"
+        files[f"sources/{slug}.md"] = (
+            f'---\ntitle: Source document {i}\npublisher: Publisher {i}\nkind: report\ndate: "{_date(rng)}"\nfile: {i:03d}.txt\n---\nA source.\n'
+        )
     orgs, people, progs = slugs["organizations"], slugs["people"], slugs["programmes"]
     for name in ("organizations", "events", "people", "programmes"):
         for i, slug in enumerate(slugs[name]):
@@ -74,35 +103,50 @@ def generate(pages: int, out: Path, seed: int = 1) -> Path:
             front.append(f"topics: [{', '.join(rng.sample(TOPICS, 2))}]")
             front.append(f"sources: [{', '.join(rng.sample(slugs['sources'], 2))}]")
             if name == "organizations":
-                front += [f"acronym: O{i}", f"kind: {rng.choice(['agency', 'council', 'ministry', 'committee'])}"]
+                front += [
+                    f"acronym: O{i}",
+                    f"kind: {rng.choice(['agency', 'council', 'ministry', 'committee'])}",
+                ]
                 if i > 5:
                     front.append(f"parent: {orgs[rng.randrange(min(i, 20))]}")
-                front.append(f"member_since: \"{rng.randint(1991, 2015)}/\"")
+                front.append(f'member_since: "{rng.randint(1991, 2015)}/"')
             elif name == "events":
-                front += [f"date: \"{_date(rng)}\"", f"place: City {rng.randint(1, 30)}"]
+                front += [f'date: "{_date(rng)}"', f"place: City {rng.randint(1, 30)}"]
                 front.append("organizations:")
                 for org in rng.sample(orgs, 2):
-                    front.append(f"  - {{organization: {org}, role: {rng.choice(['host', 'organizer', 'participant'])}}}")
+                    front.append(
+                        f"  - {{organization: {org}, role: {rng.choice(['host', 'organizer', 'participant'])}}}"
+                    )
                 front.append(f"people: [{', '.join(rng.sample(people, 2))}]")
                 front.append(f"programmes: [{rng.choice(progs)}]")
             elif name == "people":
                 front.append("roles:")
-                front.append(f"  - {{title: Director, organization: {rng.choice(orgs)}, period: \"{rng.randint(1995, 2010)}/{rng.randint(2011, 2020)}\"}}")
+                front.append(
+                    f'  - {{title: Director, organization: {rng.choice(orgs)}, period: "{rng.randint(1995, 2010)}/{rng.randint(2011, 2020)}"}}'
+                )
             else:
-                front += [f"acronym: P{i}", f"kind: project", f"period: \"{rng.randint(1995, 2010)}/{rng.randint(2011, 2030)}\""]
+                front += [
+                    f"acronym: P{i}",
+                    "kind: project",
+                    f'period: "{rng.randint(1995, 2010)}/{rng.randint(2011, 2030)}"',
+                ]
                 front.append(f"organizations:\n  - {{organization: {rng.choice(orgs)}, role: funder}}")
             links = rng.sample(every, 8)
-            files[f"{name}/{slug}.md"] = "---\n" + "\n".join(front) + "\n---\n" + _body(rng, links, i % 3 == 0)
+            files[f"{name}/{slug}.md"] = (
+                "---\n" + "\n".join(front) + "\n---\n" + _body(rng, links, i % 3 == 0)
+            )
     for sheet in range(max(1, pages // 100)):
         facts = []
         for j in range(10):
             facts.append(
                 f"  - label: Figure {sheet}-{j}\n    value: {rng.randint(1, 10**7)}\n    unit: USD\n"
-                f"    period: \"{rng.randint(1995, 2022)}\"\n    about: [{rng.choice(orgs)}, {rng.choice(progs)}]\n"
+                f'    period: "{rng.randint(1995, 2022)}"\n    about: [{rng.choice(orgs)}, {rng.choice(progs)}]\n'
                 f"    source: {rng.choice(slugs['sources'])}\n"
             )
         files[f"facts/sheet-{sheet:04d}.yaml"] = f"title: Fact sheet {sheet}\nfacts:\n" + "".join(facts)
-    files["pages/index.md"] = "---\ntitle: Synthetic factbook\n---\n# Synthetic factbook\n\nA benchmark corpus.\n"
+    files["pages/index.md"] = (
+        "---\ntitle: Synthetic factbook\n---\n# Synthetic factbook\n\nA benchmark corpus.\n"
+    )
     for name, text in files.items():
         path = content / name
         path.parent.mkdir(parents=True, exist_ok=True)

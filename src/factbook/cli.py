@@ -187,7 +187,7 @@ def serve_command(source: str, host: str, port: int, open_browser: bool, drafts:
 
     root = _root(source)
     try:
-        serve(Options(root, None, None, drafts, strict), host, port, open_browser, log=_log)
+        serve(Options(root, None, None, drafts, strict, default_jobs()), host, port, open_browser, log=_log)
     except PortInUse as error:
         raise click.UsageError(str(error)) from error
 

@@ -10,6 +10,7 @@ rebuild reaches the browser.
 from __future__ import annotations
 
 import errno
+import gc
 import json
 import logging
 import os
@@ -29,7 +30,7 @@ from tornado import ioloop, web
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from .build import Builder, Options
+from .build import Options, builder_for
 from .theme import theme_dirs
 from .write import static_files, write_changes, write_site
 
@@ -54,7 +55,7 @@ class Preview:
     def __init__(self, options: Options, output: Path) -> None:
         self.options = replace(options, base_url=options.base_url or "/")
         self.output = output
-        self.builder = Builder(self.options)
+        self.builder = builder_for(self.options)
         self.problems: list[str] = []
         self.loop: ioloop.IOLoop | None = None
         self.rebuilds = 0
@@ -70,6 +71,7 @@ class Preview:
         assets = static_files(theme_dirs(self.options.root, "static"))
         write_site(self.output, update.pages, assets)
         self._report(update.report.problems, update.report.failed(self.options.strict))
+        gc.freeze()
 
     def changed(self, path: str) -> None:
         """Note that a watched file changed; the worker rebuilds once the burst is over."""
@@ -129,6 +131,9 @@ class Preview:
         self._report(update.report.problems, failed)
         if not failed:
             self._send({"command": "reload", "path": "*", "liveCSS": False})
+        # After the browsers are told: a full collection of a big site's objects takes longer
+        # than a rebuild, so keep the cyclic collector off what has been built so far.
+        gc.freeze()
 
     def _report(self, problems: Any, failed: bool) -> None:
         shown = [str(p) for p in problems] if failed else []
