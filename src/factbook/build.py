@@ -14,6 +14,7 @@ from .errors import Problem
 from .graph import GraphCache, build_graph
 from .link import LinkedSite, RenderMany, link_site, render_serially
 from .load import FileRecord, load_sources
+from .machine import machine_outputs
 from .parallel import markdown_renderer, page_renderer
 from .render import (
     Output,
@@ -25,6 +26,7 @@ from .render import (
     page_specs,
     render_site,
 )
+from .search import SearchError, index_site
 from .theme import theme_dirs
 from .write import check_output, static_files, write_site
 
@@ -39,6 +41,7 @@ class Options:
     drafts: bool = False
     strict: bool = False
     jobs: int = 1
+    search: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,11 +208,23 @@ def build(options: Options) -> Report:
     """Build the site into the output folder; on any failure leave the old output untouched."""
     output = options.output or options.root / "_site"
     check_output(output, options.root)
-    _, pages, report = make_site(options)
-    if report.failed(options.strict):
+    linked, pages, report = make_site(options)
+    if report.failed(options.strict) or linked is None:
         return report
     started = time.perf_counter()
+    seconds = dict(report.seconds)
     assets = static_files(theme_dirs(options.root, "static"))
-    files = write_site(output, pages, assets)
-    seconds = {**report.seconds, "write": time.perf_counter() - started}
-    return Report(report.problems, report.pages, files, report.entities, report.facts, seconds)
+    pages = pages + machine_outputs(linked)
+
+    def finish(folder: Path) -> None:
+        seconds["write"] = time.perf_counter() - started
+        if options.search:
+            index_site(folder)
+            seconds["search"] = time.perf_counter() - started - seconds["write"]
+
+    try:
+        files = write_site(output, pages, assets, finish)
+    except SearchError as error:
+        problem = Problem("content", 1, f"search index: {error}")
+        return Report((*report.problems, problem), report.pages, 0, report.entities, report.facts, seconds)
+    return Report(report.problems, len(pages), files, report.entities, report.facts, seconds)

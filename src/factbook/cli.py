@@ -64,6 +64,7 @@ def main() -> None:
     "--jobs", "-j", type=click.IntRange(1, 256), default=None, help="Worker processes.  [default: all cores]"
 )
 @click.option("--profile", is_flag=True, help="Print where the time went, stage by stage.")
+@click.option("--no-search", is_flag=True, help="Skip the Pagefind search index.")
 def build_command(
     source: str,
     output: str | None,
@@ -72,13 +73,14 @@ def build_command(
     strict: bool,
     jobs: int | None,
     profile: bool,
+    no_search: bool,
 ) -> None:
     """Build the site into a folder, replacing it only if the build succeeds."""
     root = _root(source)
     out = Path(output) if output else root / "_site"
     started = time.perf_counter()
     try:
-        report = build(Options(root, out, base_url, drafts, strict, jobs or default_jobs()))
+        report = build(Options(root, out, base_url, drafts, strict, jobs or default_jobs(), not no_search))
     except UnsafeOutput as error:
         raise click.UsageError(str(error)) from error
     _print_problems(report)

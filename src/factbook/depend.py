@@ -63,6 +63,18 @@ def changed_entities(old: LinkedSite, new: LinkedSite) -> tuple[set[str], set[st
     return own, faces
 
 
+def event_order(linked: LinkedSite) -> list[str]:
+    """Return the keys of events in time order (undated last), as previous / next links run."""
+    events = [e for e in linked.site.entities.values() if e.collection == "events"]
+    return [e.key for e in sorted(events, key=lambda e: (e.date.sort_key() if e.date else (9999,), e.key))]
+
+
+def _fact_subjects(linked: LinkedSite) -> set[str]:
+    return {
+        k for sheet, facts in linked.site.facts.items() for f in facts for k in (sheet, f.source, *f.about)
+    }
+
+
 def affected_entities(old: LinkedSite, new: LinkedSite) -> tuple[set[str], set[str]]:
     """Return the entity pages to render again, and the collections whose index changes."""
     own, faces = changed_entities(old, new)
@@ -70,4 +82,12 @@ def affected_entities(old: LinkedSite, new: LinkedSite) -> tuple[set[str], set[s
     if faces:
         pages.update(k for k in new.site.entities if k not in pages and dependencies(new, k) & faces)
     collections = {k.split("/", 1)[0] for k in faces}
-    return pages, collections
+    if any(k.startswith("facts/") for k in own) or faces & (_fact_subjects(old) | _fact_subjects(new)):
+        collections.add("facts")  # its index lists every fact with its subjects and source
+    if any(k.startswith("events/") for k in faces):
+        for linked in (old, new):  # previous / next links around an event that moved or changed
+            order = event_order(linked)
+            for i, key in enumerate(order):
+                if key in faces:
+                    pages.update(order[max(i - 1, 0) : i + 2])
+    return pages & set(new.site.entities), collections

@@ -13,10 +13,16 @@ import jinja2
 from markupsafe import Markup
 
 from . import __version__
+from .depend import event_order
 from .errors import Problem
 from .link import LinkedSite, url_for
 from .model import Collection, Entity
+from .pictures import ties, timeline
+from .semantic import absolute, page_jsonld
+
 from .views import Group, Item, date_words, details, fact_rows, format_value, item_for, relations
+
+FEED = "/events/feed.xml"
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +98,9 @@ def render_site(
             continue
         template = _choose(env, spec.templates)
         try:
-            html = template.render(**common, **spec.context(), page_url=spec.url)
+            context = {**common, **spec.context()}  # a page's own values win over the defaults
+            context.update(page_url=url_for(linked.site, spec.url), canonical=absolute(linked, spec.url))
+            html = template.render(context)
         except jinja2.TemplateError as error:
             problems.append(_template_problem(error, template.filename or spec.templates, shown))
             continue
@@ -132,6 +140,11 @@ def _common(linked: LinkedSite) -> dict[str, Any]:
         "url": url,
         "nav": _nav(linked),
         "counts": _counts(linked),
+        "feed_url": url(FEED),
+        "search_url": url("/search/"),
+        "jsonld": "",
+        "description": config.description,
+        "og_type": "website",
     }
 
 
@@ -170,6 +183,7 @@ def page_specs(linked: LinkedSite) -> list[PageSpec]:
     pages = [
         PageSpec("home.html", "/", "", lambda: _home(linked)),
         PageSpec("404.html", "/404.html", "", lambda: {"title": "Page not found", "crumbs": []}),
+        PageSpec("search.html", "/search/", "", lambda: {"title": "Search", "crumbs": _crumbs(linked)[:1]}),
     ]
     for name, collection in site.collections.items():
         if collection.index:
@@ -216,7 +230,15 @@ def _entity(linked: LinkedSite, entity: Entity) -> dict[str, Any]:
     rendered = linked.bodies.get(entity.key)
     topics = [r.target for r in entity.refs if r.field == "topics"]
     sources = list(dict.fromkeys(r.target for r in entity.refs if r.field.endswith("sources")))
+    before, after = neighbours(linked, entity)
     return {
+        "jsonld": Markup(page_jsonld(linked, entity)),
+        "description": entity.summary or site.config.description,
+        "og_type": "article",
+        "ties": Markup(ties(linked, entity)) if entity.collection in TIES else Markup(""),
+        "previous": item_for(linked, before.key, _when(before)) if before else None,
+        "next": item_for(linked, after.key, _when(after)) if after else None,
+        "filters": {"type": collection.singular, "topic": [linked.entity(k).title for k in topics]},
         "title": entity.title,
         "entity": entity,
         "collection": collection,
@@ -242,6 +264,7 @@ def _home(linked: LinkedSite) -> dict[str, Any]:
     )
     home = site.entities.get("pages/index")
     return {
+        "timeline": Markup(_timeline(linked)),
         "title": home.title if home else site.config.title,
         "crumbs": [],
         "body": _body(linked, "pages/index"),
@@ -260,7 +283,13 @@ def _index(linked: LinkedSite, collection: Collection) -> dict[str, Any]:
     kinds = _by_field(linked, members, "kind")
     if kinds and collection.sort != "date":
         sections.append(("By kind", kinds))
+    extra: dict[str, Any] = {"timeline": Markup(""), "all_facts": []}
+    if collection.sort == "date":
+        extra["timeline"] = Markup(_timeline(linked))
+    if collection.name == "facts":
+        extra["all_facts"] = _all_facts(linked)
     return {
+        **extra,
         "title": collection.title,
         "collection": collection,
         "crumbs": _crumbs(linked, None, collection)[:1],
@@ -324,3 +353,47 @@ def _by_field(linked: LinkedSite, members: list[Entity], field: str) -> list[Gro
         )
         for kind, found in sorted(groups.items())
     ]
+
+
+TIES = {"organizations", "programmes", "people"}
+
+
+def _when(entity: Entity) -> str:
+    return entity.date.words() if entity.date else ""
+
+
+def neighbours(linked: LinkedSite, entity: Entity) -> tuple[Entity | None, Entity | None]:
+    """Return the events just before and after an event in time, for previous / next links."""
+    if entity.collection != "events":
+        return None, None
+    order = _cached(linked, "event_order", lambda: event_order(linked))
+    index = _cached(linked, "event_index", lambda: {k: i for i, k in enumerate(order)})
+    i = index[entity.key]
+    before = linked.entity(order[i - 1]) if i > 0 else None
+    after = linked.entity(order[i + 1]) if i + 1 < len(order) else None
+    return before, after
+
+
+_CACHE: dict[tuple[int, str], Any] = {}
+
+
+def _cached(linked: LinkedSite, name: str, make: Callable[[], Any]) -> Any:
+    # Per-build memo of whole-site views (the event order, the timeline), keyed by the build.
+    key = (id(linked), name)
+    if key not in _CACHE:
+        if len(_CACHE) > 16:
+            _CACHE.clear()
+        _CACHE[key] = (linked, make())
+    return _CACHE[key][1]
+
+
+def _timeline(linked: LinkedSite) -> str:
+    events = [e for e in linked.site.entities.values() if e.collection == "events"]
+    return _cached(
+        linked, "timeline", lambda: timeline(linked, events, "Timeline of the events on this site")
+    )
+
+
+def _all_facts(linked: LinkedSite) -> list[Any]:
+    pairs = tuple((sheet, f) for sheet, facts in sorted(linked.site.facts.items()) for f in facts)
+    return fact_rows(linked, pairs)

@@ -31,6 +31,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from .build import Options, builder_for
+from .machine import machine_outputs
 from .theme import theme_dirs
 from .write import static_files, write_changes, write_site
 
@@ -69,7 +70,8 @@ class Preview:
         """Build the whole site once into the served folder (errors go to the overlay)."""
         update = self.builder.update()
         assets = static_files(theme_dirs(self.options.root, "static"))
-        write_site(self.output, update.pages, assets)
+        pages = update.pages + (machine_outputs(update.linked) if update.linked is not None else [])
+        write_site(self.output, pages, assets)
         self._report(update.report.problems, update.report.failed(self.options.strict))
         gc.freeze()
 
@@ -131,6 +133,8 @@ class Preview:
         self._report(update.report.problems, failed)
         if not failed:
             self._send({"command": "reload", "path": "*", "liveCSS": False})
+            if update.linked is not None:  # whole-site files, after the browsers are told
+                write_changes(self.output, machine_outputs(update.linked), [], {})
         # After the browsers are told: a full collection of a big site's objects takes longer
         # than a rebuild, so keep the cyclic collector off what has been built so far.
         gc.freeze()

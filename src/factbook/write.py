@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from .render import Output
@@ -55,8 +55,13 @@ def static_files(static_dirs: list[Path]) -> dict[str, Path]:
     return found
 
 
-def write_site(output: Path, pages: Iterable[Output], assets: dict[str, Path]) -> int:
-    """Write pages and assets into a fresh folder, then swap it in for output; return the file count."""
+def write_site(
+    output: Path,
+    pages: Iterable[Output],
+    assets: dict[str, Path],
+    finish: Callable[[Path], None] | None = None,
+) -> int:
+    """Write pages and assets into a fresh folder, finish it, then swap it in; return the file count."""
     output = output.absolute()
     output.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{output.name}-new-", dir=output.parent))
@@ -72,6 +77,8 @@ def write_site(output: Path, pages: Iterable[Output], assets: dict[str, Path]) -
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(page.data)
             count += 1
+        if finish is not None:
+            finish(staging)
         _swap(staging, output)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
