@@ -19,7 +19,6 @@ from .link import LinkedSite, url_for
 from .model import Collection, Entity
 from .pictures import ties, timeline
 from .semantic import absolute, page_jsonld
-
 from .views import Group, Item, date_words, details, fact_rows, format_value, item_for, relations
 
 FEED = "/events/feed.xml"
