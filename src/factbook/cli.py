@@ -196,3 +196,27 @@ def serve_command(source: str, host: str, port: int, open_browser: bool, drafts:
 
 def _log(message: str) -> None:
     click.echo(f"{time.strftime('%H:%M:%S')} {message}", err=True)
+
+
+@main.command("schema")
+@source_option
+@click.option("--output", "-o", default="schemas", show_default=True, help="Folder for the schema files.")
+def schema_command(source: str, output: str) -> None:
+    """Write each collection's JSON Schema, for editors to check front matter while typing."""
+    from .graph import build_graph
+    from .load import load_sources
+    from .schema import editor_schema
+
+    root = _root(source)
+    sources = load_sources(root)
+    site, _ = build_graph(sources.config, sources.collections, sources.documents)
+    slugs: dict[str, list[str]] = {}
+    for entity in site.entities.values():
+        slugs.setdefault(entity.collection, []).append(entity.slug)
+    folder = root / output
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, collection in sorted(sources.collections.items()):
+        path = folder / f"{name}.schema.json"
+        text = json.dumps(editor_schema(collection, slugs), indent=2, sort_keys=True, ensure_ascii=False)
+        path.write_text(text + "\n", encoding="utf-8")
+        click.echo(f"wrote {path}")

@@ -101,7 +101,7 @@ def ties(linked: LinkedSite, entity: Entity, limit: int = 24) -> str:
         x, y = centre + radius * math.cos(angle), centre + radius * math.sin(angle)
         other = linked.entity(key)
         kind = other.collection
-        label = escape(_short(other.title))
+        label = escape(_label(other))
         name = escape(f"{other.title} ({kind[:-1] if kind.endswith('s') else kind}, {neighbours[key]})")
         anchor = "start" if math.cos(angle) > 0.2 else "end" if math.cos(angle) < -0.2 else "middle"
         dx = 9 if anchor == "start" else -9 if anchor == "end" else 0
@@ -131,3 +131,22 @@ def ties(linked: LinkedSite, entity: Entity, limit: int = 24) -> str:
 
 def _short(text: str, limit: int = 34) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _label(entity: Entity, limit: int = 30) -> str:
+    """Return a node's visible label: its acronym, or its title's first words.
+
+    The label is always the start of the link's accessible name (which is the full title), as
+    WCAG 2.5.3 asks, so a shortened title ends at a word with no ellipsis.
+    """
+    acronym = entity.fields.get("acronym")
+    if acronym and entity.title.startswith(str(acronym)):
+        return str(acronym)
+    if len(entity.title) <= limit:
+        return entity.title
+    words, text = entity.title.split(), ""
+    for word in words:
+        if len(text) + len(word) + 1 > limit:
+            break
+        text = f"{text} {word}".strip()
+    return text or entity.title[:limit]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
@@ -142,6 +143,36 @@ def _field(name: str, spec: dict[str, Any]) -> FieldSpec:
     )
 
 
+DATE_PATTERN = r"^(undated|~?(\d{4}(-\d{2}(-\d{2})?)?)?(/(\d{4}(-\d{2}(-\d{2})?)?)?)?)$"
+
+
+def editor_schema(collection: Collection, slugs: dict[str, list[str]]) -> dict[str, Any]:
+    """Return the JSON Schema an editor validates front matter with while typing.
+
+    Dates get their pattern, and references the existing slugs as completions.
+    """
+    schema = json_schema(collection)
+
+    def enrich(properties: dict[str, Any], fields: tuple[FieldSpec, ...]) -> None:
+        for spec in fields:
+            prop = properties[spec.name]
+            if spec.type == "date":
+                prop["anyOf"] = [{"type": "string", "pattern": DATE_PATTERN}, {"type": "integer"}]
+                prop.pop("type")
+                prop["description"] = (
+                    "2013, 2005-05, 2009-10-05, 2009-10-05/2009-10-09, 1993/, ~2010 or undated"
+                )
+            elif spec.is_reference:
+                pool = sorted(s for c, names in slugs.items() if spec.to in {"*", c} for s in names)
+                target = prop["items"] if spec.type == "refs" else prop
+                target["examples"] = pool
+            elif spec.type == "list":
+                enrich(prop["items"]["properties"], spec.fields)
+
+    enrich(schema["properties"], collection.fields)
+    return schema
+
+
 def json_schema(collection: Collection) -> dict[str, Any]:
     """Return the JSON Schema (draft 2020-12) of a collection's front matter."""
     schema = _object_schema(collection.fields)
@@ -165,7 +196,7 @@ def _field_schema(spec: FieldSpec) -> dict[str, Any]:
     if spec.type == "list":
         schema: dict[str, Any] = {"type": "array", "items": _object_schema(spec.fields)}
     else:
-        schema = dict(_JSON_TYPES[spec.type])
+        schema = copy.deepcopy(_JSON_TYPES[spec.type])
     if spec.enum:
         schema["enum"] = list(spec.enum)
     if spec.required and spec.type in {"list", "refs"}:

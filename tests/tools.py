@@ -1,0 +1,78 @@
+"""Real validators for the built site: found or installed once into a cache, never downloaded at run time by the site."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+CACHE = Path(os.environ.get("FACTBOOK_TOOLS", Path.home() / ".cache" / "factbook-test-tools"))
+NPM = {"vnu-jar": "26.9.27", "axe-core": "4.14.1"}
+
+
+def need(what: str, found: bool) -> None:
+    """Skip without a tool on a laptop; in CI (CI=true) a missing tool is a failure."""
+    if found:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"needs {what}, which CI must install (.ci/run)")
+    pytest.skip(f"needs {what}")
+
+
+def npm_package(name: str) -> Path:
+    """Return the folder of a pinned npm package, installing it into the cache the first time."""
+    version = NPM[name]
+    prefix = CACHE / f"{name}-{version}"
+    folder = prefix / "node_modules" / name
+    if not folder.is_dir():
+        need("npm", shutil.which("npm") is not None)
+        prefix.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run(
+            [
+                "npm",
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--loglevel=error",
+                "--prefix",
+                str(prefix),
+                f"{name}@{version}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        need(f"npm package {name}@{version} ({done.stderr.strip()[-300:]})", done.returncode == 0)
+    return folder
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    request_queue_size = 256
+    daemon_threads = True
+
+
+@contextmanager
+def serve_folder(folder: Path) -> Iterator[str]:
+    """Serve a folder on a free loopback port; yield its base URL."""
+    handler = functools.partial(_Quiet, directory=str(folder))
+    server = _Server(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
