@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import jinja2
 
+from .cache import MarkdownCache, cache_folder, inputs_signature, record, up_to_date
 from .config import with_overrides
 from .depend import affected_entities
 from .errors import Problem
@@ -15,7 +18,7 @@ from .graph import GraphCache, build_graph
 from .link import LinkedSite, RenderMany, link_site, render_serially
 from .load import FileRecord, load_sources
 from .machine import machine_outputs
-from .parallel import markdown_renderer, page_renderer
+from .parallel import markdown_renderer, page_renderer, render_serially_into
 from .render import (
     Output,
     PageSpec,
@@ -24,11 +27,10 @@ from .render import (
     make_environment,
     nav_items,
     page_specs,
-    render_site,
 )
 from .search import SearchError, index_site
 from .theme import theme_dirs
-from .write import check_output, static_files, write_site
+from .write import Staging, check_output, static_files
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +44,8 @@ class Options:
     strict: bool = False
     jobs: int = 1
     search: bool = False
+    cache: bool = False
+    progress: Callable[[str, int, int], None] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +58,8 @@ class Report:
     entities: dict[str, int] = field(default_factory=dict)
     facts: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
+    up_to_date: bool = False
+    cache_hits: int = 0
 
     @property
     def errors(self) -> tuple[Problem, ...]:
@@ -107,7 +113,7 @@ class Builder:
         self,
         options: Options,
         render_many: RenderMany = render_serially,
-        render_pages: RenderPages = render_site,
+        render_pages: RenderPages = render_serially_into,
     ) -> None:
         self.options = options
         self.render_many = render_many
@@ -121,8 +127,11 @@ class Builder:
         self.good_files: set[str] = set()
         self.good_stamp: object = None
 
-    def update(self) -> Update:
-        """Rebuild from what is on disk now; return the pages that changed since the last success."""
+    def update(self, sink: Staging | None = None) -> Update:
+        """Rebuild from what is on disk now; return the pages that changed since the last success.
+
+        With a sink, the pages are put there (by the workers that render them) instead.
+        """
         options = self.options
         clock = _Clock()
         sources = load_sources(options.root, self.files)
@@ -144,10 +153,10 @@ class Builder:
         only = None if self.good is None or stamp != self.good_stamp else self._only(self.good, linked)
         if stamp != self.good_stamp:
             self.env = make_environment(self.template_dirs)
-        pages, found = self.render_pages(linked, self.env, _shown(options.root), only)
+        pages, found, count = self.render_pages(linked, self.env, _shown(options.root), only, sink)
         problems += found
         clock.lap("render")
-        report = _report(site.entities.values(), site.facts, problems, len(pages), clock.laps)
+        report = _report(site.entities.values(), site.facts, problems, count, clock.laps)
         if report.failed(options.strict):
             return Update(report, linked, [], [], only is None)
         files = {file_for(spec.url) for spec in page_specs(linked)}
@@ -186,11 +195,11 @@ def _report(entities, facts, problems: list[Problem], pages: int, laps: dict[str
     return Report(tuple(sorted(set(problems))), pages, 0, counts, total, dict(laps))
 
 
-def builder_for(options: Options) -> Builder:
-    """Return a Builder that uses options.jobs processes for Markdown and pages."""
-    if options.jobs <= 1:
-        return Builder(options)
-    return Builder(options, markdown_renderer(options.jobs), page_renderer(options.jobs))
+def builder_for(options: Options, cache: MarkdownCache | None = None) -> Builder:
+    """Return a Builder that uses options.jobs processes for Markdown and pages, and the cache."""
+    markdown = markdown_renderer(options.jobs, options.progress)
+    pages = page_renderer(options.jobs, options.progress)
+    return Builder(options, cache.wrap(markdown) if cache is not None else markdown, pages)
 
 
 def make_site(options: Options) -> tuple[LinkedSite | None, list[Output], Report]:
@@ -208,23 +217,53 @@ def build(options: Options) -> Report:
     """Build the site into the output folder; on any failure leave the old output untouched."""
     output = options.output or options.root / "_site"
     check_output(output, options.root)
-    linked, pages, report = make_site(options)
+    inputs = ""
+    if options.cache:
+        folders = [
+            options.root / "content",
+            *theme_dirs(options.root, "templates"),
+            *theme_dirs(options.root, "static"),
+        ]
+        settings = {"base_url": options.base_url, "drafts": options.drafts, "search": options.search}
+        inputs = inputs_signature(folders, settings)
+        if up_to_date(output, inputs):
+            return Report((), up_to_date=True)
+    markdown_cache = MarkdownCache(cache_folder(output) if options.cache else None)
+    staging = Staging(output)
+    try:
+        report, files = _build_into(options, staging, markdown_cache)
+        if report.failed(options.strict):
+            staging.discard()
+            return report
+        staging.commit()
+    except BaseException:
+        staging.discard()
+        raise
+    if options.cache:
+        started = time.perf_counter()
+        markdown_cache.save()
+        record(output, inputs)
+        report.seconds["cache"] = time.perf_counter() - started
+    return replace(report, files=files, cache_hits=markdown_cache.hits)
+
+
+def _build_into(options: Options, staging: Staging, markdown_cache: MarkdownCache) -> tuple[Report, int]:
+    update = builder_for(options, markdown_cache).update(staging)
+    report, linked = update.report, update.linked
     if report.failed(options.strict) or linked is None:
-        return report
+        return report, 0
     started = time.perf_counter()
     seconds = dict(report.seconds)
-    assets = static_files(theme_dirs(options.root, "static"))
-    pages = pages + machine_outputs(linked)
-
-    def finish(folder: Path) -> None:
-        seconds["write"] = time.perf_counter() - started
-        if options.search:
-            index_site(folder)
-            seconds["search"] = time.perf_counter() - started - seconds["write"]
-
-    try:
-        files = write_site(output, pages, assets, finish)
-    except SearchError as error:
-        problem = Problem("content", 1, f"search index: {error}")
-        return Report((*report.problems, problem), report.pages, 0, report.entities, report.facts, seconds)
-    return Report(report.problems, len(pages), files, report.entities, report.facts, seconds)
+    for name, source in sorted(static_files(theme_dirs(options.root, "static")).items()):
+        staging.put(name, source.read_bytes())
+    extra = staging.put_all(machine_outputs(linked))
+    seconds["write"] = time.perf_counter() - started
+    if options.search:
+        try:
+            index_site(staging.folder)
+        except SearchError as error:
+            problem = Problem("content", 1, f"search index: {error}")
+            return replace(report, problems=(*report.problems, problem)), 0
+        seconds["search"] = time.perf_counter() - started - seconds["write"]
+    files = sum(len(names) for _, _, names in os.walk(staging.folder))  # workers wrote most of them
+    return replace(report, pages=report.pages + extra, seconds=seconds), files

@@ -65,6 +65,7 @@ def main() -> None:
 )
 @click.option("--profile", is_flag=True, help="Print where the time went, stage by stage.")
 @click.option("--no-search", is_flag=True, help="Skip the Pagefind search index.")
+@click.option("--no-cache", is_flag=True, help="Neither use nor update the cache beside the output.")
 def build_command(
     source: str,
     output: str | None,
@@ -74,15 +75,25 @@ def build_command(
     jobs: int | None,
     profile: bool,
     no_search: bool,
+    no_cache: bool,
 ) -> None:
     """Build the site into a folder, replacing it only if the build succeeds."""
     root = _root(source)
     out = Path(output) if output else root / "_site"
     started = time.perf_counter()
     try:
-        report = build(Options(root, out, base_url, drafts, strict, jobs or default_jobs(), not no_search))
+        bar = _Bar() if sys.stderr.isatty() else None
+        options = Options(
+            root, out, base_url, drafts, strict, jobs or default_jobs(), not no_search, not no_cache, bar
+        )
+        report = build(options)
+        if bar is not None:
+            bar.close()
     except UnsafeOutput as error:
         raise click.UsageError(str(error)) from error
+    if report.up_to_date:
+        click.echo(f"{out} is up to date: no source, template or setting changed since it was built")
+        return
     _print_problems(report)
     if profile:
         _print_profile(report, time.perf_counter() - started)
@@ -91,8 +102,28 @@ def build_command(
         click.echo(f"nothing written; {out} is as it was", err=True)
         sys.exit(EXIT_CONTENT)
     seconds = time.perf_counter() - started
-    click.echo(f"built {report.pages} pages ({report.files} files) into {out} in {seconds:.2f} s")
+    cached = f"; {report.cache_hits} Markdown bodies from the cache" if report.cache_hits else ""
+    click.echo(f"built {report.pages} pages ({report.files} files) into {out} in {seconds:.2f} s{cached}")
     click.echo(f"open {(out / 'index.html').resolve()} in a browser, or run: factbook serve")
+
+
+class _Bar:
+    """A progress bar on a terminal, shown only once a build has run for two seconds."""
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.shown = False
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if time.perf_counter() - self.started < 2 or not total:
+            return
+        filled = 30 * done // total
+        click.echo(f"\r{stage:<9} [{'#' * filled}{'.' * (30 - filled)}] {done}/{total}", nl=False, err=True)
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            click.echo("\r" + " " * 60 + "\r", nl=False, err=True)
 
 
 def _print_profile(report: Report, total: float) -> None:

@@ -69,6 +69,18 @@ class Index:
         return None, f"unknown {_singular(collection)} '{text}'" + (f"; {hint}" if hint else "")
 
 
+_INDEXES: dict[tuple[frozenset[str], frozenset[str]], Index] = {}
+
+
+def index_of(keys: frozenset[str], unreadable: frozenset[str] = frozenset()) -> Index:
+    """Return the Index of these keys, made once while they stay the same (it is read-only)."""
+    found = _INDEXES.get((keys, unreadable))
+    if found is None:
+        _INDEXES.clear()
+        found = _INDEXES[(keys, unreadable)] = Index(list(keys), unreadable)
+    return found
+
+
 def _singular(collection: str) -> str:
     names = {"*": "page", "people": "person", "facts": "fact sheet", "pages": "page"}
     return names.get(collection, collection.rstrip("s") if collection.endswith("s") else collection)
@@ -81,6 +93,7 @@ class GraphCache:
         self.entities: dict[str, tuple[Document, Collection, Entity | None, list[Problem]]] = {}
         self.refs: dict[str, tuple[Entity, Entity, list[Problem]]] = {}
         self.keys: frozenset[str] = frozenset()
+        self.facts: dict[str, tuple[Entity, tuple[Fact, ...]]] = {}
         self.drafts: frozenset[str] = frozenset()
 
 
@@ -119,7 +132,7 @@ def build_graph(
             continue
         by_url[entity.url] = doc
         placed[entity.key] = entity
-    index = Index(list(placed), unreadable)
+    index = index_of(frozenset(placed), unreadable)
     keys, draft_keys = frozenset(placed), frozenset(drafts)
     # References resolve the same way only while the same pages (and drafts) exist.
     if keys != cache.keys or draft_keys != cache.drafts:
@@ -139,7 +152,11 @@ def build_graph(
         problems += more
         entities[key] = linked
         if "facts" in entity.fields and collection.format == "yaml":
-            facts[key] = _facts(entity, refs)
+            known = cache.facts.get(key)
+            if known is None or known[0] is not linked:
+                known = (linked, _facts(entity, refs))
+                cache.facts[key] = known
+            facts[key] = known[1]
         if collection.cites and not entity.fields.get("sources"):
             message = f"{_singular(entity.collection)} '{entity.slug}' names no source"
             hint = "add 'sources: [...]' to its front matter"

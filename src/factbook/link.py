@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from .errors import Problem, did_you_mean
-from .graph import Index
+from .graph import index_of
 from .mdlinks import LinkTable, Rendered, Target, render_markdown
 from .model import Entity, Fact, Ref, Site
 
@@ -47,7 +47,7 @@ def link_table(site: Site, unreadable: frozenset[str] = frozenset()) -> LinkTabl
     prefix = site.config.base_path.rstrip("/")
     targets = {key: Target(key, prefix + e.url, e.title) for key, e in entities.items()}
     paths = {content_path(e): key for key, e in entities.items()}
-    return LinkTable(Index(list(entities), unreadable), targets, paths)
+    return LinkTable(index_of(frozenset(entities), unreadable), targets, paths)
 
 
 def link_site(

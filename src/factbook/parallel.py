@@ -11,7 +11,8 @@ from typing import Any
 from .errors import Problem
 from .link import BodyJob, RenderMany, render_serially
 from .mdlinks import LinkTable, Rendered
-from .render import Output, PageSpec, RenderPages, render_site
+from .render import Output, PageSpec, RenderPages, page_specs, render_site
+from .write import Staging
 
 SERIAL_BELOW = 48  # fewer pages than this are quicker to do than to hand out
 _SHARED: dict[str, Any] = {}  # what forked workers inherit instead of receiving it pickled
@@ -34,7 +35,10 @@ def _markdown_chunk(bounds: tuple[int, int]) -> list[Rendered]:
     return render_serially(_SHARED["jobs"][start:end], _SHARED["table"])
 
 
-def markdown_renderer(jobs: int) -> RenderMany:
+Progress = Callable[[str, int, int], None] | None
+
+
+def markdown_renderer(jobs: int, progress: Progress = None) -> RenderMany:
     """Return a RenderMany that uses jobs processes for large batches."""
 
     def render_many(batch: list[BodyJob], table: LinkTable) -> list[Rendered]:
@@ -42,10 +46,14 @@ def markdown_renderer(jobs: int) -> RenderMany:
             return render_serially(batch, table)
         _SHARED.update(jobs=batch, table=table)
         try:
-            step = max(8, len(batch) // (jobs * 8))
+            step = max(8, len(batch) // (jobs * 16))
             chunks = [(i, min(i + step, len(batch))) for i in range(0, len(batch), step)]
+            parts = []
             with _pool(jobs) as pool:
-                parts = pool.map(_markdown_chunk, chunks)
+                for part in pool.imap(_markdown_chunk, chunks):
+                    parts.append(part)
+                    if progress is not None:
+                        progress("Markdown", sum(len(p) for p in parts), len(batch))
         finally:
             _SHARED.clear()
         return [rendered for part in parts for rendered in part]
@@ -53,39 +61,50 @@ def markdown_renderer(jobs: int) -> RenderMany:
     return render_many
 
 
-def _pages_shard(shard: int) -> tuple[list[Output], list[Problem]]:
-    linked, env, shown, only, count = (_SHARED[k] for k in ("linked", "env", "shown", "only", "count"))
+def _pages_shard(shard: int) -> tuple[list[Output], list[Problem], int]:
+    linked, env, shown, only, count, sink = (
+        _SHARED[k] for k in ("linked", "env", "shown", "only", "count", "sink")
+    )
 
     def mine(spec: PageSpec) -> bool:
         return zlib.crc32(spec.url.encode()) % count == shard and (only is None or only(spec))
 
-    return render_site(linked, env, shown, mine)
+    outputs, problems = render_site(linked, env, shown, mine)
+    if sink is None or problems:
+        return outputs, problems, len(outputs)
+    # Written here, in the worker: the pages never travel back to the parent process.
+    return [], problems, sink.put_all(outputs)
 
 
-def page_renderer(jobs: int) -> RenderPages:
+def render_serially_into(linked, env, shown, only=None, sink: Staging | None = None):  # type: ignore[no-untyped-def]
+    """Return the pages (or, with a sink, put them there) and the problems, in this process."""
+    outputs, problems = render_site(linked, env, shown, only)
+    if sink is None or problems:
+        return outputs, problems, len(outputs)
+    return [], problems, sink.put_all(outputs)
+
+
+def page_renderer(jobs: int, progress: Progress = None) -> RenderPages:
     """Return a RenderPages that shares many pages out among jobs processes."""
 
-    def render_pages(linked, env, shown, only: Callable[[PageSpec], bool] | None = None):  # type: ignore[no-untyped-def]
-        if (
-            jobs <= 1
-            or (only is not None and len(linked.site.entities) < SERIAL_BELOW)
-            or len(linked.site.entities) < SERIAL_BELOW
-        ):
-            return render_site(linked, env, shown, only)
-        if only is not None:
-            from .render import page_specs
-
-            if sum(1 for spec in page_specs(linked) if only(spec)) < SERIAL_BELOW:
-                return render_site(linked, env, shown, only)
-        count = jobs * 4
-        _SHARED.update(linked=linked, env=env, shown=shown, only=only, count=count)
+    def render_pages(linked, env, shown, only=None, sink: Staging | None = None):  # type: ignore[no-untyped-def]
+        if jobs <= 1 or len(linked.site.entities) < SERIAL_BELOW:
+            return render_serially_into(linked, env, shown, only, sink)
+        if only is not None and sum(1 for spec in page_specs(linked) if only(spec)) < SERIAL_BELOW:
+            return render_serially_into(linked, env, shown, only, sink)
+        count = jobs * 8
+        _SHARED.update(linked=linked, env=env, shown=shown, only=only, count=count, sink=sink)
+        parts = []
         try:
             with _pool(jobs) as pool:
-                parts = pool.map(_pages_shard, range(count))
+                for part in pool.imap_unordered(_pages_shard, range(count)):
+                    parts.append(part)
+                    if progress is not None:
+                        progress("pages", len(parts), count)
         finally:
             _SHARED.clear()
-        outputs = sorted((o for part, _ in parts for o in part), key=lambda o: o.path)
-        problems = sorted({p for _, found in parts for p in found})
-        return outputs, problems
+        outputs = sorted((o for part, _, _ in parts for o in part), key=lambda o: o.path)
+        problems = sorted({p for _, found, _ in parts for p in found})
+        return outputs, problems, sum(n for _, _, n in parts)
 
     return render_pages

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import math
 from html import escape
 
@@ -46,16 +47,18 @@ def timeline(linked: LinkedSite, events: list[Entity], label: str) -> str:
     years = [y for e in dated for y in (e.date.year, (e.date.end or e.date.start).year) if y]  # type: ignore[union-attr]
     first, last = min(years), max(years)
     scale = (WIDTH - 40) / (last + 1 - first)
-    lanes: list[float] = []
+    free: list[tuple[float, int]] = []  # (where a lane is free from, lane): a heap, so n log n
+    lanes = 0
     marks = []
     for event in dated:
         begin, finish, is_open = span(event.date, last)  # type: ignore[arg-type]
         x = 20 + (begin - first) * scale
         width = max((finish - begin) * scale, 6.0)
-        lane = next((i for i, free in enumerate(lanes) if free <= x), len(lanes))
-        if lane == len(lanes):
-            lanes.append(0.0)
-        lanes[lane] = x + width + 3
+        if free and free[0][0] <= x:
+            lane = heapq.heappop(free)[1]
+        else:
+            lane, lanes = lanes, lanes + 1
+        heapq.heappush(free, (x + width + 3, lane))
         name = escape(f"{event.title} ({event.date.words()})")  # type: ignore[union-attr]
         y = TOP + lane * LANE
         cls = "mark open" if is_open else "mark"
@@ -64,7 +67,7 @@ def timeline(linked: LinkedSite, events: list[Entity], label: str) -> str:
             f"<title>{name}</title>"
             f'<rect class="{cls}" x="{x:.1f}" y="{y}" width="{width:.1f}" height="{LANE - 5}" rx="2"/></a>'
         )
-    height = TOP + len(lanes) * LANE + 8
+    height = TOP + lanes * LANE + 8
     step = 1 if last - first <= 12 else 5 if last - first <= 60 else 10
     ticks = []
     for year in range(first - first % step, last + 2, step):

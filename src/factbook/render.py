@@ -77,7 +77,8 @@ class PageSpec:
     context: Callable[[], dict[str, Any]]
 
 
-RenderPages = Callable[..., tuple[list["Output"], list[Problem]]]
+# (linked, env, shown, only, sink) -> (pages kept in memory, problems, pages made)
+RenderPages = Callable[..., tuple[list["Output"], list[Problem], int]]
 
 
 def render_site(
@@ -178,6 +179,10 @@ def _counts(linked: LinkedSite) -> list[Item]:
 
 def page_specs(linked: LinkedSite) -> list[PageSpec]:
     """Return every page of the site: home, 404, collection indexes, and one per entity."""
+    return _cached(linked, "page_specs", lambda: _page_specs(linked))
+
+
+def _page_specs(linked: LinkedSite) -> list[PageSpec]:
     site = linked.site
     pages = [
         PageSpec("home.html", "/", "", lambda: _home(linked)),

@@ -55,6 +55,44 @@ def static_files(static_dirs: list[Path]) -> dict[str, Path]:
     return found
 
 
+class Staging:
+    """A fresh folder beside the output that becomes the output only when complete.
+
+    A file whose bytes are already in the old output is linked from there, not written again.
+    """
+
+    def __init__(self, output: Path) -> None:
+        self.output = output.absolute()
+        self.output.parent.mkdir(parents=True, exist_ok=True)
+        self.folder = Path(tempfile.mkdtemp(prefix=f".{self.output.name}-new-", dir=self.output.parent))
+        self.count = 0
+        self._made: set[str] = set()
+
+    def put(self, name: str, data: bytes) -> None:
+        """Place one file of the new site."""
+        folder = os.path.dirname(name)
+        if folder not in self._made:
+            (self.folder / folder).mkdir(parents=True, exist_ok=True)
+            self._made.add(folder)
+        _place(self.output / name, self.folder / name, data)
+        self.count += 1
+
+    def put_all(self, pages: Iterable[Output]) -> int:
+        """Place many pages; return how many."""
+        before = self.count
+        for page in pages:
+            self.put(page.path, page.data)
+        return self.count - before
+
+    def commit(self) -> None:
+        """Swap the new site in for the old one."""
+        _swap(self.folder, self.output)
+
+    def discard(self) -> None:
+        """Throw the new site away, leaving the old one as it was."""
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
 def write_site(
     output: Path,
     pages: Iterable[Output],
@@ -62,28 +100,28 @@ def write_site(
     finish: Callable[[Path], None] | None = None,
 ) -> int:
     """Write pages and assets into a fresh folder, finish it, then swap it in; return the file count."""
-    output = output.absolute()
-    output.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}-new-", dir=output.parent))
-    count = 0
+    staging = Staging(output)
     try:
         for name, source in sorted(assets.items()):
-            target = staging / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, target)
-            count += 1
-        for page in pages:
-            target = staging / page.path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(page.data)
-            count += 1
+            staging.put(name, source.read_bytes())
+        staging.put_all(pages)
         if finish is not None:
-            finish(staging)
-        _swap(staging, output)
+            finish(staging.folder)
+        staging.commit()
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        staging.discard()
         raise
-    return count
+    return staging.count
+
+
+def _place(old: Path, target: Path, data: bytes) -> None:
+    try:
+        if old.stat().st_size == len(data) and old.read_bytes() == data:
+            os.link(old, target)
+            return
+    except OSError:
+        pass
+    target.write_bytes(data)
 
 
 def _swap(staging: Path, output: Path) -> None:

