@@ -7,6 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 from .dates import PartialDate
+from .yamlio import nearest_line
 
 FieldPath = tuple[str | int, ...]
 
@@ -91,9 +92,7 @@ class Document:
 
     def line(self, path: FieldPath = ()) -> int:
         """Return the 1-based file line of the value at path, or of its nearest parent."""
-        while path and path not in self.lines:
-            path = path[:-1]
-        return self.lines.get(path, 1)
+        return nearest_line(self.lines, path, 1)
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,9 +37,14 @@ class Marked:
 
     def line(self, path: Path) -> int:
         """Return the 0-based line of the value at path, or of its nearest parent."""
-        while path and path not in self.lines:
-            path = path[:-1]
-        return self.lines.get(path, 0)
+        return nearest_line(self.lines, path, 0)
+
+
+def nearest_line(lines: dict[Path, int], path: Path, default: int) -> int:
+    """Return the line recorded for path, or for its nearest parent that has one."""
+    while path and path not in lines:
+        path = path[:-1]
+    return lines.get(path, default)
 
 
 def load_yaml(text: str) -> Marked:
