@@ -27,6 +27,7 @@ STAGES: dict[str, int] = {
     "views": 7,
     "pictures": 7,
     "semantic": 7,
+    "indexes": 7.5,
     "machine": 9,
     "search": 9,
     "theme": 7,

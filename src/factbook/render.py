@@ -15,11 +15,12 @@ from markupsafe import Markup
 from . import __version__
 from .depend import event_order
 from .errors import Problem
+from .indexes import index_context
 from .link import LinkedSite, url_for
 from .model import Collection, Entity
 from .pictures import ties, timeline
 from .semantic import absolute, page_jsonld
-from .views import Group, Item, date_words, details, fact_rows, format_value, item_for, relations
+from .views import Item, date_words, details, fact_rows, format_value, item_for, relations
 
 FEED = "/events/feed.xml"
 
@@ -211,6 +212,11 @@ def nav_items(linked: LinkedSite) -> list[Item]:
     return _nav(linked)
 
 
+def _index(linked: LinkedSite, collection: Collection) -> dict[str, Any]:
+    crumbs = _crumbs(linked, None, collection)[:1]
+    return index_context(linked, collection, crumbs, lambda: _timeline(linked))
+
+
 def _crumbs(
     linked: LinkedSite, entity: Entity | None = None, collection: Collection | None = None
 ) -> list[Crumb]:
@@ -277,88 +283,6 @@ def _home(linked: LinkedSite) -> dict[str, Any]:
     }
 
 
-def _index(linked: LinkedSite, collection: Collection) -> dict[str, Any]:
-    members = [e for e in linked.site.entities.values() if e.collection == collection.name]
-    sections: list[tuple[str, list[Group]]] = []
-    if collection.sort == "date":
-        sections.append(("By year", _by_year(linked, members)))
-    else:
-        sections.append(("A–Z", _a_to_z(linked, members)))
-    kinds = _by_field(linked, members, "kind")
-    if kinds and collection.sort != "date":
-        sections.append(("By kind", kinds))
-    extra: dict[str, Any] = {"timeline": Markup(""), "all_facts": []}
-    if collection.sort == "date":
-        extra["timeline"] = Markup(_timeline(linked))
-    if collection.name == "facts":
-        extra["all_facts"] = _all_facts(linked)
-    return {
-        **extra,
-        "title": collection.title,
-        "collection": collection,
-        "crumbs": _crumbs(linked, None, collection)[:1],
-        "sections": sections,
-        "count": len(members),
-    }
-
-
-def _entry(linked: LinkedSite, entity: Entity) -> Item:
-    acronym = entity.fields.get("acronym")
-    note = entity.date.words() if entity.date else ""
-    return item_for(linked, entity.key, note, prefix=str(acronym) if acronym else "")
-
-
-def _a_to_z(linked: LinkedSite, members: list[Entity]) -> list[Group]:
-    groups: dict[str, list[Entity]] = {}
-    for entity in members:
-        letter = entity.title[:1].upper() if entity.title[:1].isalpha() else "#"
-        groups.setdefault(letter, []).append(entity)
-    return [
-        Group(
-            letter,
-            f"letter-{letter.lower() if letter != '#' else 'other'}",
-            tuple(_entry(linked, e) for e in sorted(found, key=lambda e: e.title.lower())),
-        )
-        for letter, found in sorted(groups.items())
-    ]
-
-
-def _by_year(linked: LinkedSite, members: list[Entity]) -> list[Group]:
-    groups: dict[int | None, list[Entity]] = {}
-    for entity in members:
-        groups.setdefault(entity.date.year if entity.date else None, []).append(entity)
-    ordered = sorted(groups.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))
-    return [
-        Group(
-            str(year) if year else "Undated",
-            f"year-{year}" if year else "undated",
-            tuple(
-                _entry(linked, e)
-                for e in sorted(found, key=lambda e: (e.date.sort_key() if e.date else (), e.title))
-            ),
-        )
-        for year, found in ordered
-    ]
-
-
-def _by_field(linked: LinkedSite, members: list[Entity], field: str) -> list[Group]:
-    groups: dict[str, list[Entity]] = {}
-    for entity in members:
-        value = entity.fields.get(field)
-        if isinstance(value, str) and value:
-            groups.setdefault(value[:1].upper() + value[1:], []).append(entity)
-    from .slugs import heading_id
-
-    return [
-        Group(
-            kind,
-            "kind-" + heading_id(kind),
-            tuple(_entry(linked, e) for e in sorted(found, key=lambda e: e.title.lower())),
-        )
-        for kind, found in sorted(groups.items())
-    ]
-
-
 TIES = {"organizations", "programmes", "people"}
 
 
@@ -378,17 +302,19 @@ def neighbours(linked: LinkedSite, entity: Entity) -> tuple[Entity | None, Entit
     return before, after
 
 
-_CACHE: dict[tuple[int, str], Any] = {}
+_MEMO: dict[str, Any] = {}
+_MEMO_OF: list[LinkedSite] = []
 
 
 def _cached(linked: LinkedSite, name: str, make: Callable[[], Any]) -> Any:
-    # Per-build memo of whole-site views (the event order, the timeline), keyed by the build.
-    key = (id(linked), name)
-    if key not in _CACHE:
-        if len(_CACHE) > 16:
-            _CACHE.clear()
-        _CACHE[key] = (linked, make())
-    return _CACHE[key][1]
+    # A memo of whole-site views (page list, event order, timeline) for the site being rendered
+    # only: a new site empties it, so no view of an older site is ever served or kept alive.
+    if not _MEMO_OF or _MEMO_OF[0] is not linked:
+        _MEMO.clear()
+        _MEMO_OF[:] = [linked]
+    if name not in _MEMO:
+        _MEMO[name] = make()
+    return _MEMO[name]
 
 
 def _timeline(linked: LinkedSite) -> str:
@@ -396,8 +322,3 @@ def _timeline(linked: LinkedSite) -> str:
     return _cached(
         linked, "timeline", lambda: timeline(linked, events, "Timeline of the events on this site")
     )
-
-
-def _all_facts(linked: LinkedSite) -> list[Any]:
-    pairs = tuple((sheet, f) for sheet, facts in sorted(linked.site.facts.items()) for f in facts)
-    return fact_rows(linked, pairs)

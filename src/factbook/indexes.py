@@ -1,0 +1,101 @@
+"""The context of collection index pages: A-Z, by year, by kind, and every fact."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from markupsafe import Markup
+
+from .link import LinkedSite
+from .model import Collection, Entity
+from .slugs import heading_id
+from .views import Group, Item, fact_rows, item_for
+
+
+def index_context(
+    linked: LinkedSite, collection: Collection, crumbs: list[Any], timeline: Callable[[], str]
+) -> dict[str, Any]:
+    members = [e for e in linked.site.entities.values() if e.collection == collection.name]
+    sections: list[tuple[str, list[Group]]] = []
+    if collection.sort == "date":
+        sections.append(("By year", _by_year(linked, members)))
+    else:
+        sections.append(("A–Z", _a_to_z(linked, members)))
+    kinds = _by_field(linked, members, "kind")
+    if kinds and collection.sort != "date":
+        sections.append(("By kind", kinds))
+    extra: dict[str, Any] = {"timeline": Markup(""), "all_facts": []}
+    if collection.sort == "date":
+        extra["timeline"] = Markup(timeline())
+    if collection.name == "facts":
+        extra["all_facts"] = all_facts(linked)
+    return {
+        **extra,
+        "title": collection.title,
+        "collection": collection,
+        "crumbs": crumbs,
+        "sections": sections,
+        "count": len(members),
+    }
+
+
+def _entry(linked: LinkedSite, entity: Entity) -> Item:
+    acronym = entity.fields.get("acronym")
+    note = entity.date.words() if entity.date else ""
+    return item_for(linked, entity.key, note, prefix=str(acronym) if acronym else "")
+
+
+def _a_to_z(linked: LinkedSite, members: list[Entity]) -> list[Group]:
+    groups: dict[str, list[Entity]] = {}
+    for entity in members:
+        letter = entity.title[:1].upper() if entity.title[:1].isalpha() else "#"
+        groups.setdefault(letter, []).append(entity)
+    return [
+        Group(
+            letter,
+            f"letter-{letter.lower() if letter != '#' else 'other'}",
+            tuple(_entry(linked, e) for e in sorted(found, key=lambda e: e.title.lower())),
+        )
+        for letter, found in sorted(groups.items())
+    ]
+
+
+def _by_year(linked: LinkedSite, members: list[Entity]) -> list[Group]:
+    groups: dict[int | None, list[Entity]] = {}
+    for entity in members:
+        groups.setdefault(entity.date.year if entity.date else None, []).append(entity)
+    ordered = sorted(groups.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))
+    return [
+        Group(
+            str(year) if year else "Undated",
+            f"year-{year}" if year else "undated",
+            tuple(
+                _entry(linked, e)
+                for e in sorted(found, key=lambda e: (e.date.sort_key() if e.date else (), e.title))
+            ),
+        )
+        for year, found in ordered
+    ]
+
+
+def _by_field(linked: LinkedSite, members: list[Entity], field: str) -> list[Group]:
+    groups: dict[str, list[Entity]] = {}
+    for entity in members:
+        value = entity.fields.get(field)
+        if isinstance(value, str) and value:
+            groups.setdefault(value[:1].upper() + value[1:], []).append(entity)
+    return [
+        Group(
+            kind,
+            "kind-" + heading_id(kind),
+            tuple(_entry(linked, e) for e in sorted(found, key=lambda e: e.title.lower())),
+        )
+        for kind, found in sorted(groups.items())
+    ]
+
+
+def all_facts(linked: LinkedSite) -> list[Any]:
+    """Return every fact of every sheet as table rows."""
+    pairs = tuple((sheet, f) for sheet, facts in sorted(linked.site.facts.items()) for f in facts)
+    return fact_rows(linked, pairs)
