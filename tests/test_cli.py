@@ -156,3 +156,46 @@ def test_clean_removes_the_output(tiny: Path) -> None:
     assert result.returncode == 0 and not (tiny / "_site").exists()
     assert run_cli("clean", "--output", "content", cwd=tiny).returncode == 2
     assert (tiny / "content").is_dir()
+
+
+def test_profile_prints_where_the_time_went(tiny: Path) -> None:
+    result = run_cli("build", "--profile", "--no-search", "--jobs", "1", cwd=tiny)
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[0] == "stage      seconds  share"
+    assert [line.split()[0] for line in lines[1:6]] == ["load", "model", "link", "render", "write"]
+    assert any(line.startswith("total") and "pages/s" in line for line in lines)
+
+
+def test_a_second_build_with_nothing_changed_says_so(tiny: Path) -> None:
+    assert run_cli("build", "--no-search", cwd=tiny).returncode == 0
+    again = run_cli("build", "--no-search", cwd=tiny)
+    assert again.returncode == 0
+    assert "_site is up to date" in again.stdout
+    forced = run_cli("build", "--no-search", "--no-cache", cwd=tiny)
+    assert "built " in forced.stdout
+
+
+def test_schema_writes_editor_schemas_with_dates_and_slugs(tiny: Path) -> None:
+    result = run_cli("schema", "--output", "schemas", cwd=tiny)
+    assert result.returncode == 0, result.stderr
+    events = json.loads((tiny / "schemas" / "events.schema.json").read_text())
+    assert events["required"] == ["title", "date"]
+    assert events["additionalProperties"] is False
+    assert "pattern" in events["properties"]["date"]["anyOf"][0]
+    assert events["properties"]["people"]["items"]["examples"] == ["ali-abbasov"]
+    organization = events["properties"]["organizations"]["items"]["properties"]["organization"]
+    assert organization["examples"] == ["asan-xidmet", "itu"]
+
+
+def test_progress_bar_shows_only_on_long_builds(capsys: pytest.CaptureFixture[str]) -> None:
+    from factbook.cli import _Bar
+
+    bar = _Bar()
+    bar("Markdown", 5, 10)
+    assert capsys.readouterr().err == ""
+    bar.started -= 3
+    bar("Markdown", 5, 10)
+    bar.close()
+    shown = capsys.readouterr().err
+    assert "Markdown  [###############...............] 5/10" in shown

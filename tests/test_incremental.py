@@ -96,3 +96,41 @@ def test_a_failed_rebuild_keeps_the_last_good_state(tmp_path: Path) -> None:
     healed = builder.update()
     assert not healed.report.errors
     assert "organizations/itu/index.html" in {p.path for p in healed.pages}
+
+
+def test_a_save_during_a_rebuild_is_built_too(tmp_path: Path) -> None:
+    import threading
+    import time
+
+    from factbook.serve import Preview
+
+    root = tmp_path / "site"
+    shutil.copytree(SITES / "tiny" / "content", root / "content")
+    preview = Preview(Options(root), tmp_path / "served")
+    preview.log = lambda message: None
+    preview.first_build()
+    real_update = preview.builder.update
+    started = threading.Event()
+
+    def slow_update(*args, **kwargs):  # type: ignore[no-untyped-def]
+        started.set()
+        time.sleep(0.5)  # a long build, during which the writer saves again
+        return real_update(*args, **kwargs)
+
+    preview.builder.update = slow_update  # type: ignore[method-assign]
+    worker = threading.Thread(target=preview.run_worker, daemon=True)
+    worker.start()
+    itu = root / "content" / "organizations" / "itu.md"
+    itu.write_text(itu.read_text().replace("The Union met", "First save:"))
+    preview.changed(str(itu))
+    assert started.wait(5)
+    itu.write_text(itu.read_text().replace("First save:", "Second save:"))
+    preview.changed(str(itu))
+    page = tmp_path / "served" / "organizations" / "itu" / "index.html"
+    deadline = time.monotonic() + 10
+    while "Second save:" not in page.read_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    preview.stop()
+    worker.join(5)
+    assert "Second save:" in page.read_text()
+    assert preview.rebuilds == 2
