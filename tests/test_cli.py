@@ -36,7 +36,9 @@ def test_build_writes_site_and_says_how_to_open_it(tiny: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert (tiny / "_site" / "organizations" / "itu" / "index.html").is_file()
     assert re.search(r"built \d+ pages \(\d+ files\) into _site", result.stdout)
-    assert "index.html in a browser" in result.stdout
+    assert (
+        "to browse it: python -m http.server -d _site 8000, then open http://127.0.0.1:8000/" in result.stdout
+    )
     assert result.stderr.startswith("ok: 0 errors, 0 warnings; 1 events, 1 fact sheets, 2 organizations")
 
 

@@ -104,7 +104,10 @@ def build_command(
     seconds = time.perf_counter() - started
     cached = f"; {report.cache_hits} Markdown bodies from the cache" if report.cache_hits else ""
     click.echo(f"built {report.pages} pages ({report.files} files) into {out} in {seconds:.2f} s{cached}")
-    click.echo(f"open {(out / 'index.html').resolve()} in a browser, or run: factbook serve")
+    click.echo(
+        f"to browse it: python -m http.server -d {out} 8000, then open http://127.0.0.1:8000/"
+        " (links are root-relative; or preview with: factbook serve)"
+    )
 
 
 class _Bar:
