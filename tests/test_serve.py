@@ -225,3 +225,24 @@ def test_browser_sees_edits_styles_and_errors(served: Served) -> None:
         itu.write_text(good)
         page.wait_for_selector("#factbook-overlay", state="detached", timeout=10000)
         other.wait_for_selector("#factbook-overlay", state="detached", timeout=10000)
+
+
+def test_a_site_broken_from_the_start_still_shows_its_problems(tmp_path: Path) -> None:
+    root = tmp_path / "site"
+    shutil.copytree(SITES / "tiny" / "content", root / "content")
+    itu = root / "content" / "organizations" / "itu.md"
+    good = itu.read_text()
+    itu.write_text(good.replace("acronym: ITU", "acronym: [ITU"))
+    server = Served(root)
+    try:
+        status, body = server.get("/organizations/itu/")
+        assert status == 404 and b"/__factbook__/live.js" in body
+        with chromium() as browser:
+            page = browser.new_page()
+            page.goto(server.url + "/organizations/itu/")
+            overlay = page.wait_for_selector("#factbook-overlay", timeout=10000)
+            assert "content/organizations/itu.md:4: invalid YAML" in overlay.inner_text()
+            itu.write_text(good)
+            page.wait_for_selector("text=The Union met in", timeout=10000)
+    finally:
+        server.stop()

@@ -38,6 +38,12 @@ from .write import static_files, write_changes, write_site
 WATCHED = {"content", "templates", "static"}
 CLIENT = "/__factbook__/live.js"
 SCRIPT = f'<script src="{CLIENT}" defer></script>'.encode()
+NOT_BUILT = (
+    b'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Not built yet</title>'
+    + SCRIPT
+    + b"</head><body><h1>Not built yet</h1>"
+    + b"<p>The site has not built yet; the problems show above.</p></body></html>"
+)
 DEBOUNCE = 0.04  # seconds of quiet after the last event of a burst (an editor's temp file and rename)
 
 
@@ -206,6 +212,11 @@ class _SiteHandler(web.StaticFileHandler):
         missing = Path(self.root) / "404.html"
         if status_code == 404 and missing.is_file():
             self.write(self.get_content(str(missing)))
+        elif status_code == 404:
+            # Nothing built yet (the first build failed): a page that still carries the live
+            # client, so the overlay shows the problems and the page reloads once they are fixed.
+            self.set_header("Content-Type", "text/html; charset=utf-8")
+            self.write(NOT_BUILT)
         else:
             self.write(f"{status_code}: {self._reason}")
 
