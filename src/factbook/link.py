@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .errors import Problem, did_you_mean
@@ -197,12 +197,8 @@ def _check_anchors(site: Site, bodies: dict[str, Rendered]) -> list[Problem]:
                 doc = site.entities[key].doc
                 where = "this page" if target == key else f"'{target}'"
                 message = f"link to #{use.anchor}: {where} has no such heading"
-                problems.append(Problem(doc.path, use.line, message, _anchor_hint(use.anchor, anchors)))
+                problems.append(Problem(doc.path, use.line, message, did_you_mean(use.anchor, anchors)))
     return problems
-
-
-def _anchor_hint(anchor: str, anchors: Iterable[str]) -> str:
-    return did_you_mean(anchor, anchors)
 
 
 def _facts_about(site: Site) -> dict[str, tuple[tuple[str, Fact], ...]]:
