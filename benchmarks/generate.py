@@ -109,7 +109,7 @@ def generate(pages: int, out: Path, seed: int = 1) -> Path:
                 ]
                 if i > 5:
                     front.append(f"parent: {orgs[rng.randrange(min(i, 20))]}")
-                front.append(f'member_since: "{rng.randint(1991, 2015)}/"')
+                front.append(f'founded: "{rng.randint(1991, 2015)}"')
             elif name == "events":
                 front += [f'date: "{_date(rng)}"', f"place: City {rng.randint(1, 30)}"]
                 front.append("organizations:")

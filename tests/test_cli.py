@@ -188,6 +188,11 @@ def test_schema_writes_editor_schemas_with_dates_and_slugs(tiny: Path) -> None:
     assert events["properties"]["people"]["items"]["examples"] == ["ali-abbasov"]
     organization = events["properties"]["organizations"]["items"]["properties"]["organization"]
     assert organization["examples"] == ["asan-xidmet", "itu"]
+    # The settings files' schemas, the same the build checks them with.
+    site = json.loads((tiny / "schemas" / "site.schema.json").read_text())
+    assert "markdown_extensions" in site["properties"] and site["additionalProperties"] is False
+    declared = json.loads((tiny / "schemas" / "collections.schema.json").read_text())
+    assert "group_by" in declared["$defs"]["collection"]["properties"]
 
 
 def test_progress_bar_shows_only_on_long_builds(capsys: pytest.CaptureFixture[str]) -> None:

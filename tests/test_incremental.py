@@ -6,7 +6,6 @@ import shutil
 from pathlib import Path
 
 from factbook.build import Builder, Options, build
-from factbook.machine import machine_outputs
 from factbook.theme import theme_dirs
 from factbook.write import static_files, write_changes
 
@@ -18,8 +17,9 @@ def _apply(builder: Builder, output: Path) -> set[str]:
     update = builder.update()
     assert not update.report.errors, update.report.problems
     assert update.linked is not None
-    pages = update.pages + machine_outputs(update.linked)
-    write_changes(output, pages, update.removed, static_files(theme_dirs(builder.options.root, "static")))
+    write_changes(
+        output, update.pages, update.removed, static_files(theme_dirs(builder.options.root, "static"))
+    )
     return {p.path for p in update.pages}
 
 

@@ -17,18 +17,19 @@ STAGES: dict[str, int] = {
     "slugs": 0,
     "yamlio": 0,
     "model": 1,
-    "config": 2,
     "schema": 2,
+    "declare": 2.5,
+    "config": 2.5,
     "load": 3,
-    "graph": 4,
+    "assemble": 4,
     "mdlinks": 5,
     "link": 6,
     "depend": 7,
     "views": 7,
-    "pictures": 7,
+    "pictures": 7.2,
     "semantic": 7,
     "indexes": 7.5,
-    "machine": 9,
+    "exports": 9,
     "search": 9,
     "theme": 7,
     "render": 8,
@@ -37,6 +38,7 @@ STAGES: dict[str, int] = {
     "parallel": 9.5,
     "build": 10,
     "scaffold": 11,
+    "starter": 11,
     "serve": 11,
     "cli": 12,
     "__main__": 13,
@@ -74,6 +76,6 @@ def test_no_module_imports_a_higher_or_equal_stage() -> None:
 
 
 def test_the_layer_check_catches_an_upward_import(tmp_path: Path) -> None:
-    bad = tmp_path / "graph.py"
+    bad = tmp_path / "assemble.py"
     bad.write_text("from .render import render_site\nfrom factbook.build import build\n")
     assert _imports(bad) == {"render", "build"}

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from factbook.assemble import assemble_site
 from factbook.build import Options, build, check, make_site
-from factbook.graph import build_graph
 from factbook.link import link_site
 from factbook.load import load_sources
 from factbook.views import relations
@@ -122,7 +122,7 @@ def test_inverse_relations_group_by_role_and_order_by_date(make_site) -> None:
         }
     )
     sources = load_sources(root)
-    site, problems = build_graph(sources.config, sources.collections, sources.documents)
+    site, problems = assemble_site(sources.config, sources.collections, sources.documents)
     linked, more = link_site(site)
     assert problems + more == []
     groups = {g.title: [i.text for i in g.items] for g in relations(linked, "organizations/itu")}

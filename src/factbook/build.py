@@ -5,19 +5,20 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import KW_ONLY, dataclass, field, replace
 from pathlib import Path
 
 import jinja2
 
+from .assemble import AssemblyCache, assemble_site
 from .cache import MarkdownCache, cache_folder, inputs_signature, record, up_to_date
 from .config import with_overrides
 from .depend import affected_entities
 from .errors import Problem
-from .graph import GraphCache, build_graph
+from .exports import graph_exports
 from .link import LinkedSite, RenderMany, link_site, render_serially
 from .load import FileRecord, load_sources
-from .machine import machine_outputs
+from .model import Site
 from .parallel import markdown_renderer, page_renderer, render_serially_into
 from .render import (
     Output,
@@ -35,10 +36,11 @@ from .write import Staging, check_output, static_files
 
 @dataclass(frozen=True, slots=True)
 class Options:
-    """What the command line asked for."""
+    """What the command line asked for: the site and output folders, then settings by keyword."""
 
     root: Path
     output: Path | None = None
+    _: KW_ONLY
     base_url: str | None = None
     drafts: bool = False
     strict: bool = False
@@ -60,6 +62,7 @@ class Report:
     seconds: dict[str, float] = field(default_factory=dict)
     up_to_date: bool = False
     cache_hits: int = 0
+    labels: dict[str, str] = field(default_factory=dict)  # each collection's plural label
 
     @property
     def errors(self) -> tuple[Problem, ...]:
@@ -73,7 +76,7 @@ class Report:
 
 @dataclass(frozen=True, slots=True)
 class Update:
-    """The result of one (re)build: the pages to write, the page files that went away."""
+    """The result of one (re)build: every file to write (pages and exports), the files that went away."""
 
     report: Report
     linked: LinkedSite | None
@@ -119,7 +122,7 @@ class Builder:
         self.render_many = render_many
         self.render_pages = render_pages
         self.files: dict[str, FileRecord] = {}
-        self.graph_cache = GraphCache()
+        self.assembly_cache = AssemblyCache()
         self.linked: LinkedSite | None = None  # the last linking, good or not: a checked cache
         self.template_dirs = theme_dirs(options.root, "templates")
         self.env: jinja2.Environment = make_environment(self.template_dirs)
@@ -139,8 +142,8 @@ class Builder:
         problems = list(sources.problems)
         config = with_overrides(sources.config, options.base_url, options.drafts)
         clock.lap("load")
-        site, found = build_graph(
-            config, sources.collections, sources.documents, self.graph_cache, sources.unreadable
+        site, found = assemble_site(
+            config, sources.collections, sources.documents, self.assembly_cache, sources.unreadable
         )
         problems += found
         clock.lap("model")
@@ -156,9 +159,15 @@ class Builder:
         pages, found, count = self.render_pages(linked, self.env, _shown(options.root), only, sink)
         problems += found
         clock.lap("render")
-        report = _report(site.entities.values(), site.facts, problems, count, clock.laps)
+        report = _report(site, problems, count, clock.laps)
         if report.failed(options.strict):
             return Update(report, linked, [], [], only is None)
+        exports = graph_exports(linked)  # whole-site files: every build has them, whatever changed
+        if sink is not None:
+            sink.put_all(exports)
+        else:
+            pages = [*pages, *exports]
+        report = replace(report, pages=report.pages + len(exports))
         files = {file_for(spec.url) for spec in page_specs(linked)}
         removed = sorted(self.good_files - files)
         self.good, self.good_files, self.good_stamp = linked, files, stamp
@@ -187,12 +196,13 @@ class _Clock:
         self._last = now
 
 
-def _report(entities, facts, problems: list[Problem], pages: int, laps: dict[str, float]) -> Report:  # type: ignore[no-untyped-def]
+def _report(site: Site, problems: list[Problem], pages: int, laps: dict[str, float]) -> Report:
     counts: dict[str, int] = {}
-    for entity in entities:
+    for entity in site.entities.values():
         counts[entity.collection] = counts.get(entity.collection, 0) + 1
-    total = sum(len(f) for f in facts.values())
-    return Report(tuple(sorted(set(problems))), pages, 0, counts, total, dict(laps))
+    total = sum(len(f) for f in site.facts.values())
+    labels = {name: c.plural for name, c in site.collections.items()}
+    return Report(tuple(sorted(set(problems))), pages, 0, counts, total, dict(laps), labels=labels)
 
 
 def builder_for(options: Options, cache: MarkdownCache | None = None) -> Builder:
@@ -256,7 +266,6 @@ def _build_into(options: Options, staging: Staging, markdown_cache: MarkdownCach
     seconds = dict(report.seconds)
     for name, source in sorted(static_files(theme_dirs(options.root, "static")).items()):
         staging.put(name, source.read_bytes())
-    extra = staging.put_all(machine_outputs(linked))
     seconds["write"] = time.perf_counter() - started
     if options.search:
         try:
@@ -266,4 +275,4 @@ def _build_into(options: Options, staging: Staging, markdown_cache: MarkdownCach
             return replace(report, problems=(*report.problems, problem)), 0
         seconds["search"] = time.perf_counter() - started - seconds["write"]
     files = sum(len(names) for _, _, names in os.walk(staging.folder))  # workers wrote most of them
-    return replace(report, pages=report.pages + extra, seconds=seconds), files
+    return replace(report, seconds=seconds), files

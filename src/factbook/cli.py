@@ -35,7 +35,7 @@ def _print_problems(report: Report) -> None:
 def _summary(report: Report, strict: bool) -> str:
     errors = len(report.errors)
     warnings = len(report.problems) - errors
-    names = {"facts": "fact sheets"}
+    names = report.labels
     parts = ", ".join(f"{n} {names.get(c, c)}" for c, n in sorted(report.entities.items()))
     counted = f"{parts}, {report.facts} facts" if parts else "no pages"
     verdict = "failed" if report.failed(strict) else "ok"
@@ -84,7 +84,15 @@ def build_command(
     try:
         bar = _Bar() if sys.stderr.isatty() else None
         options = Options(
-            root, out, base_url, drafts, strict, jobs or default_jobs(), not no_search, not no_cache, bar
+            root=root,
+            output=out,
+            base_url=base_url,
+            drafts=drafts,
+            strict=strict,
+            jobs=jobs or default_jobs(),
+            search=not no_search,
+            cache=not no_cache,
+            progress=bar,
         )
         report = build(options)
         if bar is not None:
@@ -145,7 +153,7 @@ def _print_profile(report: Report, total: float) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def check_command(source: str, drafts: bool, strict: bool, fmt: str) -> None:
     """Run every validation of a build and write nothing."""
-    report = check(Options(_root(source), None, None, drafts, strict, default_jobs()))
+    report = check(Options(root=_root(source), drafts=drafts, strict=strict, jobs=default_jobs()))
     if fmt == "json":
         problems = [
             {
@@ -223,7 +231,8 @@ def serve_command(source: str, host: str, port: int, open_browser: bool, drafts:
 
     root = _root(source)
     try:
-        serve(Options(root, None, None, drafts, strict, default_jobs()), host, port, open_browser, log=_log)
+        options = Options(root=root, drafts=drafts, strict=strict, jobs=default_jobs())
+        serve(options, host, port, open_browser, log=_log)
     except PortInUse as error:
         raise click.UsageError(str(error)) from error
 
@@ -237,20 +246,55 @@ def _log(message: str) -> None:
 @click.option("--output", "-o", default="schemas", show_default=True, help="Folder for the schema files.")
 def schema_command(source: str, output: str) -> None:
     """Write each collection's JSON Schema, for editors to check front matter while typing."""
-    from .graph import build_graph
+    from .assemble import assemble_site
+    from .config import SETTINGS_SCHEMA
+    from .declare import META_SCHEMA
     from .load import load_sources
     from .schema import editor_schema
 
     root = _root(source)
     sources = load_sources(root)
-    site, _ = build_graph(sources.config, sources.collections, sources.documents)
+    site, _ = assemble_site(sources.config, sources.collections, sources.documents)
     slugs: dict[str, list[str]] = {}
     for entity in site.entities.values():
         slugs.setdefault(entity.collection, []).append(entity.slug)
     folder = root / output
     folder.mkdir(parents=True, exist_ok=True)
-    for name, collection in sorted(sources.collections.items()):
-        path = folder / f"{name}.schema.json"
-        text = json.dumps(editor_schema(collection, slugs), indent=2, sort_keys=True, ensure_ascii=False)
+    schemas = {f"{name}.schema.json": editor_schema(c, slugs) for name, c in sources.collections.items()}
+    # The settings files are checked against these same schemas on every build.
+    schemas["site.schema.json"] = SETTINGS_SCHEMA
+    schemas["collections.schema.json"] = META_SCHEMA
+    for name, schema in sorted(schemas.items()):
+        path = folder / name
+        text = json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False)
         path.write_text(text + "\n", encoding="utf-8")
         click.echo(f"wrote {path}")
+
+
+@main.command("init")
+@click.argument("directory", metavar="[DIR]", default=".", type=click.Path(file_okay=False, path_type=Path))
+def init_command(directory: Path) -> None:
+    """Start a new site in DIR (here by default): an example that builds, to adapt to your subject."""
+    import shlex
+
+    from .starter import init_site
+
+    try:
+        files = init_site(directory)
+    except FileExistsError as error:
+        raise click.UsageError(str(error)) from error
+    click.echo(f"created a factbook site in {directory} ({len(files)} files):")
+    for path in files:
+        click.echo(f"  {path}")
+    here = directory == Path(".")
+    steps = [
+        ('factbook new organizations "Some Body"', "a first page of your own")
+        if here
+        else (f"cd {shlex.quote(str(directory))}", ""),
+        ("factbook serve", "preview at http://127.0.0.1:8000/ while you write"),
+        ("factbook build", f"the site in {directory / '_site'}, ready to publish"),
+    ]
+    width = max(len(command) for command, why in steps if why) + 2
+    click.echo("next:")
+    for command, why in steps:
+        click.echo(f"  {command:<{width}}# {why}" if why else f"  {command}")

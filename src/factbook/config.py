@@ -1,44 +1,138 @@
-"""Site settings read from content/site.yaml into a SiteConfig."""
+"""Site settings read from content/site.yaml into a SiteConfig, checked against their schema."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
+from functools import lru_cache
 from typing import Any
+
+import markdown
+from jsonschema import Draft202012Validator
 
 from .errors import Problem, did_you_mean
 from .model import SiteConfig
+from .schema import Words, explain
 from .yamlio import YamlError, load_yaml
 
-_FIELDS = {f.name: f for f in dataclasses.fields(SiteConfig) if f.name != "drafts"}
+_TEXT = {"type": "string"}
+SETTINGS_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "factbook site.yaml",
+    "type": "object",
+    "properties": {
+        "title": _TEXT,
+        "description": _TEXT,
+        "language": _TEXT,
+        "base_url": _TEXT,
+        "copyright": _TEXT,
+        "nav": {"type": "array", "items": _TEXT},
+        "markdown_extensions": {
+            "type": "array",
+            "items": {
+                "type": ["string", "object"],
+                "maxProperties": 1,
+                "minProperties": 1,
+                "additionalProperties": {"type": ["object", "null"]},
+            },
+        },
+    },
+    "additionalProperties": False,
+}
+# Python-Markdown's own extensions, for "did you mean" when a name does not load.
+KNOWN_EXTENSIONS = (
+    "abbr",
+    "admonition",
+    "attr_list",
+    "codehilite",
+    "def_list",
+    "extra",
+    "fenced_code",
+    "footnotes",
+    "legacy_attrs",
+    "legacy_em",
+    "md_in_html",
+    "meta",
+    "nl2br",
+    "sane_lists",
+    "smarty",
+    "tables",
+    "toc",
+    "wikilinks",
+)
+
+
+class _Words(Words):
+    noun = "setting"
+
+
+@lru_cache(maxsize=1)
+def _validator() -> Draft202012Validator:
+    return Draft202012Validator(SETTINGS_SCHEMA)
 
 
 def parse_config(text: str | None, path: str) -> tuple[SiteConfig, list[Problem]]:
     """Return the settings written in site.yaml (defaults where it is absent) and its problems."""
     if text is None or not text.strip():
-        return SiteConfig(), []
+        return SiteConfig(path=path), []
     try:
         marked = load_yaml(text)
     except YamlError as error:
-        return SiteConfig(), [Problem(path, error.line + 1, error.message)]
-    if not isinstance(marked.data, dict):
-        return SiteConfig(), [Problem(path, 1, "site settings must be a mapping of names to values")]
+        return SiteConfig(path=path), [Problem(path, error.line + 1, error.message)]
+    data = marked.data
+    if not isinstance(data, dict):
+        return SiteConfig(path=path), [Problem(path, 1, "site settings must be a mapping of names to values")]
+    errors = list(_validator().iter_errors(data))
+    problems = explain(errors, path, marked.lines, _Words(), 1)
+    bad = {e.absolute_path[0] for e in errors if e.absolute_path}
     values: dict[str, Any] = {}
-    problems = []
-    for key, value in marked.data.items():
-        line = marked.line((key,)) + 1
-        if key not in _FIELDS:
-            hint = did_you_mean(key, _FIELDS) or "known settings: " + ", ".join(sorted(_FIELDS))
-            problems.append(Problem(path, line, f"unknown setting '{key}'", hint))
-        elif key == "nav":
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                problems.append(Problem(path, line, "setting 'nav' should be a list of names"))
-            else:
-                values[key] = tuple(value)
-        elif not isinstance(value, str):
-            problems.append(Problem(path, line, f"setting '{key}' should be text"))
+    for key, value in data.items():
+        if key not in SETTINGS_SCHEMA["properties"] or value is None or key in bad:
+            continue
+        if key == "nav":
+            values["nav"] = tuple(value)
+            values["nav_lines"] = tuple(marked.line((key, i)) + 1 for i in range(len(value)))
+        elif key == "markdown_extensions":
+            extensions, found = _extensions(value, path, lambda i: marked.line((key, i)) + 1)  # noqa: B023
+            values[key] = extensions
+            problems += found
         else:
             values[key] = value
-    return SiteConfig(**values), problems
+    return SiteConfig(path=path, **values), problems
+
+
+def _extensions(
+    items: list[Any], path: str, line_of: Any
+) -> tuple[tuple[tuple[str, str], ...], list[Problem]]:
+    """Return the Markdown extensions as (name, configuration JSON), and those that do not load."""
+    found: list[tuple[str, str]] = []
+    problems = []
+    for i, item in enumerate(items):
+        name, options = (item, {}) if isinstance(item, str) else next(iter(item.items()))
+        options = options or {}
+        try:
+            extension = markdown.Markdown().build_extension(name, {})
+        except Exception as error:  # an extension that does not import is the writer's to fix
+            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+            message = f"markdown extension '{name}' does not load: {reason}"
+            problems.append(Problem(path, line_of(i), message, did_you_mean(name, KNOWN_EXTENSIONS)))
+            continue
+        known = extension.getConfigs()
+        unknown = sorted(set(options) - set(known))
+        for option in unknown:
+            message = f"markdown extension '{name}' has no option '{option}'"
+            hint = did_you_mean(option, known) or "its options: " + ", ".join(sorted(known))
+            problems.append(Problem(path, line_of(i), message, hint))
+        if unknown:
+            continue
+        try:
+            markdown.Markdown(extensions=[name], extension_configs={name: options})
+        except Exception as error:  # a bad value for an option
+            message = f"markdown extension '{name}' does not accept its options: {error}"
+            problems.append(Problem(path, line_of(i), message))
+            continue
+        found.append((name, json.dumps(options, sort_keys=True, default=str)))
+    return tuple(found), problems
 
 
 def with_overrides(config: SiteConfig, base_url: str | None, drafts: bool) -> SiteConfig:

@@ -6,18 +6,10 @@ from .link import LinkedSite
 from .model import Entity
 
 
-def face(entity: Entity) -> tuple[str, ...]:
-    """Return what other pages show of an entity: title, URL, summary, date, acronym, kind."""
+def face(entity: Entity) -> tuple[object, ...]:
+    """Return what other pages may show of an entity: title, URL, summary, date and its fields."""
     date = entity.date.iso() if entity.date else ""
-    fields = entity.fields
-    return (
-        entity.title,
-        entity.url,
-        entity.summary,
-        date,
-        str(fields.get("acronym", "")),
-        str(fields.get("kind", "")),
-    )
+    return (entity.title, entity.url, entity.summary, date, entity.fields)
 
 
 def _own(linked: LinkedSite, key: str) -> tuple[object, ...]:
@@ -63,10 +55,14 @@ def changed_entities(old: LinkedSite, new: LinkedSite) -> tuple[set[str], set[st
     return own, faces
 
 
-def event_order(linked: LinkedSite) -> list[str]:
-    """Return the keys of events in time order (undated last), as previous / next links run."""
-    events = [e for e in linked.site.entities.values() if e.collection == "events"]
-    return [e.key for e in sorted(events, key=lambda e: (e.date.sort_key() if e.date else (9999,), e.key))]
+def date_order(linked: LinkedSite, collection: str) -> list[str]:
+    """Return the keys of a collection's pages in time order (undated last), as previous / next run."""
+    members = [e for e in linked.site.entities.values() if e.collection == collection]
+    return [e.key for e in sorted(members, key=lambda e: (e.date.sort_key() if e.date else (9999,), e.key))]
+
+
+def _collection(key: str) -> str:
+    return key.split("/", 1)[0]
 
 
 def _fact_subjects(linked: LinkedSite) -> set[str]:
@@ -81,12 +77,14 @@ def affected_entities(old: LinkedSite, new: LinkedSite) -> tuple[set[str], set[s
     pages = set(own)
     if faces:
         pages.update(k for k in new.site.entities if k not in pages and dependencies(new, k) & faces)
-    collections = {k.split("/", 1)[0] for k in faces}
-    if any(k.startswith("facts/") for k in own) or faces & (_fact_subjects(old) | _fact_subjects(new)):
-        collections.add("facts")  # its index lists every fact with its subjects and source
-    if any(k.startswith("events/") for k in faces):
-        for linked in (old, new):  # previous / next links around an event that moved or changed
-            order = event_order(linked)
+    collections = {_collection(k) for k in faces}
+    sheets = {n for n, c in new.site.collections.items() if c.fact_list}
+    if any(_collection(k) in sheets for k in own) or faces & (_fact_subjects(old) | _fact_subjects(new)):
+        collections.update(sheets)  # their index lists every fact with its subjects and source
+    dated = {n for n, c in new.site.collections.items() if c.sort == "date"}
+    for name in dated & {_collection(k) for k in faces}:
+        for linked in (old, new):  # previous / next links around a page that moved or changed
+            order = date_order(linked, name)
             for i, key in enumerate(order):
                 if key in faces:
                     pages.update(order[max(i - 1, 0) : i + 2])

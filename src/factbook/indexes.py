@@ -10,28 +10,29 @@ from markupsafe import Markup
 from .link import LinkedSite
 from .model import Collection, Entity
 from .slugs import heading_id
-from .views import Group, Item, fact_rows, item_for
+from .views import Group, Item, fact_rows, item_for, short_name
 
 
 def index_context(
     linked: LinkedSite, collection: Collection, crumbs: list[Any], timeline: Callable[[], str]
 ) -> dict[str, Any]:
+    """Return the context of a collection's index page, its sections as the collection declares."""
     members = [e for e in linked.site.entities.values() if e.collection == collection.name]
     sections: list[tuple[str, list[Group]]] = []
-    if collection.sort == "date":
-        sections.append(("By year", _by_year(linked, members)))
-    else:
-        sections.append(("A–Z", _a_to_z(linked, members)))
-    kinds = _by_field(linked, members, "kind")
-    if kinds and collection.sort != "date":
-        sections.append(("By kind", kinds))
-    extra: dict[str, Any] = {"timeline": Markup(""), "all_facts": []}
-    if collection.sort == "date":
-        extra["timeline"] = Markup(timeline())
-    if collection.name == "facts":
-        extra["all_facts"] = all_facts(linked)
+    for group in collection.group_by:
+        if group == "letter":
+            sections.append(("A–Z", _a_to_z(linked, collection, members)))
+        elif group == "year":
+            sections.append(("By year", _by_year(linked, collection, members)))
+        else:
+            found = _by_field(linked, collection, members, group)
+            if found:
+                spec = collection.field(group)
+                label = spec.label if spec else group
+                sections.append((f"By {label[:1].lower() + label[1:]}", found))
     return {
-        **extra,
+        "timeline": Markup(timeline()) if collection.timeline else Markup(""),
+        "all_facts": all_facts(linked, collection.name) if collection.fact_list else [],
         "title": collection.title,
         "collection": collection,
         "crumbs": crumbs,
@@ -40,13 +41,12 @@ def index_context(
     }
 
 
-def _entry(linked: LinkedSite, entity: Entity) -> Item:
-    acronym = entity.fields.get("acronym")
+def _entry(linked: LinkedSite, collection: Collection, entity: Entity) -> Item:
     note = entity.date.words() if entity.date else ""
-    return item_for(linked, entity.key, note, prefix=str(acronym) if acronym else "")
+    return item_for(linked, entity.key, note, prefix=short_name(collection, entity))
 
 
-def _a_to_z(linked: LinkedSite, members: list[Entity]) -> list[Group]:
+def _a_to_z(linked: LinkedSite, collection: Collection, members: list[Entity]) -> list[Group]:
     groups: dict[str, list[Entity]] = {}
     for entity in members:
         letter = entity.title[:1].upper() if entity.title[:1].isalpha() else "#"
@@ -55,13 +55,13 @@ def _a_to_z(linked: LinkedSite, members: list[Entity]) -> list[Group]:
         Group(
             letter,
             f"letter-{letter.lower() if letter != '#' else 'other'}",
-            tuple(_entry(linked, e) for e in sorted(found, key=lambda e: e.title.lower())),
+            tuple(_entry(linked, collection, e) for e in sorted(found, key=lambda e: e.title.lower())),
         )
         for letter, found in sorted(groups.items())
     ]
 
 
-def _by_year(linked: LinkedSite, members: list[Entity]) -> list[Group]:
+def _by_year(linked: LinkedSite, collection: Collection, members: list[Entity]) -> list[Group]:
     groups: dict[int | None, list[Entity]] = {}
     for entity in members:
         groups.setdefault(entity.date.year if entity.date else None, []).append(entity)
@@ -71,7 +71,7 @@ def _by_year(linked: LinkedSite, members: list[Entity]) -> list[Group]:
             str(year) if year else "Undated",
             f"year-{year}" if year else "undated",
             tuple(
-                _entry(linked, e)
+                _entry(linked, collection, e)
                 for e in sorted(found, key=lambda e: (e.date.sort_key() if e.date else (), e.title))
             ),
         )
@@ -79,7 +79,7 @@ def _by_year(linked: LinkedSite, members: list[Entity]) -> list[Group]:
     ]
 
 
-def _by_field(linked: LinkedSite, members: list[Entity], field: str) -> list[Group]:
+def _by_field(linked: LinkedSite, collection: Collection, members: list[Entity], field: str) -> list[Group]:
     groups: dict[str, list[Entity]] = {}
     for entity in members:
         value = entity.fields.get(field)
@@ -88,14 +88,19 @@ def _by_field(linked: LinkedSite, members: list[Entity], field: str) -> list[Gro
     return [
         Group(
             kind,
-            "kind-" + heading_id(kind),
-            tuple(_entry(linked, e) for e in sorted(found, key=lambda e: e.title.lower())),
+            f"{field}-" + heading_id(kind),
+            tuple(_entry(linked, collection, e) for e in sorted(found, key=lambda e: e.title.lower())),
         )
         for kind, found in sorted(groups.items())
     ]
 
 
-def all_facts(linked: LinkedSite) -> list[Any]:
-    """Return every fact of every sheet as table rows."""
-    pairs = tuple((sheet, f) for sheet, facts in sorted(linked.site.facts.items()) for f in facts)
+def all_facts(linked: LinkedSite, collection: str) -> list[Any]:
+    """Return every fact of every sheet of a collection as table rows."""
+    pairs = tuple(
+        (sheet, f)
+        for sheet, facts in sorted(linked.site.facts.items())
+        if linked.entity(sheet).collection == collection
+        for f in facts
+    )
     return fact_rows(linked, pairs)

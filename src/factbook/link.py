@@ -5,14 +5,24 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
+from .assemble import labels_of, slug_index
 from .errors import Problem, did_you_mean
-from .graph import index_of
 from .mdlinks import LinkTable, Rendered, Target, render_markdown
 from .model import Entity, Fact, Ref, Site
 
 MENTIONS = "mentions"
-BodyJob = tuple[str, int, str]  # (source, first line, folder inside content/)
+
+
+class BodyJob(NamedTuple):
+    """A Markdown body to render: its text, its first line in the file, its folder in content/."""
+
+    source: str
+    line: int
+    folder: str
+
+
 # Renders many bodies at once (perhaps in other processes) with one link table.
 RenderMany = Callable[[list[BodyJob], LinkTable], list[Rendered]]
 
@@ -41,13 +51,19 @@ def render_serially(jobs: list[BodyJob], table: LinkTable) -> list[Rendered]:
     return [render_markdown(source, line, folder, table) for source, line, folder in jobs]
 
 
-def link_table(site: Site, unreadable: frozenset[str] = frozenset()) -> LinkTable:
+def link_table(
+    site: Site, unreadable: frozenset[str] = frozenset(), previous: LinkTable | None = None
+) -> LinkTable:
     """Return the table that resolves [[names]] and .md paths to the site's pages."""
     entities = site.entities
     prefix = site.config.base_path.rstrip("/")
     targets = {key: Target(key, prefix + e.url, e.title) for key, e in entities.items()}
     paths = {content_path(e): key for key, e in entities.items()}
-    return LinkTable(index_of(frozenset(entities), unreadable), targets, paths)
+    keys, labels = frozenset(entities), labels_of(site.collections)
+    index = previous.index if previous is not None else None
+    if index is None or index.keys != keys or index.broken != unreadable or index.labels != labels:
+        index = slug_index(keys, unreadable, labels)
+    return LinkTable(index, targets, paths, site.config.markdown_extensions)
 
 
 def link_site(
@@ -61,7 +77,7 @@ def link_site(
     A body rendered before (in previous) is reused when its job is unchanged and every link in it
     still resolves to the same page, title and URL: the cache can never go stale.
     """
-    table = link_table(site, unreadable)
+    table = link_table(site, unreadable, previous.table if previous is not None else None)
     bodies = _bodies(site, table, previous, render_many)
     problems = [
         Problem(site.entities[key].doc.path, line, message)
@@ -78,7 +94,8 @@ def link_site(
 def _bodies(
     site: Site, table: LinkTable, previous: LinkedSite | None, render_many: RenderMany
 ) -> dict[str, Rendered]:
-    old_bodies = previous.bodies if previous else {}
+    same_settings = previous is not None and previous.table.extensions == table.extensions
+    old_bodies = previous.bodies if previous and same_settings else {}
     # Bodies need their links checked again only for targets that changed, unless pages came or
     # went (then a name that failed or was ambiguous may resolve differently).
     same_pages = previous is not None and previous.table.index.keys == table.index.keys
@@ -93,7 +110,7 @@ def _bodies(
     todo: list[tuple[str, BodyJob]] = []
     for key, entity in sorted(site.entities.items()):
         doc = entity.doc
-        job = (doc.body, doc.body_line, posixpath.dirname(content_path(entity)))
+        job = BodyJob(doc.body, doc.body_line, posixpath.dirname(content_path(entity)))
         old = old_bodies.get(key)
         if old is not None and old.job == job:
             if same_pages and (

@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from .config import parse_config
+from .declare import declare_collections, packaged_declarations
 from .errors import Problem, did_you_mean
 from .model import Collection, Document, SiteConfig
-from .schema import default_declarations, load_collections
 from .slugs import slugify
 from .yamlio import YamlError, load_yaml
 
@@ -39,7 +40,14 @@ class Sources:
 
 
 Signature = tuple[int, int, int]  # (inode, size, modification time in ns)
-FileRecord = tuple[Signature, Document | None, Problem | None]
+
+
+class FileRecord(NamedTuple):
+    """What reading one content file gave: its signature, and its document or its problem."""
+
+    signature: Signature
+    doc: Document | None
+    problem: Problem | None
 
 
 def load_sources(root: Path, known: dict[str, FileRecord] | None = None) -> Sources:
@@ -52,10 +60,13 @@ def load_sources(root: Path, known: dict[str, FileRecord] | None = None) -> Sour
     content = root / "content"
     rel = _relative_to(root)
     config, problems = parse_config(_read_optional(content / SETTINGS), rel(content / SETTINGS))
-    collections, found = load_collections(
-        default_declarations(), _read_optional(content / DECLARATIONS), rel(content / DECLARATIONS)
+    declared = declare_collections(
+        packaged_declarations(), _read_optional(content / DECLARATIONS), rel(content / DECLARATIONS)
     )
-    problems += found
+    collections = declared.collections
+    problems += declared.problems
+    if declared.problems:  # without its collections no content file can be placed or checked
+        return Sources(config, {}, (), tuple(problems), {})
     documents: list[Document] = []
     prefix = rel(content)
     for relative, entry, problem in _walk(str(content)):
@@ -76,10 +87,10 @@ def load_sources(root: Path, known: dict[str, FileRecord] | None = None) -> Sour
         record = known.get(shown)
         if (
             record is None
-            or record[0] != signature
-            or (record[1] and record[1].collection != collection.name)
+            or record.signature != signature
+            or (record.doc and record.doc.collection != collection.name)
         ):
-            record = (signature, *read_document(Path(entry.path), shown, collection))
+            record = FileRecord(signature, *read_document(Path(entry.path), shown, collection))
         files[shown] = record
         _, doc, problem = record
         if problem:

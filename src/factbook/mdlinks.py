@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass, field, replace
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 from urllib.parse import unquote, urlsplit
 
 import markdown
@@ -15,7 +17,7 @@ from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import AtomicString
 
-from .graph import Index
+from .assemble import SlugIndex
 from .slugs import heading_id
 
 WIKILINK = r"\[\[([^\]\|\n]+?)(?:\|([^\]\n]+))?\]\]"
@@ -31,32 +33,43 @@ class Target:
     title: str
 
 
-Resolution = tuple[str, str, str, str]  # (key, url, title, message): key "" when unresolved
+class Resolution(NamedTuple):
+    """Where a link leads: the target's key, URL and title, or (key "") why it leads nowhere."""
+
+    key: str
+    url: str
+    title: str
+    message: str
+
+
+def _nowhere(message: str) -> Resolution:
+    return Resolution("", "", "", message)
 
 
 @dataclass(frozen=True)
 class LinkTable:
     """Everything link resolution needs, as plain data (so it can go to worker processes)."""
 
-    index: Index
+    index: SlugIndex
     targets: dict[str, Target]
     paths: dict[str, str]
+    extensions: tuple[tuple[str, str], ...] = ()  # a site's Markdown extensions: (name, JSON options)
 
     def by_name(self, text: str) -> Resolution:
         """Return where [[text]] leads: the target's key, URL and title, or why it leads nowhere."""
         key, message = self.index.resolve(text)
         if key is None:
-            return ("", "", "", message)
+            return _nowhere(message)
         target = self.targets[key]
-        return (key, target.url, target.title, "")
+        return Resolution(key, target.url, target.title, "")
 
     def by_path(self, path: str) -> Resolution:
         """Return where a link to the file content/<path> leads."""
         key = self.paths.get(path)
         if key is None:
-            return ("", "", "", f"no page content/{path}")
+            return _nowhere(f"no page content/{path}")
         target = self.targets[key]
-        return (key, target.url, target.title, "")
+        return Resolution(key, target.url, target.title, "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +147,7 @@ class _WikiLinks(InlineProcessor):
         state = self.state
         name, _, anchor = m.group(1).strip().partition("#")
         line = state.line_of(m.group(0))
-        key, url, title, message = state.resolve("name", name) if name else ("", "", "", "empty link")
+        key, url, title, message = state.resolve("name", name) if name else _nowhere("empty link")
         if not key:
             if message:  # no message: the target's file is unreadable, and its own error says so
                 state.problems.append((line, f"link [[{m.group(1)}]]: {message}"))
@@ -200,11 +213,17 @@ class LinkExtension(Extension):
 class MarkdownRenderer:
     """Converts Markdown bodies one after another, reusing one parser (not thread-safe)."""
 
-    def __init__(self) -> None:
+    def __init__(self, extensions: tuple[tuple[str, str], ...] = ()) -> None:
         self._state = _State()
+        configs: dict[str, dict[str, Any]] = {"toc": {"slugify": heading_id, "toc_depth": "2-4"}}
+        names = list(EXTENSIONS)
+        for name, options in extensions:
+            if name not in names:
+                names.append(name)
+            configs[name] = {**configs.get(name, {}), **json.loads(options)}
         self._md = markdown.Markdown(
-            extensions=[*EXTENSIONS, LinkExtension(self._state)],
-            extension_configs={"toc": {"slugify": heading_id, "toc_depth": "2-4"}},
+            extensions=[*names, LinkExtension(self._state)],
+            extension_configs=configs,
             output_format="html",
         )
 
@@ -222,15 +241,15 @@ class MarkdownRenderer:
         )
 
 
-_RENDERER: MarkdownRenderer | None = None
+@lru_cache(maxsize=4)
+def _renderer(extensions: tuple[tuple[str, str], ...]) -> MarkdownRenderer:
+    # One parser per process and settings: building it costs more than a page.
+    return MarkdownRenderer(extensions)
 
 
 def render_markdown(source: str, first_line: int, doc_dir: str, table: LinkTable) -> Rendered:
     """Return the rendering of one Markdown body: a pure function of its arguments."""
-    global _RENDERER
-    if _RENDERER is None:  # one parser per process: building it costs more than a page
-        _RENDERER = MarkdownRenderer()
-    return _RENDERER.render(source, first_line, doc_dir, table)
+    return _renderer(table.extensions).render(source, first_line, doc_dir, table)
 
 
 def _ids(tokens: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -> list[str]:

@@ -21,9 +21,13 @@ class FieldSpec:
     label: str
     required: bool = False
     to: str = ""
-    inverse: str = ""
+    inverse: str = "{collection}"  # the heading on the page it names; "" hides the relation
     enum: tuple[str, ...] = ()
     fields: tuple[FieldSpec, ...] = ()
+    schema_property: str = ""  # the schema.org property it maps to
+    note: str = ""  # for a date: the field that explains it
+    aside: bool = False  # shown as a list beside the text
+    shared: bool = False  # declared for every collection (under "*")
 
     @property
     def is_reference(self) -> bool:
@@ -39,16 +43,46 @@ class Collection:
     title: str
     singular: str
     description: str = ""
+    schema_type: str = "Thing"
     url: str = "/{collection}/{slug}/"
-    index: bool = True
-    sort: str = "title"
-    cites: bool = True
     format: str = "markdown"
+    template: str = "entity"
+    date: str = ""  # the date field that dates its pages
+    sort: str = "title"
+    timeline: bool = False
+    feed: bool = False
+    index: bool = True
+    group_by: tuple[str, ...] = ("letter",)
+    ties: bool = False
+    cites: str = ""  # the field that must name a source
+    related: str = "Related"
+    home: bool = False
+    fact_list: str = ""  # the list field holding the facts of a fact sheet
     fields: tuple[FieldSpec, ...] = ()
 
     def field(self, name: str) -> FieldSpec | None:
         """Return the declared field of that name, if any."""
         return next((f for f in self.fields if f.name == name), None)
+
+    def with_property(self, prop: str) -> FieldSpec | None:
+        """Return the first top-level field mapped to that schema.org property, if any."""
+        return next((f for f in self.fields if f.schema_property == prop), None)
+
+    @property
+    def label(self) -> str:
+        """Return the singular label as it reads inside a sentence."""
+        return _in_sentence(self.singular)
+
+    @property
+    def plural(self) -> str:
+        """Return the plural label as it reads inside a sentence."""
+        return _in_sentence(self.title)
+
+
+def _in_sentence(text: str) -> str:
+    # "Fact sheet" reads "fact sheet" mid-sentence; "ITU body" keeps its capitals.
+    first = text.split(" ", 1)[0]
+    return text[:1].lower() + text[1:] if first[1:].islower() or len(first) == 1 else text
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +95,10 @@ class SiteConfig:
     base_url: str = "/"
     copyright: str = ""
     nav: tuple[str, ...] = ()
+    markdown_extensions: tuple[tuple[str, str], ...] = ()  # (name, configuration as JSON)
     drafts: bool = False
+    path: str = ""  # where the settings were read, for messages
+    nav_lines: tuple[int, ...] = ()
 
     @property
     def base_path(self) -> str:
@@ -106,6 +143,8 @@ class Ref:
     role: str = ""
     line: int = 1
     item: int = -1
+    shown: bool = True  # listed on the target's page
+    shared: bool = False  # made by a field every collection has
 
 
 @dataclass(frozen=True, slots=True)

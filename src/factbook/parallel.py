@@ -100,7 +100,7 @@ def page_renderer(jobs: int, progress: Progress = None) -> RenderPages:
                 for part in pool.imap_unordered(_pages_shard, range(count)):
                     parts.append(part)
                     if progress is not None:
-                        progress("pages", len(parts), count)
+                        progress("rendering", len(parts), count)
         finally:
             _SHARED.clear()
         outputs = sorted((o for part, _, _ in parts for o in part), key=lambda o: o.path)

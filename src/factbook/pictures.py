@@ -7,8 +7,9 @@ import math
 from html import escape
 
 from .dates import PartialDate, Point
-from .link import LinkedSite, url_for
-from .model import Entity
+from .link import MENTIONS, LinkedSite, url_for
+from .model import Entity, Ref
+from .views import short_name
 
 WIDTH = 960
 LANE = 16
@@ -88,11 +89,12 @@ def timeline(linked: LinkedSite, events: list[Entity], label: str) -> str:
 def ties(linked: LinkedSite, entity: Entity, limit: int = 24) -> str:
     """Return an SVG graph of what an entity is tied to, each node a link to its page."""
     neighbours: dict[str, str] = {}
+    site = linked.site
     for ref in entity.refs:
-        if ref.field != "sources" and ref.target != entity.key:
-            neighbours.setdefault(ref.target, ref.label or ref.field)
+        if not _cites(linked, ref) and ref.target != entity.key:
+            neighbours.setdefault(ref.target, ref.field)
     for ref in linked.inverse.get(entity.key, ()):
-        if ref.field not in {"sources", "mentions"} and not ref.field.startswith("facts."):
+        if ref.shown and ref.field != MENTIONS and not _cites(linked, ref):
             neighbours.setdefault(ref.source, ref.role or ref.field)
     keys = sorted(neighbours, key=lambda k: (k.split("/")[0], linked.entity(k).title))[:limit]
     if not keys:
@@ -104,8 +106,9 @@ def ties(linked: LinkedSite, entity: Entity, limit: int = 24) -> str:
         x, y = centre + radius * math.cos(angle), centre + radius * math.sin(angle)
         other = linked.entity(key)
         kind = other.collection
-        label = escape(_label(other))
-        name = escape(f"{other.title} ({kind[:-1] if kind.endswith('s') else kind}, {neighbours[key]})")
+        collection = site.collections[kind]
+        label = escape(_label(other, short_name(collection, other)))
+        name = escape(f"{other.title} ({collection.label}, {neighbours[key]})")
         anchor = "start" if math.cos(angle) > 0.2 else "end" if math.cos(angle) < -0.2 else "middle"
         dx = 9 if anchor == "start" else -9 if anchor == "end" else 0
         dy = 4 if anchor != "middle" else (16 if math.sin(angle) > 0 else -10)
@@ -136,15 +139,20 @@ def _short(text: str, limit: int = 34) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _label(entity: Entity, limit: int = 30) -> str:
+def _cites(linked: LinkedSite, ref: Ref) -> bool:
+    """Return whether a reference names a source (those are listed, not drawn)."""
+    cites = linked.site.collections[linked.entity(ref.source).collection].cites
+    return bool(cites) and ref.field.split(".")[-1] == cites
+
+
+def _label(entity: Entity, acronym: str, limit: int = 30) -> str:
     """Return a node's visible label: its acronym, or its title's first words.
 
     The label is always the start of the link's accessible name (which is the full title), as
     WCAG 2.5.3 asks, so a shortened title ends at a word with no ellipsis.
     """
-    acronym = entity.fields.get("acronym")
-    if acronym and entity.title.startswith(str(acronym)):
-        return str(acronym)
+    if acronym and entity.title.startswith(acronym):
+        return acronym
     if len(entity.title) <= limit:
         return entity.title
     words, text = entity.title.split(), ""

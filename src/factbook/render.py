@@ -13,16 +13,27 @@ import jinja2
 from markupsafe import Markup
 
 from . import __version__
-from .depend import event_order
+from .depend import date_order
 from .errors import Problem
 from .indexes import index_context
 from .link import LinkedSite, url_for
 from .model import Collection, Entity
 from .pictures import ties, timeline
 from .semantic import absolute, page_jsonld
-from .views import Item, date_words, details, fact_rows, format_value, item_for, relations
+from .views import (
+    Group,
+    Item,
+    asides,
+    date_note,
+    date_words,
+    details,
+    fact_rows,
+    format_value,
+    item_for,
+    relations,
+)
 
-FEED = "/events/feed.xml"
+THEMED = (".html", ".xml", ".txt")  # the theme's templates: pages and the files for machines
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +70,7 @@ def make_environment(template_dirs: list[Path]) -> jinja2.Environment:
 def check_templates(env: jinja2.Environment, shown: Callable[[str], str]) -> list[Problem]:
     """Return a problem for every template that does not compile."""
     problems = []
-    for name in env.list_templates(filter_func=lambda n: n.endswith((".html", ".xml"))):
+    for name in env.list_templates(filter_func=lambda n: n.endswith(THEMED)):
         try:
             env.get_template(name)
         except jinja2.TemplateSyntaxError as error:
@@ -111,10 +122,15 @@ def render_site(
 
 
 def file_for(url: str) -> str:
-    """Return the output file that serves a URL."""
-    if url.endswith(".html"):
+    """Return the output file that serves a URL: a named file, or a folder's index.html."""
+    if not url.endswith("/"):
         return url.lstrip("/")
     return (url.strip("/") + "/index.html").lstrip("/")
+
+
+def is_page(url: str) -> bool:
+    """Return whether a URL is an HTML page (rather than a file for machines)."""
+    return url.endswith(("/", ".html"))
 
 
 def _choose(env: jinja2.Environment, names: str) -> jinja2.Template:
@@ -122,7 +138,7 @@ def _choose(env: jinja2.Environment, names: str) -> jinja2.Template:
 
 
 def _template_problem(error: jinja2.TemplateError, fallback: str, shown: Callable[[str], str]) -> Problem:
-    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename.endswith((".html", ".xml"))]
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename.endswith(THEMED)]
     path, line = (frames[-1].filename, frames[-1].lineno or 1) if frames else (fallback, 1)
     message = error.message if isinstance(error, jinja2.TemplateSyntaxError) else str(error)
     return Problem(shown(path), line, f"template error: {message}")
@@ -139,9 +155,10 @@ def _common(linked: LinkedSite) -> dict[str, Any]:
         "site": config,
         "version": __version__,
         "url": url,
+        "absolute": partial(absolute, linked),
         "nav": _nav(linked),
         "counts": _counts(linked),
-        "feed_url": url(FEED),
+        "feeds": _feeds(linked),
         "search_url": url("/search/"),
         "jsonld": "",
         "description": config.description,
@@ -157,9 +174,28 @@ def _nav(linked: LinkedSite) -> list[Item]:
         collection = site.collections.get(name)
         if collection is not None and collection.index:
             items.append(Item(collection.title, url_for(site, f"/{name}/")))
-        elif f"pages/{name}" in site.entities:
-            items.append(item_for(linked, f"pages/{name}"))
+        elif collection is None:
+            key, _ = linked.table.index.resolve(name)
+            if key is not None:  # an unknown name is reported by the model stage
+                items.append(item_for(linked, key))
     return items
+
+
+def index_url(collection: Collection) -> str:
+    """Return the URL of a collection's index page."""
+    return f"/{collection.name}/"
+
+
+def feed_url(collection: Collection) -> str:
+    """Return the URL of a collection's Atom feed."""
+    return f"/{collection.name}/feed.xml"
+
+
+def _feeds(linked: LinkedSite) -> list[Item]:
+    site = linked.site
+    return [
+        Item(c.title, url_for(site, feed_url(c)), note=c.plural) for c in site.collections.values() if c.feed
+    ]
 
 
 def _counts(linked: LinkedSite) -> list[Item]:
@@ -167,14 +203,16 @@ def _counts(linked: LinkedSite) -> list[Item]:
     counts: dict[str, int] = {}
     for entity in site.entities.values():
         counts[entity.collection] = counts.get(entity.collection, 0) + 1
-    facts = sum(len(f) for f in site.facts.values())
     items = [
-        Item(c.title, url_for(site, f"/{n}/"), note=str(counts.get(n, 0)))
+        Item(c.title, url_for(site, index_url(c)), note=str(counts.get(n, 0)))
         for n, c in site.collections.items()
         if c.index
     ]
-    if "facts" in site.collections:
-        items.append(Item("Facts", url_for(site, "/facts/"), note=str(facts)))
+    for name, collection in site.collections.items():
+        spec = collection.field(collection.fact_list) if collection.fact_list else None
+        if spec is not None and collection.index:
+            facts = sum(len(f) for k, f in site.facts.items() if linked.entity(k).collection == name)
+            items.append(Item(spec.label, url_for(site, index_url(collection)), note=str(facts)))
     return items
 
 
@@ -194,16 +232,31 @@ def _page_specs(linked: LinkedSite) -> list[PageSpec]:
         if collection.index:
             pages.append(
                 PageSpec(
-                    f"list-{name}.html|list.html", f"/{name}/", name, partial(_index, linked, collection)
+                    f"list-{name}.html|list.html",
+                    index_url(collection),
+                    name,
+                    partial(_index, linked, collection),
+                )
+            )
+        if collection.feed:
+            pages.append(
+                PageSpec(
+                    f"{name}-feed.xml|feed.xml", feed_url(collection), "", partial(_feed, linked, collection)
                 )
             )
     for key, entity in sorted(site.entities.items()):
         if entity.url != "/":
+            collection = site.collections[entity.collection]
             pages.append(
                 PageSpec(
-                    f"{entity.collection}.html|entity.html", entity.url, key, partial(_entity, linked, entity)
+                    f"{entity.collection}.html|{collection.template}.html|entity.html",
+                    entity.url,
+                    key,
+                    partial(_entity, linked, entity),
                 )
             )
+    pages.append(PageSpec("sitemap.xml", "/sitemap.xml", "", lambda: _sitemap(linked, pages)))
+    pages.append(PageSpec("robots.txt", "/robots.txt", "", lambda: {"title": "robots.txt", "crumbs": []}))
     return pages
 
 
@@ -214,7 +267,14 @@ def nav_items(linked: LinkedSite) -> list[Item]:
 
 def _index(linked: LinkedSite, collection: Collection) -> dict[str, Any]:
     crumbs = _crumbs(linked, None, collection)[:1]
-    return index_context(linked, collection, crumbs, lambda: _timeline(linked))
+    name = collection.name
+
+    def own_timeline() -> str:
+        members = [e for e in linked.site.entities.values() if e.collection == name]
+        label = f"Timeline of the {collection.plural} on this site"
+        return _cached(linked, f"timeline:{name}", lambda: timeline(linked, members, label))
+
+    return index_context(linked, collection, crumbs, own_timeline)
 
 
 def _crumbs(
@@ -223,7 +283,7 @@ def _crumbs(
     site = linked.site
     crumbs = [Crumb("Home", url_for(site, "/"))]
     if collection is not None and collection.index:
-        crumbs.append(Crumb(collection.title, url_for(site, f"/{collection.name}/")))
+        crumbs.append(Crumb(collection.title, url_for(site, index_url(collection))))
     if entity is not None:
         crumbs.append(Crumb(entity.title, url_for(site, entity.url)))
     return crumbs
@@ -238,17 +298,17 @@ def _entity(linked: LinkedSite, entity: Entity) -> dict[str, Any]:
     site = linked.site
     collection = site.collections[entity.collection]
     rendered = linked.bodies.get(entity.key)
-    topics = [r.target for r in entity.refs if r.field == "topics"]
-    sources = list(dict.fromkeys(r.target for r in entity.refs if r.field.endswith("sources")))
+    beside = asides(linked, entity)
+    filters = {g.id: [i.text for i in g.items] for g in beside if g.id != collection.cites}
     before, after = neighbours(linked, entity)
     return {
         "jsonld": Markup(page_jsonld(linked, entity)),
         "description": entity.summary or site.config.description,
         "og_type": "article",
-        "ties": Markup(ties(linked, entity)) if entity.collection in TIES else Markup(""),
+        "ties": Markup(ties(linked, entity)) if collection.ties else Markup(""),
         "previous": item_for(linked, before.key, _when(before)) if before else None,
         "next": item_for(linked, after.key, _when(after)) if after else None,
-        "filters": {"type": collection.singular, "topic": [linked.entity(k).title for k in topics]},
+        "filters": {"type": [collection.singular], **filters},
         "title": entity.title,
         "entity": entity,
         "collection": collection,
@@ -257,33 +317,48 @@ def _entity(linked: LinkedSite, entity: Entity) -> dict[str, Any]:
         "toc": rendered.toc if rendered else (),
         "details": details(linked, entity),
         "relations": relations(linked, entity.key),
-        "facts": fact_rows(linked, linked.facts_about.get(entity.key, ())),
+        "figures": fact_rows(linked, linked.facts_about.get(entity.key, ())),
         "sheet": fact_rows(linked, tuple((entity.key, f) for f in site.facts.get(entity.key, ()))),
-        "topics": [item_for(linked, k) for k in topics],
-        "sources": [item_for(linked, k) for k in sources],
-        "date_note": str(entity.fields.get("date_note") or ""),
+        "asides": beside,
+        "date_note": date_note(collection, entity),
     }
+
+
+def _dated(linked: LinkedSite) -> list[Entity]:
+    """Return the pages of every collection on the timeline."""
+    on = {n for n, c in linked.site.collections.items() if c.timeline}
+    return [e for e in linked.site.entities.values() if e.collection in on]
 
 
 def _home(linked: LinkedSite) -> dict[str, Any]:
     site = linked.site
     events = sorted(
-        (e for e in site.entities.values() if e.collection == "events" and e.date and not e.date.undated),
-        key=lambda e: e.date.sort_key() if e.date else (),
+        (e for e in _dated(linked) if e.date and not e.date.undated),
+        key=lambda e: (e.date.sort_key() if e.date else (), e.key),
         reverse=True,
     )
-    home = site.entities.get("pages/index")
+    home = next((e for e in site.entities.values() if e.url == "/"), None)
+    lists = [
+        Group(
+            c.title,
+            f"home-{n}",
+            tuple(item_for(linked, k) for k in sorted(site.entities) if k.startswith(f"{n}/")),
+        )
+        for n, c in site.collections.items()
+        if c.home
+    ]
+    timelines = [c for c in site.collections.values() if c.timeline]
     return {
         "timeline": Markup(_timeline(linked)),
+        "timeline_index": url_for(site, index_url(timelines[0])) if len(timelines) == 1 else "",
+        "timeline_name": " and ".join(c.plural for c in timelines),
+        "timeline_single": timelines[0].label if len(timelines) == 1 else "page",
         "title": home.title if home else site.config.title,
         "crumbs": [],
-        "body": _body(linked, "pages/index"),
+        "body": _body(linked, home.key) if home else Markup(""),
         "latest": [item_for(linked, e.key, e.date.words() if e.date else "") for e in events[:8]],
-        "topics": [item_for(linked, k) for k in sorted(site.entities) if k.startswith("topics/")],
+        "lists": [g for g in lists if g.items],
     }
-
-
-TIES = {"organizations", "programmes", "people"}
 
 
 def _when(entity: Entity) -> str:
@@ -291,15 +366,57 @@ def _when(entity: Entity) -> str:
 
 
 def neighbours(linked: LinkedSite, entity: Entity) -> tuple[Entity | None, Entity | None]:
-    """Return the events just before and after an event in time, for previous / next links."""
-    if entity.collection != "events":
+    """Return the pages just before and after a page in time, for a collection sorted by date."""
+    if linked.site.collections[entity.collection].sort != "date":
         return None, None
-    order = _cached(linked, "event_order", lambda: event_order(linked))
-    index = _cached(linked, "event_index", lambda: {k: i for i, k in enumerate(order)})
+    name = entity.collection
+    order = _cached(linked, f"order:{name}", lambda: date_order(linked, name))
+    index = _cached(linked, f"index:{name}", lambda: {k: i for i, k in enumerate(order)})
     i = index[entity.key]
     before = linked.entity(order[i - 1]) if i > 0 else None
     after = linked.entity(order[i + 1]) if i + 1 < len(order) else None
     return before, after
+
+
+def _feed(linked: LinkedSite, collection: Collection) -> dict[str, Any]:
+    """Return the context of an Atom feed of a collection's dated pages, newest first."""
+    dated = [
+        e
+        for e in linked.site.entities.values()
+        if e.collection == collection.name and e.date and not e.date.undated
+    ]
+    dated.sort(key=lambda e: (e.date.sort_key(), e.key), reverse=True)  # type: ignore[union-attr]
+    entries = [
+        {
+            "title": e.title,
+            "url": absolute(linked, e.url),
+            "updated": _stamp(e),
+            "summary": f"{e.date.words()}. {e.summary}".strip(),  # type: ignore[union-attr]
+        }
+        for e in dated
+    ]
+    return {
+        "title": f"{linked.site.config.title}: {collection.plural}",
+        "crumbs": [],
+        "collection": collection,
+        "home": absolute(linked, "/"),
+        "feed_id": absolute(linked, index_url(collection)),
+        "self_url": absolute(linked, feed_url(collection)),
+        "updated": entries[0]["updated"] if entries else "1970-01-01T00:00:00Z",
+        "entries": entries,
+    }
+
+
+def _stamp(entity: Entity) -> str:
+    """Return when an entry happened, for a feed: its date, not the build's."""
+    point = entity.date.start or entity.date.end  # type: ignore[union-attr]
+    assert point is not None
+    return f"{point.year:04d}-{point.month or 1:02d}-{point.day or 1:02d}T00:00:00Z"
+
+
+def _sitemap(linked: LinkedSite, specs: list[PageSpec]) -> dict[str, Any]:
+    urls = sorted(spec.url for spec in specs if is_page(spec.url) and spec.url != "/404.html")
+    return {"title": "sitemap", "crumbs": [], "locations": [absolute(linked, url) for url in urls]}
 
 
 _MEMO: dict[str, Any] = {}
@@ -318,7 +435,7 @@ def _cached(linked: LinkedSite, name: str, make: Callable[[], Any]) -> Any:
 
 
 def _timeline(linked: LinkedSite) -> str:
-    events = [e for e in linked.site.entities.values() if e.collection == "events"]
+    names = " and ".join(c.plural for c in linked.site.collections.values() if c.timeline)
     return _cached(
-        linked, "timeline", lambda: timeline(linked, events, "Timeline of the events on this site")
+        linked, "timeline", lambda: timeline(linked, _dated(linked), f"Timeline of the {names} on this site")
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 import fastjsonschema
@@ -13,8 +12,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from .errors import Problem, did_you_mean
-from .model import Collection, Document, FieldSpec
-from .yamlio import YamlError, load_yaml
+from .model import Collection, Document, FieldPath, FieldSpec
 
 TYPES = ("string", "text", "integer", "number", "boolean", "date", "url", "value", "ref", "refs")
 _JSON_TYPES: dict[str, dict[str, Any]] = {
@@ -35,114 +33,8 @@ _TYPE_WORDS = {
     "number": "a number",
     "boolean": "true or false",
     "array": "a list",
-    "object": "a mapping of fields",
+    "object": "a mapping",
 }
-COMMON_FIELDS = (
-    FieldSpec("title", "string", "Title", required=True),
-    FieldSpec("summary", "string", "Summary"),
-    FieldSpec("slug", "string", "Slug"),
-    FieldSpec("draft", "boolean", "Draft"),
-    FieldSpec("topics", "refs", "Topics", to="topics"),
-    FieldSpec("sources", "refs", "Sources", to="sources", inverse="Cited by"),
-)
-
-
-def default_declarations() -> str:
-    """Return the text of the packaged collections.yaml."""
-    return resources.files("factbook").joinpath("collections.yaml").read_text("utf-8")
-
-
-def load_collections(
-    default_text: str, site_text: str | None = None, site_path: str = ""
-) -> tuple[dict[str, Collection], list[Problem]]:
-    """Return the collections declared by the default text, overridden by a site's own."""
-    declared: dict[str, Any] = load_yaml(default_text).data or {}
-    problems: list[Problem] = []
-    if site_text is not None:
-        try:
-            marked = load_yaml(site_text)
-        except YamlError as error:
-            return {}, [Problem(site_path, error.line + 1, error.message)]
-        if not isinstance(marked.data, dict):
-            return {}, [Problem(site_path, 1, "collections must be a mapping of names")]
-        for name, body in marked.data.items():
-            declared[name] = body
-            problems += _check_declaration(name, body, site_path, marked.line((name,)) + 1)
-    if problems:
-        return {}, problems
-    collections = {name: _collection(name, body or {}) for name, body in declared.items()}
-    return collections, _check_targets(collections, site_path)
-
-
-def _check_declaration(name: str, body: Any, path: str, line: int) -> list[Problem]:
-    if not isinstance(body, dict):
-        return [Problem(path, line, f"collection '{name}' must be a mapping")]
-    problems = []
-    for field_name, spec in _walk_specs(body.get("fields") or {}):
-        kind = spec.get("type", "string") if isinstance(spec, dict) else None
-        if kind not in (*TYPES, "list"):
-            hint = did_you_mean(str(kind), (*TYPES, "list"))
-            message = f"field '{field_name}' of '{name}' has unknown type '{kind}'"
-            problems.append(Problem(path, line, message, hint))
-    return problems
-
-
-def _walk_specs(fields: dict[str, Any]) -> list[tuple[str, Any]]:
-    found: list[tuple[str, Any]] = []
-    for name, spec in fields.items():
-        found.append((name, spec))
-        if isinstance(spec, dict) and spec.get("type") == "list":
-            found += [(f"{name}.{n}", s) for n, s in _walk_specs(spec.get("fields") or {})]
-    return found
-
-
-def _check_targets(collections: dict[str, Collection], path: str) -> list[Problem]:
-    problems = []
-    for collection in collections.values():
-        for spec in _all_fields(collection.fields):
-            if spec.is_reference and spec.to != "*" and spec.to not in collections:
-                hint = did_you_mean(spec.to, collections)
-                message = (
-                    f"field '{spec.name}' of '{collection.name}' refers to unknown collection '{spec.to}'"
-                )
-                problems.append(Problem(path or "collections.yaml", 1, message, hint))
-    return problems
-
-
-def _all_fields(fields: tuple[FieldSpec, ...]) -> list[FieldSpec]:
-    return [s for f in fields for s in (f, *_all_fields(f.fields))]
-
-
-def _collection(name: str, body: dict[str, Any]) -> Collection:
-    own = tuple(_field(n, s or {}) for n, s in (body.get("fields") or {}).items())
-    common = tuple(f for f in COMMON_FIELDS if f.name not in {o.name for o in own})
-    return Collection(
-        name=name,
-        title=str(body.get("title", name.title())),
-        singular=str(body.get("singular", name.title())),
-        description=str(body.get("description", "")),
-        url=str(body.get("url", "/{collection}/{slug}/")),
-        index=bool(body.get("index", True)),
-        sort=str(body.get("sort", "title")),
-        cites=bool(body.get("cites", True)),
-        format=str(body.get("format", "markdown")),
-        fields=common + own,
-    )
-
-
-def _field(name: str, spec: dict[str, Any]) -> FieldSpec:
-    return FieldSpec(
-        name=name,
-        type=str(spec.get("type", "string")),
-        label=str(spec.get("label", name.replace("_", " ").capitalize())),
-        required=bool(spec.get("required", False)),
-        to=str(spec.get("to", "")),
-        inverse=str(spec.get("inverse", "")),
-        enum=tuple(str(v) for v in spec.get("enum", ())),
-        fields=tuple(_field(n, s or {}) for n, s in (spec.get("fields") or {}).items()),
-    )
-
-
 DATE_PATTERN = r"^(undated|~?(\d{4}(-\d{2}(-\d{2})?)?)?(/(\d{4}(-\d{2}(-\d{2})?)?)?)?)$"
 
 
@@ -221,59 +113,111 @@ def validate(doc: Document, collection: Collection) -> list[Problem]:
     """Return the problems of a document's data against its collection's schema."""
     if not isinstance(doc.data, dict):
         return [Problem(doc.path, doc.line(), "front matter must be a mapping of fields")]
-    data = _without_nulls(doc.data)
+    data = without_nulls(doc.data)
     try:
         _gate(collection)(data)
         return []
     except fastjsonschema.JsonSchemaException:
         pass
-    return [_problem(doc, error) for error in _validator(collection).iter_errors(data)]
+    errors = _validator(collection).iter_errors(data)
+    return explain(errors, doc.path, doc.lines, FIELD_WORDS)
 
 
-def _without_nulls(value: Any) -> Any:
+def without_nulls(value: Any) -> Any:
     """Return value with empty (null) fields left out: a blank field is an absent one."""
     if isinstance(value, dict):
-        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+        return {k: without_nulls(v) for k, v in value.items() if v is not None}
     if isinstance(value, list):
-        return [_without_nulls(v) for v in value]
+        return [without_nulls(v) for v in value]
     return value
 
 
-def _dotted(path: tuple[str | int, ...]) -> str:
+def dotted(path: FieldPath) -> str:
+    """Return a path to a value as a writer reads it: 'roles[2].body'."""
     text = ""
     for part in path:
         text += f"[{part + 1}]" if isinstance(part, int) else (f".{part}" if text else part)
     return text
 
 
-def _problem(doc: Document, error: ValidationError) -> Problem:
+class Words:
+    """How the problems of one kind of file name what they are about."""
+
+    noun = "field"
+
+    def where(self, path: FieldPath) -> str:
+        """Return the words that name the value at path."""
+        return f"{self.noun} '{dotted(path)}'"
+
+    def unknown(self, path: FieldPath, key: str) -> str:
+        """Return the message for a key that the schema does not know."""
+        return f"unknown {self.noun} '{dotted((*path, key))}'"
+
+
+FIELD_WORDS = Words()
+
+
+def explain(
+    errors: Any, path: str, lines: dict[FieldPath, int], words: Words, offset: int = 0
+) -> list[Problem]:
+    """Return one problem per thing wrong, at its own line, from jsonschema's errors."""
+    found: list[Problem] = []
+    for error in errors:
+        found += _problems(error, path, lines, words, offset)
+    return found
+
+
+def _line(lines: dict[FieldPath, int], path: FieldPath, offset: int) -> int:
+    while path and path not in lines:
+        path = path[:-1]
+    return lines.get(path, 1 - offset) + offset
+
+
+def _problems(
+    error: ValidationError, file: str, lines: dict[FieldPath, int], words: Words, offset: int
+) -> list[Problem]:
     path = tuple(error.absolute_path)
-    line = doc.line(path)
-    where = _dotted(path)
+    line = _line(lines, path, offset)
+    where = words.where(path)
     if error.validator == "required":
         missing = str(error.message).split("'")[1]
         # A key written with no value is missing too; point at it rather than at the block.
-        line = doc.lines.get((*path, missing), line)
-        return Problem(doc.path, line, f"missing required field '{_dotted((*path, missing))}'")
+        line = _line(lines, (*path, missing), offset) if (*path, missing) in lines else line
+        return [Problem(file, line, f"missing required {words.where((*path, missing))}")]
     if error.validator == "additionalProperties":
         known = error.schema.get("properties", {})
-        extra = sorted(set(error.instance) - set(known))[0]
-        line = doc.line((*path, extra))
-        hint = did_you_mean(extra, known) or "known fields: " + ", ".join(sorted(known))
-        return Problem(doc.path, line, f"unknown field '{_dotted((*path, extra))}'", hint)
+        problems = []
+        for extra in sorted(set(error.instance) - set(known)):
+            hint = did_you_mean(extra, known) or (
+                f"known {words.noun}s: " + ", ".join(sorted(known)) if known else ""
+            )
+            problems.append(
+                Problem(file, _line(lines, (*path, extra), offset), words.unknown(path, extra), hint)
+            )
+        return problems
     if error.validator == "type":
         wanted = error.validator_value
         wanted = [wanted] if isinstance(wanted, str) else wanted
-        words = " or ".join(_TYPE_WORDS.get(w, w) for w in wanted)
+        text = " or ".join(_TYPE_WORDS.get(w, w) for w in wanted)
         got = _TYPE_WORDS.get(_json_type(error.instance), "empty")
-        return Problem(doc.path, line, f"field '{where}' should be {words}, not {got}")
-    if error.validator == "enum":
-        allowed = [str(v) for v in error.validator_value]
-        hint = did_you_mean(str(error.instance), allowed) or "use one of: " + ", ".join(allowed)
-        return Problem(doc.path, line, f"field '{where}' has unknown value '{error.instance}'", hint)
+        return [Problem(file, line, f"{where} should be {text}, not {got}")]
+    if error.validator in {"enum", "const"}:
+        allowed = [str(v) for v in error.validator_value] if error.validator == "enum" else []
+        hint = did_you_mean(str(error.instance), allowed) or (
+            "use one of: " + ", ".join(allowed) if allowed else ""
+        )
+        return [Problem(file, line, f"{where} has unknown value '{error.instance}'", hint)]
     if error.validator in {"minItems", "minLength"}:
-        return Problem(doc.path, line, f"field '{where}' must not be empty")
-    return Problem(doc.path, line, f"field '{where}': {error.message}")
+        return [Problem(file, line, f"{where} must not be empty")]
+    if error.validator == "not":
+        return [Problem(file, line, f"{where} should be a mapping of settings, or false to remove it")]
+    if error.validator == "pattern":
+        return [
+            Problem(file, line, f"{where} '{error.instance}' is not {error.schema.get('title', 'allowed')}")
+        ]
+    if error.validator == "maxProperties":
+        return [Problem(file, line, f"{where} should name one thing with its settings")]
+    return [Problem(file, line, f"{where}: {error.message}")]
 
 
 def _json_type(value: Any) -> str:

@@ -5,32 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .dates import DateError, PartialDate, parse_date
 from .link import LinkedSite, url_for
-from .model import Entity
+from .model import Entity, FieldSpec
 
-SCHEMA_TYPES = {
-    "organizations": "Organization",
-    "events": "Event",
-    "people": "Person",
-    "programmes": "Project",
-    "sources": "CreativeWork",
-    "topics": "DefinedTerm",
-    "facts": "Dataset",
-    "pages": "WebPage",
-}
-# How a factbook field reads as a schema.org property, by collection and field.
-PROPERTIES = {
-    ("organizations", "parent"): "parentOrganization",
-    ("events", "organizations.organization"): "organizer",
-    ("events", "people"): "attendee",
-    ("events", "programmes"): "about",
-    ("people", "roles.organization"): "affiliation",
-    ("programmes", "organizations.organization"): "funder",
-    ("programmes", "parent"): "isPartOf",
-    ("sources", "publisher_organization"): "publisher",
-    ("facts", "facts.about"): "about",
-    ("facts", "facts.source"): "isBasedOn",
-}
+# schema.org properties whose value, given as text, names a thing of this type.
+NAMED = {"location": "Place", "publisher": "Organization", "organizer": "Organization"}
 
 
 def absolute(linked: LinkedSite, url: str) -> str:
@@ -49,45 +29,64 @@ def node_id(linked: LinkedSite, key: str) -> str:
 
 
 def entity_node(linked: LinkedSite, entity: Entity) -> dict[str, Any]:
-    """Return the schema.org description of one entity, relations as properties."""
-    kind = SCHEMA_TYPES.get(entity.collection, "Thing")
+    """Return the schema.org description of one entity, fields and relations as properties."""
+    collection = linked.site.collections[entity.collection]
     node: dict[str, Any] = {
-        "@type": kind,
+        "@type": collection.schema_type,
         "@id": node_id(linked, entity.key),
         "name": entity.title,
         "url": node_id(linked, entity.key),
     }
     if entity.summary:
         node["description"] = entity.summary
-    acronym = entity.fields.get("acronym")
-    if acronym:
-        node["alternateName"] = str(acronym)
-    if entity.date and not entity.date.undated:
-        start, end = entity.date.start, entity.date.end
-        if kind == "Event":
-            if start:
-                node["startDate"] = str(start)
-            if end or (start and not entity.date.is_range):
-                node["endDate"] = str(end or start)
-        elif kind == "CreativeWork" and start:
-            node["datePublished"] = str(start)
-    place = entity.fields.get("place")
-    if place and kind == "Event":
-        node["location"] = {"@type": "Place", "name": str(place)}
-    publisher = entity.fields.get("publisher")
-    if publisher and kind == "CreativeWork":
-        node.setdefault("publisher", {"@type": "Organization", "name": str(publisher)})
-    for ref in entity.refs:
-        if ref.field == "sources":
-            node.setdefault("citation", []).append({"@id": node_id(linked, ref.target)})
-        elif ref.field == "topics":
-            node.setdefault("keywords", []).append(linked.entity(ref.target).title)
+    for spec in collection.fields:
+        value = entity.fields.get(spec.name)
+        if not spec.schema_property or spec.is_reference or spec.type == "list" or value in (None, ""):
+            continue
+        if spec.schema_property in node:
+            continue
+        if spec.type == "date":
+            node.update(_dates(spec.schema_property, value))
+        elif spec.schema_property in NAMED:
+            node[spec.schema_property] = {"@type": NAMED[spec.schema_property], "name": str(value)}
         else:
-            prop = PROPERTIES.get((entity.collection, ref.field), "mentions")
-            if isinstance(node.get(prop), dict):  # a named value is replaced by the linked entity
-                del node[prop]
-            node.setdefault(prop, []).append({"@id": node_id(linked, ref.target)})
+            node[spec.schema_property] = value if isinstance(value, int | float) else str(value)
+    specs = _specs(collection.fields)
+    for ref in entity.refs:
+        spec = specs.get(ref.field)
+        prop = spec.schema_property if spec is not None and spec.schema_property else "mentions"
+        if isinstance(node.get(prop), dict):  # a named value is replaced by the linked entity
+            del node[prop]
+        node.setdefault(prop, []).append({"@id": node_id(linked, ref.target)})
     return node
+
+
+def _dates(prop: str, value: Any) -> dict[str, str]:
+    """Return a date field as schema.org properties: a start and an end for startDate."""
+    try:
+        date = value if isinstance(value, PartialDate) else parse_date(value)
+    except DateError:
+        return {}
+    if date.undated:
+        return {}
+    start, end = date.start, date.end
+    if prop != "startDate":
+        return {prop: str(start)} if start else {}
+    found = {}
+    if start:
+        found["startDate"] = str(start)
+    if end or (start and not date.is_range):
+        found["endDate"] = str(end or start)
+    return found
+
+
+def _specs(fields: tuple[FieldSpec, ...], prefix: str = "") -> dict[str, FieldSpec]:
+    found: dict[str, FieldSpec] = {}
+    for spec in fields:
+        name = f"{prefix}{spec.name}"
+        found[name] = spec
+        found.update(_specs(spec.fields, name + "."))
+    return found
 
 
 def page_jsonld(linked: LinkedSite, entity: Entity) -> str:

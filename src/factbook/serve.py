@@ -31,7 +31,8 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from .build import Options, builder_for
-from .machine import machine_outputs
+from .link import render_serially
+from .parallel import render_serially_into
 from .theme import theme_dirs
 from .write import static_files, write_changes, write_site
 
@@ -76,9 +77,12 @@ class Preview:
         """Build the whole site once into the served folder (errors go to the overlay)."""
         update = self.builder.update()
         assets = static_files(theme_dirs(self.options.root, "static"))
-        pages = update.pages + (machine_outputs(update.linked) if update.linked is not None else [])
-        write_site(self.output, pages, assets)
+        write_site(self.output, update.pages, assets)
         self._report(update.report.problems, update.report.failed(self.options.strict))
+        # Rebuilds run on a thread beside the server's and the watcher's: a process forked from
+        # there may inherit a lock held by another thread, so they render in this process.
+        self.builder.render_many = render_serially
+        self.builder.render_pages = render_serially_into
         gc.freeze()
 
     def changed(self, path: str) -> None:
@@ -139,8 +143,6 @@ class Preview:
         self._report(update.report.problems, failed)
         if not failed:
             self._send({"command": "reload", "path": "*", "liveCSS": False})
-            if update.linked is not None:  # whole-site files, after the browsers are told
-                write_changes(self.output, machine_outputs(update.linked), [], {})
         # After the browsers are told: a full collection of a big site's objects takes longer
         # than a rebuild, so keep the cyclic collector off what has been built so far.
         gc.freeze()

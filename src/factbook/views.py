@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from .dates import DateError, PartialDate, parse_date
-from .link import LinkedSite, url_for
+from .link import MENTIONS, LinkedSite, url_for
 from .model import Collection, Entity, Fact, FieldSpec, Ref
 from .slugs import heading_id
 
-SHOWN_APART = {"title", "summary", "slug", "draft", "topics", "sources", "facts", "date_note"}
+BUILT_IN = {"title", "summary", "slug", "draft"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,13 +71,34 @@ def date_words(value: Any) -> str:
         return str(value)
 
 
+def shown_apart(collection: Collection) -> set[str]:
+    """Return the fields a page shows elsewhere than in its details box."""
+    apart = BUILT_IN | {f.name for f in collection.fields if f.aside} | {collection.fact_list}
+    return apart | {f.note for f in collection.fields if f.note}
+
+
+def short_name(collection: Collection, entity: Entity) -> str:
+    """Return the entity's short name (the field mapped to schema.org alternateName), if any."""
+    spec = collection.with_property("alternateName")
+    value = entity.fields.get(spec.name) if spec else None
+    return str(value) if value else ""
+
+
+def date_note(collection: Collection, entity: Entity) -> str:
+    """Return the words that explain the entity's date, if its collection has a field for them."""
+    spec = collection.field(collection.date) if collection.date else None
+    value = entity.fields.get(spec.note) if spec is not None and spec.note else None
+    return str(value) if value else ""
+
+
 def details(linked: LinkedSite, entity: Entity) -> list[Detail]:
     """Return the rows of an entity's details box, in the order its collection declares."""
     collection = linked.site.collections[entity.collection]
+    apart = shown_apart(collection)
     rows = []
     for spec in collection.fields:
         value = entity.fields.get(spec.name)
-        if spec.name in SHOWN_APART or value in (None, "", []):
+        if spec.name in apart or value in (None, "", []):
             continue
         items = _items(linked, entity, spec, value, (spec.name,))
         if items:
@@ -95,9 +116,8 @@ def _items(
     if spec.type == "ref":
         return [_ref_item(linked, entity, spec.name, value)]
     if spec.type == "date":
-        text = date_words(value)
-        note = entity.fields.get("date_note", "") if spec.name == "date" else ""
-        return [Item(text, note=str(note))]
+        note = entity.fields.get(spec.note) if spec.note else ""
+        return [Item(date_words(value), note=str(note or ""))]
     if spec.type == "url":
         return [Item(str(value), url=str(value))]
     if spec.type == "boolean":
@@ -149,14 +169,15 @@ def format_value(value: Any, unit: str = "", qualifier: str = "") -> str:
 
 def relations(linked: LinkedSite, key: str) -> list[Group]:
     """Return who refers to the entity, grouped by relation and role, each group in order."""
-    groups: dict[tuple[str, str, str], list[Ref]] = {}
+    groups: dict[tuple[int, str, str, str], list[Ref]] = {}
     for ref in linked.inverse.get(key, ()):
-        if ref.field.startswith("facts."):
+        if not ref.shown:
             continue
         source = linked.entity(ref.source)
-        groups.setdefault((ref.field, source.collection, ref.role), []).append(ref)
+        rank = 2 if ref.field == MENTIONS else 1 if ref.shared else 0
+        groups.setdefault((rank, source.collection, ref.field, ref.role), []).append(ref)
     result = []
-    for (field, collection, role), refs in sorted(groups.items(), key=_group_order):
+    for (_, collection, field, role), refs in sorted(groups.items()):
         title = _group_title(linked.site.collections[collection], field, refs[0].label, role)
         entities = sorted({r.source for r in refs}, key=lambda k: _by_date(linked.entity(k)))
         items = tuple(item_for(linked, k, _date_note(linked.entity(k))) for k in entities)
@@ -164,19 +185,26 @@ def relations(linked: LinkedSite, key: str) -> list[Group]:
     return result
 
 
-def _group_order(entry: tuple[tuple[str, str, str], list[Ref]]) -> tuple[int, str, str, str]:
-    (field, collection, role), _ = entry
-    rank = 2 if field == "mentions" else 1 if field in {"sources", "topics"} else 0
-    return (rank, collection, field, role)
-
-
 def _group_title(collection: Collection, field: str, label: str, role: str) -> str:
-    if field == "mentions":
-        return f"Mentioned in {collection.title.lower()}"
-    if field == "sources":
-        return f"{collection.title} citing it"
-    title = label if label and field != "topics" else collection.title
-    return f"{title} ({role})" if role else title
+    if field == MENTIONS:
+        return f"Mentioned in {collection.plural}"
+    return f"{label} ({role})" if role else label
+
+
+def asides(linked: LinkedSite, entity: Entity) -> list[Group]:
+    """Return the lists shown beside the text: one per aside field (its nested namesakes too)."""
+    collection = linked.site.collections[entity.collection]
+    found = []
+    for spec in collection.fields:
+        if not spec.aside:
+            continue
+        keys = dict.fromkeys(
+            r.target for r in entity.refs if r.field == spec.name or r.field.endswith("." + spec.name)
+        )
+        if keys:
+            items = tuple(item_for(linked, k) for k in keys)
+            found.append(Group(spec.label, spec.name, items))
+    return found
 
 
 def _group_id(title: str) -> str:

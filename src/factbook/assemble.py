@@ -1,0 +1,346 @@
+"""Documents to a Site: slugs, URLs, dates, collisions and resolved references (the model stage)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+from .dates import DateError, PartialDate, parse_date
+from .errors import Problem, did_you_mean
+from .model import Collection, Document, Entity, Fact, FieldPath, FieldSpec, Ref, Site, SiteConfig
+from .schema import validate
+from .slugs import slugify
+
+
+class SlugIndex:
+    """Entity keys by collection and slug, for resolving what writers type."""
+
+    def __init__(
+        self, keys: list[str], broken: frozenset[str] = frozenset(), labels: dict[str, str] | None = None
+    ) -> None:
+        self.keys = set(keys)
+        self.broken = broken
+        self.labels = labels or {}
+        self.by_slug: dict[str, list[str]] = {}
+        self.by_collection: dict[str, set[str]] = {}
+        for key in sorted(keys):
+            collection, slug = key.split("/", 1)
+            self.by_slug.setdefault(slug, []).append(key)
+            self.by_collection.setdefault(collection, set()).add(slug)
+
+    def resolve(self, text: str, collection: str = "*") -> tuple[str | None, str]:
+        """Return the key that text names (or None) and, if none, the message and hint.
+
+        A name of a file that could not be read gives no message: that file's own error says it.
+        """
+        found, message = self._resolve(text, collection)
+        if found is None and self.broken:
+            slug = text.strip("/")
+            wanted = (
+                {slug}
+                if "/" in slug
+                else {f"{c}/{slug}" for c in ([collection] if collection != "*" else self.by_collection)}
+            )
+            if wanted & self.broken:
+                return None, ""
+        return found, message
+
+    def _resolve(self, text: str, collection: str) -> tuple[str | None, str]:
+        if "/" in text:
+            key = text.strip("/")
+            if key in self.keys and (collection == "*" or key.startswith(collection + "/")):
+                return key, ""
+            wanted = key.split("/", 1)[0]
+            pool = (
+                self.keys
+                if collection == "*"
+                else {f"{collection}/{s}" for s in self.by_collection.get(collection, ())}
+            )
+            hint = did_you_mean(key, pool)
+            kind = wanted if collection == "*" else collection
+            return None, f"unknown {self.label(kind)} '{text}'" + (f"; {hint}" if hint else "")
+        keys = self.by_slug.get(text, [])
+        if collection != "*":
+            keys = [k for k in keys if k.startswith(collection + "/")]
+        if len(keys) == 1:
+            return keys[0], ""
+        if len(keys) > 1:
+            return None, f"'{text}' is ambiguous; write one of " + ", ".join(f"'{k}'" for k in keys)
+        pool = self.by_slug if collection == "*" else self.by_collection.get(collection, set())
+        hint = did_you_mean(text, pool)
+        return None, f"unknown {self.label(collection)} '{text}'" + (f"; {hint}" if hint else "")
+
+    def label(self, collection: str) -> str:
+        """Return what one page of a collection is called in a message ("page" for any)."""
+        return self.labels.get(collection, "page" if collection == "*" else collection)
+
+
+def slug_index(site_keys: frozenset[str], unreadable: frozenset[str], labels: dict[str, str]) -> SlugIndex:
+    """Return the SlugIndex of these keys, naming their collections by their singular labels."""
+    return SlugIndex(list(site_keys), unreadable, labels)
+
+
+def labels_of(collections: dict[str, Collection]) -> dict[str, str]:
+    """Return the singular label of each collection as it reads in a message."""
+    return {name: c.label for name, c in collections.items()}
+
+
+class AssemblyCache:
+    """What assemble_site found for each document last time, reused while its inputs are the same."""
+
+    def __init__(self) -> None:
+        self.entities: dict[str, tuple[Document, Collection, Entity | None, list[Problem]]] = {}
+        self.refs: dict[str, tuple[Entity, Entity, list[Problem]]] = {}
+        self.keys: frozenset[str] = frozenset()
+        self.facts: dict[str, tuple[Entity, tuple[Fact, ...]]] = {}
+        self.drafts: frozenset[str] = frozenset()
+        self.index: SlugIndex | None = None
+
+
+def assemble_site(
+    config: SiteConfig,
+    collections: dict[str, Collection],
+    documents: tuple[Document, ...],
+    cache: AssemblyCache | None = None,
+    unreadable: frozenset[str] = frozenset(),
+) -> tuple[Site, list[Problem]]:
+    """Return the site's entities with resolved references, and every problem found."""
+    cache = cache or AssemblyCache()
+    problems: list[Problem] = []
+    drafts: set[str] = set()
+    placed: dict[str, Entity] = {}
+    by_url: dict[str, Document] = {}
+    for doc in documents:
+        collection = collections[doc.collection]
+        cached = cache.entities.get(doc.path)
+        if cached is None or cached[0] is not doc or cached[1] != collection:
+            found = validate(doc, collection)
+            entity, more = _entity(doc, collection)
+            cached = (doc, collection, entity, found + more)
+        cache.entities[doc.path] = cached
+        entity = cached[2]
+        problems += cached[3]
+        if entity is None:
+            continue
+        if entity.draft and not config.drafts:
+            drafts.add(entity.key)
+            continue
+        if entity.url in by_url or entity.key in placed:
+            other = by_url.get(entity.url) or placed[entity.key].doc
+            message = f"'{entity.key}' would have the URL {entity.url}, which {other.path} has already"
+            problems.append(Problem(doc.path, doc.line(("slug",)), message))
+            continue
+        by_url[entity.url] = doc
+        placed[entity.key] = entity
+    keys, draft_keys = frozenset(placed), frozenset(drafts)
+    labels = labels_of(collections)
+    index = cache.index
+    if index is None or index.keys != keys or index.broken != unreadable or index.labels != labels:
+        index = cache.index = slug_index(keys, unreadable, labels)
+        cache.refs = {}
+    # References resolve the same way only while the same pages (and drafts) exist.
+    if keys != cache.keys or draft_keys != cache.drafts:
+        cache.refs, cache.keys, cache.drafts = {}, keys, draft_keys
+    cache.entities = {d.path: cache.entities[d.path] for d in documents if d.path in cache.entities}
+    entities: dict[str, Entity] = {}
+    facts: dict[str, tuple[Fact, ...]] = {}
+    for key, entity in placed.items():
+        collection = collections[entity.collection]
+        hit = cache.refs.get(key)
+        if hit is not None and hit[0] is entity:
+            linked, refs, more = hit[1], list(hit[1].refs), hit[2]
+        else:
+            refs, more = _references(entity, collection, index, drafts)
+            linked = _with_refs(entity, refs)
+            cache.refs[key] = (entity, linked, more)
+        problems += more
+        entities[key] = linked
+        if collection.fact_list:
+            known = cache.facts.get(key)
+            if known is None or known[0] is not linked:
+                known = (linked, _facts(entity, refs, collection.fact_list))
+                cache.facts[key] = known
+            facts[key] = known[1]
+        if collection.cites and not entity.fields.get(collection.cites):
+            message = f"{collection.label} '{entity.slug}' names no source"
+            hint = f"add '{collection.cites}: [...]' to its front matter"
+            problems.append(Problem(entity.doc.path, entity.doc.line(), message, hint, warning=True))
+    problems += _check_nav(config, collections, index)
+    return Site(config, collections, entities, facts), problems
+
+
+def _check_nav(config: SiteConfig, collections: dict[str, Collection], index: SlugIndex) -> list[Problem]:
+    """Return a problem for each navigation item that names no collection index and no page."""
+    problems = []
+    for i, name in enumerate(config.nav):
+        line = config.nav_lines[i] if i < len(config.nav_lines) else 1
+        collection = collections.get(name)
+        if collection is not None and not collection.index:
+            message = f"nav: collection '{name}' has no index page (it sets index: false)"
+            problems.append(Problem(config.path, line, message))
+        elif collection is None:
+            key, _ = index.resolve(name)
+            if key is None:
+                hint = did_you_mean(name, [*collections, *index.by_slug])
+                message = f"nav: '{name}' is neither a collection nor a page"
+                problems.append(Problem(config.path, line, message, hint))
+    return problems
+
+
+def _entity(doc: Document, collection: Collection) -> tuple[Entity | None, list[Problem]]:
+    if not isinstance(doc.data, dict):
+        return None, []
+    data = doc.data
+    problems: list[Problem] = []
+    slug = data.get("slug") if isinstance(data.get("slug"), str) else None
+    if slug is not None and (slug != slugify(slug) or not slug):
+        message = f"slug '{slug}' must be lowercase words joined by hyphens, inside its folder"
+        problems.append(Problem(doc.path, doc.line(("slug",)), message, f"did you mean '{slugify(slug)}'?"))
+        return None, problems
+    slug = slug or slugify(doc.stem)
+    if not slug:
+        return None, [Problem(doc.path, 1, f"file name '{doc.stem}' gives no slug; rename it")]
+    url = collection.url.format(collection=collection.name, slug=slug)
+    if url == "/index/":  # a page at the top named index is the home page
+        url = "/"
+    title = data.get("title") if isinstance(data.get("title"), str) else doc.stem
+    date = None
+    date_spec = collection.field(collection.date) if collection.date else None
+    for path, spec, value in _values(data, collection.fields):
+        if spec.type == "date" and value is not None:
+            try:
+                parsed = parse_date(value)
+            except DateError as error:
+                problems.append(Problem(doc.path, doc.line(path), f"field '{path[-1]}': {error}"))
+                continue
+            if date_spec is spec:
+                date = parsed
+    entity = Entity(
+        key=f"{collection.name}/{slug}",
+        collection=collection.name,
+        slug=slug,
+        url=url,
+        title=title,
+        doc=doc,
+        fields=data,
+        summary=data.get("summary") if isinstance(data.get("summary"), str) else "",
+        date=date,
+        draft=data.get("draft") is True,
+    )
+    return entity, problems
+
+
+def _values(
+    data: Any, specs: tuple[FieldSpec, ...], path: FieldPath = ()
+) -> Iterator[tuple[FieldPath, FieldSpec, Any]]:
+    """Yield (path, spec, value) for every declared value, lists of objects included."""
+    if not isinstance(data, dict):
+        return
+    for spec in specs:
+        value = data.get(spec.name)
+        here = (*path, spec.name)
+        if spec.type == "list" and isinstance(value, list):
+            for i, item in enumerate(value):
+                yield from _values(item, spec.fields, (*here, i))
+        elif spec.type == "refs" and isinstance(value, list):
+            for i, item in enumerate(value):
+                yield (*here, i), spec, item
+        elif value is not None:
+            yield here, spec, value
+
+
+def _references(
+    entity: Entity, collection: Collection, index: SlugIndex, drafts: set[str]
+) -> tuple[list[Ref], list[Problem]]:
+    refs: list[Ref] = []
+    problems: list[Problem] = []
+    doc = entity.doc
+    for path, spec, value in _values(entity.fields, collection.fields):
+        if not spec.is_reference or not isinstance(value, str):
+            continue
+        line = doc.line(path)
+        target, message = index.resolve(value, spec.to or "*")
+        if target is None and not message:
+            continue
+        if target is None:
+            named = _draft_named(value, spec.to or "*", drafts)
+            if named:
+                message = f"'{value}' is a draft; build with --drafts or remove the reference"
+            problems.append(Problem(doc.path, line, f"field '{_field_name(path)}': {message}"))
+            continue
+        parent = _parent(entity.fields, path)
+        role = parent.get("role") if isinstance(parent, dict) and isinstance(parent.get("role"), str) else ""
+        item = path[1] if len(path) > 2 and isinstance(path[1], int) else -1
+        heading = spec.inverse.replace("{collection}", collection.title)
+        refs.append(
+            Ref(entity.key, target, _field_name(path), heading, role, line, item, bool(heading), spec.shared)
+        )
+    return refs, problems
+
+
+def _draft_named(text: str, collection: str, drafts: set[str]) -> bool:
+    if "/" in text:
+        return text.strip("/") in drafts
+    return any(d.split("/", 1)[1] == text and collection in {"*", d.split("/", 1)[0]} for d in drafts)
+
+
+def _field_name(path: FieldPath) -> str:
+    return ".".join(str(p) for p in path if not isinstance(p, int))
+
+
+def _parent(data: Any, path: FieldPath) -> Any:
+    """Return the list item that holds the value at path (for its role), if any."""
+    for i in range(len(path) - 1, 0, -1):
+        if isinstance(path[i], int) and i < len(path) - 1:
+            node = data
+            for part in path[: i + 1]:
+                node = node[part]
+            return node
+    return None
+
+
+def _with_refs(entity: Entity, refs: list[Ref]) -> Entity:
+    return replace(entity, refs=tuple(refs))
+
+
+def _facts(entity: Entity, refs: list[Ref], field: str) -> tuple[Fact, ...]:
+    items = entity.fields.get(field)
+    if not isinstance(items, list):
+        return ()
+    facts: list[Fact] = []
+    seen: set[str] = set()
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            continue
+        label = str(item.get("label", ""))
+        fact_id = base = "fact-" + (slugify(label) or str(i + 1))
+        n = 2
+        while fact_id in seen:
+            fact_id, n = f"{base}-{n}", n + 1
+        seen.add(fact_id)
+        line = entity.doc.line((field, i))
+        mine = [r for r in refs if r.item == i]
+        period = item.get("period")
+        facts.append(
+            Fact(
+                id=fact_id,
+                label=label,
+                value=item.get("value"),
+                unit=str(item.get("unit") or ""),
+                qualifier=str(item.get("qualifier") or ""),
+                period=_safe_date(period),
+                about=tuple(r.target for r in mine if r.field == f"{field}.about"),
+                source=next((r.target for r in mine if r.field == f"{field}.source"), ""),
+                note=str(item.get("note") or ""),
+                line=line,
+            )
+        )
+    return tuple(facts)
+
+
+def _safe_date(value: Any) -> PartialDate | None:
+    try:
+        return parse_date(value) if value is not None else None
+    except DateError:
+        return None
