@@ -114,7 +114,7 @@ def assemble_site(
     for doc in documents:
         collection = collections[doc.collection]
         cached = cache.entities.get(doc.path)
-        if cached is None or cached[0] is not doc or cached[1] != collection:
+        if cached is None or cached[0] != doc or cached[1] != collection:
             found = validate(doc, collection)
             entity, more = _entity(doc, collection)
             cached = (doc, collection, entity, found + more)
@@ -148,7 +148,7 @@ def assemble_site(
     for key, entity in placed.items():
         collection = collections[entity.collection]
         hit = cache.refs.get(key)
-        if hit is not None and hit[0] is entity:
+        if hit is not None and hit[0] == entity:
             linked, refs, more = hit[1], list(hit[1].refs), hit[2]
         else:
             refs, more = _references(entity, collection, index, drafts)
@@ -158,7 +158,7 @@ def assemble_site(
         entities[key] = linked
         if collection.fact_list:
             known = cache.facts.get(key)
-            if known is None or known[0] is not linked:
+            if known is None or known[0] != linked:
                 known = (linked, _facts(entity, refs, collection.fact_list))
                 cache.facts[key] = known
             facts[key] = known[1]

@@ -20,7 +20,11 @@ GROUPS = ("letter", "year")  # index sections besides those by a field
 
 _TEXT: dict[str, Any] = {"type": "string"}
 _FLAG: dict[str, Any] = {"type": "boolean"}
-_NAME = {"type": "string", "pattern": "^[a-z0-9][a-z0-9_]*$", "title": "a field name"}
+_NAME = {
+    "type": "string",
+    "pattern": "^[a-z0-9][a-z0-9_]*$",
+    "title": "a field name: lowercase letters, digits and '_'",
+}
 _FIELD_SETTINGS: dict[str, Any] = {
     "type": {"enum": [*TYPES, "list"]},
     "label": _TEXT,
@@ -70,7 +74,10 @@ META_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "factbook collections.yaml",
     "type": "object",
-    "propertyNames": {"pattern": r"^(\*|[a-z0-9][a-z0-9_-]*)$"},
+    "propertyNames": {
+        "pattern": r"^(\*|[a-z0-9][a-z0-9_-]*)$",
+        "title": "a collection name: lowercase letters, digits, '-' and '_'",
+    },
     "additionalProperties": {"$ref": "#/$defs/collection"},
     "$defs": {
         "collection": _removable(_COLLECTION_SETTINGS),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from .assemble import labels_of, slug_index
 from .errors import Problem, did_you_mean
@@ -40,6 +40,8 @@ class LinkedSite:
     # kept so that the next rebuild recomputes only the inverse lists a change touches.
     outgoing: dict[str, tuple[Ref, ...]] = field(default_factory=dict)
     incoming: dict[str, dict[str, tuple[Ref, ...]]] = field(default_factory=dict)
+    # Views of the whole site that templates read many times, made once on first use.
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def entity(self, key: str) -> Entity:
         """Return the entity with that key."""
@@ -133,7 +135,7 @@ def _outgoing(
     found: dict[str, tuple[Ref, ...]] = {}
     for key, entity in site.entities.items():
         rendered = bodies[key]
-        if previous is not None and previous.bodies.get(key) is rendered and key in previous.outgoing:
+        if previous is not None and previous.bodies.get(key) == rendered and key in previous.outgoing:
             old = previous.outgoing[key]
             count = len(entity.refs)
             if old[:count] == entity.refs:
@@ -158,9 +160,7 @@ def _invert(
         old_outgoing: dict[str, tuple[Ref, ...]] = {}
     else:
         old_outgoing = previous.outgoing
-        changed = {
-            k for k in outgoing.keys() | old_outgoing.keys() if outgoing.get(k) is not old_outgoing.get(k)
-        }
+        changed = {k for k in outgoing.keys() | old_outgoing.keys() if outgoing.get(k) != old_outgoing.get(k)}
         incoming = dict(previous.incoming)
         inverse = dict(previous.inverse)
     targets = {r.target for key in changed for r in old_outgoing.get(key, ())}

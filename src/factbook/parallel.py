@@ -15,7 +15,9 @@ from .render import Output, PageSpec, RenderPages, page_specs, render_site
 from .write import Staging
 
 SERIAL_BELOW = 48  # fewer pages than this are quicker to do than to hand out
-_SHARED: dict[str, Any] = {}  # what forked workers inherit instead of receiving it pickled
+# Set in each worker process only, when it starts: what it works on. Forked workers receive it
+# as the initializer's argument, in memory, never pickled.
+_WORK: dict[str, Any] = {}
 
 
 def default_jobs() -> int:
@@ -26,13 +28,17 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-def _pool(jobs: int):  # type: ignore[no-untyped-def]
-    return multiprocessing.get_context("fork").Pool(jobs)
+def _adopt(work: dict[str, Any]) -> None:
+    _WORK.update(work)
+
+
+def _pool(jobs: int, work: dict[str, Any]):  # type: ignore[no-untyped-def]
+    return multiprocessing.get_context("fork").Pool(jobs, initializer=_adopt, initargs=(work,))
 
 
 def _markdown_chunk(bounds: tuple[int, int]) -> list[Rendered]:
     start, end = bounds
-    return render_serially(_SHARED["jobs"][start:end], _SHARED["table"])
+    return render_serially(_WORK["jobs"][start:end], _WORK["table"])
 
 
 Progress = Callable[[str, int, int], None] | None
@@ -44,18 +50,14 @@ def markdown_renderer(jobs: int, progress: Progress = None) -> RenderMany:
     def render_many(batch: list[BodyJob], table: LinkTable) -> list[Rendered]:
         if jobs <= 1 or len(batch) < SERIAL_BELOW:
             return render_serially(batch, table)
-        _SHARED.update(jobs=batch, table=table)
-        try:
-            step = max(8, len(batch) // (jobs * 16))
-            chunks = [(i, min(i + step, len(batch))) for i in range(0, len(batch), step)]
-            parts = []
-            with _pool(jobs) as pool:
-                for part in pool.imap(_markdown_chunk, chunks):
-                    parts.append(part)
-                    if progress is not None:
-                        progress("Markdown", sum(len(p) for p in parts), len(batch))
-        finally:
-            _SHARED.clear()
+        step = max(8, len(batch) // (jobs * 16))
+        chunks = [(i, min(i + step, len(batch))) for i in range(0, len(batch), step)]
+        parts = []
+        with _pool(jobs, {"jobs": batch, "table": table}) as pool:
+            for part in pool.imap(_markdown_chunk, chunks):
+                parts.append(part)
+                if progress is not None:
+                    progress("Markdown", sum(len(p) for p in parts), len(batch))
         return [rendered for part in parts for rendered in part]
 
     return render_many
@@ -63,7 +65,7 @@ def markdown_renderer(jobs: int, progress: Progress = None) -> RenderMany:
 
 def _pages_shard(shard: int) -> tuple[list[Output], list[Problem], int]:
     linked, env, shown, only, count, sink = (
-        _SHARED[k] for k in ("linked", "env", "shown", "only", "count", "sink")
+        _WORK[k] for k in ("linked", "env", "shown", "only", "count", "sink")
     )
 
     def mine(spec: PageSpec) -> bool:
@@ -93,16 +95,13 @@ def page_renderer(jobs: int, progress: Progress = None) -> RenderPages:
         if only is not None and sum(1 for spec in page_specs(linked) if only(spec)) < SERIAL_BELOW:
             return render_serially_into(linked, env, shown, only, sink)
         count = jobs * 8
-        _SHARED.update(linked=linked, env=env, shown=shown, only=only, count=count, sink=sink)
+        work = {"linked": linked, "env": env, "shown": shown, "only": only, "count": count, "sink": sink}
         parts = []
-        try:
-            with _pool(jobs) as pool:
-                for part in pool.imap_unordered(_pages_shard, range(count)):
-                    parts.append(part)
-                    if progress is not None:
-                        progress("rendering", len(parts), count)
-        finally:
-            _SHARED.clear()
+        with _pool(jobs, work) as pool:
+            for part in pool.imap_unordered(_pages_shard, range(count)):
+                parts.append(part)
+                if progress is not None:
+                    progress("rendering", len(parts), count)
         outputs = sorted((o for part, _, _ in parts for o in part), key=lambda o: o.path)
         problems = sorted({p for _, found, _ in parts for p in found})
         return outputs, problems, sum(n for _, _, n in parts)

@@ -419,19 +419,13 @@ def _sitemap(linked: LinkedSite, specs: list[PageSpec]) -> dict[str, Any]:
     return {"title": "sitemap", "crumbs": [], "locations": [absolute(linked, url) for url in urls]}
 
 
-_MEMO: dict[str, Any] = {}
-_MEMO_OF: list[LinkedSite] = []
-
-
 def _cached(linked: LinkedSite, name: str, make: Callable[[], Any]) -> Any:
-    # A memo of whole-site views (page list, event order, timeline) for the site being rendered
-    # only: a new site empties it, so no view of an older site is ever served or kept alive.
-    if not _MEMO_OF or _MEMO_OF[0] is not linked:
-        _MEMO.clear()
-        _MEMO_OF[:] = [linked]
-    if name not in _MEMO:
-        _MEMO[name] = make()
-    return _MEMO[name]
+    # Whole-site views (page list, date order, timelines) are made once per linked site and
+    # kept with it: a new site starts with none, so no view of an older site is ever served.
+    memo = linked.memo
+    if name not in memo:
+        memo[name] = make()
+    return memo[name]
 
 
 def _timeline(linked: LinkedSite) -> str:

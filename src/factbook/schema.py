@@ -212,9 +212,11 @@ def _problems(
     if error.validator == "not":
         return [Problem(file, line, f"{where} should be a mapping of settings, or false to remove it")]
     if error.validator == "pattern":
-        return [
-            Problem(file, line, f"{where} '{error.instance}' is not {error.schema.get('title', 'allowed')}")
-        ]
+        title = error.schema.get("title", "allowed")
+        if "propertyNames" in error.schema_path:  # a key, not a value, is wrong: point at it
+            key = str(error.instance)
+            return [Problem(file, _line(lines, (*path, key), offset), f"'{key}' is not {title}")]
+        return [Problem(file, line, f"{where} '{error.instance}' is not {title}")]
     if error.validator == "maxProperties":
         return [Problem(file, line, f"{where} should name one thing with its settings")]
     return [Problem(file, line, f"{where}: {error.message}")]
