@@ -87,7 +87,9 @@ def test_check_writes_nothing_and_speaks_json(tiny: Path) -> None:
 
 
 def test_usage_errors_exit_2(tmp_path: Path, tiny: Path) -> None:
-    result = run_cli("build", cwd=tmp_path)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = run_cli("build", cwd=empty)
     assert result.returncode == 2
     assert "no content/ folder" in result.stderr
     assert run_cli("frobnicate", cwd=tiny).returncode == 2

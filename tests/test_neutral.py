@@ -39,6 +39,7 @@ def test_the_built_in_collections_are_the_ones_the_test_looks_for() -> None:
     assert BUILT_IN == [
         "events",
         "facts",
+        "notes",
         "organizations",
         "pages",
         "people",

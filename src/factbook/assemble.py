@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
@@ -104,8 +105,12 @@ def assemble_site(
     documents: tuple[Document, ...],
     cache: AssemblyCache | None = None,
     unreadable: frozenset[str] = frozenset(),
+    files: dict[str, str] | None = None,
 ) -> tuple[Site, list[Problem]]:
-    """Return the site's entities with resolved references, and every problem found."""
+    """Return the site's entities with resolved references, and every problem found.
+
+    files are the attachments: each one's path inside content/ and URL.
+    """
     cache = cache or AssemblyCache()
     problems: list[Problem] = []
     drafts: set[str] = set()
@@ -167,7 +172,7 @@ def assemble_site(
             hint = f"add '{collection.cites}: [...]' to its front matter"
             problems.append(Problem(entity.doc.path, entity.doc.line(), message, hint, warning=True))
     problems += _check_nav(config, collections, index)
-    return Site(config, collections, entities, facts), problems
+    return Site(config, collections, entities, facts, dict(files or {})), problems
 
 
 def _check_nav(config: SiteConfig, collections: dict[str, Collection], index: SlugIndex) -> list[Problem]:
@@ -201,10 +206,15 @@ def _entity(doc: Document, collection: Collection) -> tuple[Entity | None, list[
     slug = slug or slugify(doc.stem)
     if not slug:
         return None, [Problem(doc.path, 1, f"file name '{doc.stem}' gives no slug; rename it")]
+    if collection.vault and doc.folder:  # a note keeps its folders in its URL
+        folders = "/".join(slugify(part) or "-" for part in doc.folder.split("/"))
+        slug = f"{folders}/{slug}"
     url = collection.url.format(collection=collection.name, slug=slug)
     if url == "/index/":  # a page at the top named index is the home page
         url = "/"
-    title = data.get("title") if isinstance(data.get("title"), str) else doc.stem
+    title = data.get("title") if isinstance(data.get("title"), str) else None
+    if title is None:
+        title = (first_heading(doc.body) if collection.vault else None) or doc.stem
     date = None
     date_spec = collection.field(collection.date) if collection.date else None
     for path, spec, value in _values(data, collection.fields):
@@ -226,9 +236,23 @@ def _entity(doc: Document, collection: Collection) -> tuple[Entity | None, list[
         fields=data,
         summary=data.get("summary") if isinstance(data.get("summary"), str) else "",
         date=date,
-        draft=data.get("draft") is True,
+        draft=data.get("draft") is True or (collection.vault and data.get("publish") is False),
     )
     return entity, problems
+
+
+_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
+
+
+def first_heading(body: str) -> str | None:
+    """Return the text of a body's first level-one heading ('# Title'), outside code blocks."""
+    fenced = False
+    for line in body.split("\n"):
+        if _FENCE.match(line):
+            fenced = not fenced
+        elif not fenced and line.startswith("# "):
+            return line[2:].strip().rstrip("#").strip() or None
+    return None
 
 
 def _values(

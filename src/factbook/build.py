@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import KW_ONLY, dataclass, field, replace
 from pathlib import Path
+from urllib.parse import unquote
 
 import jinja2
 
@@ -83,6 +84,7 @@ class Update:
     pages: list[Output]
     removed: list[str]
     full: bool
+    attachments: dict[str, Path] = field(default_factory=dict)  # new or changed since the last success
 
 
 def _shown(root: Path):  # type: ignore[no-untyped-def]
@@ -129,6 +131,7 @@ class Builder:
         self.good: LinkedSite | None = None
         self.good_files: set[str] = set()
         self.good_stamp: object = None
+        self.good_attachments: dict[str, tuple[Path, tuple[int, int]]] = {}
 
     def update(self, sink: Staging | None = None) -> Update:
         """Rebuild from what is on disk now; return the pages that changed since the last success.
@@ -137,13 +140,15 @@ class Builder:
         """
         options = self.options
         clock = _Clock()
-        sources = load_sources(options.root, self.files)
+        output = options.output or options.root / "_site"
+        sources = load_sources(options.root, self.files, frozenset({os.path.realpath(output)}))
         self.files = sources.files
         problems = list(sources.problems)
         config = with_overrides(sources.config, options.base_url, options.drafts)
         clock.lap("load")
+        files = {path: attachment.url for path, attachment in sources.attachments.items()}
         site, found = assemble_site(
-            config, sources.collections, sources.documents, self.assembly_cache, sources.unreadable
+            config, sources.collections, sources.documents, self.assembly_cache, sources.unreadable, files
         )
         problems += found
         clock.lap("model")
@@ -168,10 +173,19 @@ class Builder:
         else:
             pages = [*pages, *exports]
         report = replace(report, pages=report.pages + len(exports))
-        files = {file_for(spec.url) for spec in page_specs(linked)}
+        attachments = {
+            unquote(a.url.lstrip("/")): (a.source, _signature(a.source)) for a in sources.attachments.values()
+        }
+        changed = {
+            name: source
+            for name, (source, signature) in attachments.items()
+            if self.good_attachments.get(name, (None, None))[1] != signature
+        }
+        files = {file_for(spec.url) for spec in page_specs(linked)} | set(attachments)
         removed = sorted(self.good_files - files)
         self.good, self.good_files, self.good_stamp = linked, files, stamp
-        return Update(report, linked, pages, removed, only is None)
+        self.good_attachments = attachments
+        return Update(report, linked, pages, removed, only is None, changed)
 
     @staticmethod
     def _only(old: LinkedSite, new: LinkedSite):  # type: ignore[no-untyped-def]
@@ -181,6 +195,14 @@ class Builder:
             return not spec.key or spec.key in pages or spec.key in collections
 
         return only
+
+
+def _signature(path: Path) -> tuple[int, int]:
+    try:
+        stat = path.stat()
+    except OSError:
+        return (-1, -1)
+    return (stat.st_size, stat.st_mtime_ns)
 
 
 class _Clock:
@@ -264,7 +286,8 @@ def _build_into(options: Options, staging: Staging, markdown_cache: MarkdownCach
         return report, 0
     started = time.perf_counter()
     seconds = dict(report.seconds)
-    for name, source in sorted(static_files(theme_dirs(options.root, "static")).items()):
+    assets = {**static_files(theme_dirs(options.root, "static")), **update.attachments}
+    for name, source in sorted(assets.items()):
         staging.put(name, source.read_bytes())
     seconds["write"] = time.perf_counter() - started
     if options.search:

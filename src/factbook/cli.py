@@ -20,9 +20,13 @@ EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
 
 def _root(source: str) -> Path:
     root = Path(source)
-    if not (root / "content").is_dir():
+    if not root.is_dir():
+        raise click.UsageError(f"{root} is not a folder; pass --source with your site's folder")
+    # A folder with content/ is a factbook site; a folder of Markdown notes (a vault) is one too.
+    if not (root / "content").is_dir() and next(root.rglob("*.md"), None) is None:
         raise click.UsageError(
-            f"no content/ folder in {root.resolve()}; run factbook where your site is, or pass --source"
+            f"no content/ folder and no Markdown notes in {root.resolve()};"
+            " run factbook where your site is, or pass --source"
         )
     return root
 

@@ -27,6 +27,7 @@ SETTINGS_SCHEMA: dict[str, Any] = {
         "base_url": _TEXT,
         "copyright": _TEXT,
         "nav": {"type": "array", "items": _TEXT},
+        "links": {"enum": ["error", "warn"]},
         "markdown_extensions": {
             "type": "array",
             "items": {

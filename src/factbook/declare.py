@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -16,7 +16,7 @@ from .schema import TYPES, Words, explain
 from .yamlio import Marked, YamlError, load_yaml
 
 EVERY = "*"  # the declaration whose settings and fields every collection has
-GROUPS = ("letter", "year")  # index sections besides those by a field
+GROUPS = ("letter", "year", "folder")  # index sections besides those by a field
 
 _TEXT: dict[str, Any] = {"type": "string"}
 _FLAG: dict[str, Any] = {"type": "boolean"}
@@ -55,6 +55,8 @@ _COLLECTION_SETTINGS: dict[str, Any] = {
     "cites": {"type": ["string", "boolean"]},
     "related": _TEXT,
     "home": _FLAG,
+    "vault": _FLAG,
+    "links": {"enum": ["error", "warn"]},
     "fact_list": _TEXT,
     "fields": {"$ref": "#/$defs/fields"},
 }
@@ -254,7 +256,12 @@ _BUILT_IN = (
 
 def _collection(name: str, body: dict[str, Any], fields: tuple[FieldSpec, ...]) -> Collection:
     title = str(body.get("title", name.replace("_", " ").capitalize()))
-    built_in = tuple(f for f in _BUILT_IN if f.name not in {o.name for o in fields})
+    vault = bool(body.get("vault", False))
+    built_in = tuple(
+        replace(f, required=False) if vault and f.name == "title" else f
+        for f in _BUILT_IN
+        if f.name not in {o.name for o in fields}
+    )
     cites = body.get("cites", "")
     names = {f.name for f in fields}
     return Collection(
@@ -277,6 +284,8 @@ def _collection(name: str, body: dict[str, Any], fields: tuple[FieldSpec, ...]) 
         cites=cites if isinstance(cites, str) and cites in names else "",
         related=str(body.get("related", "Related")),
         home=bool(body.get("home", False)),
+        vault=vault,
+        links=str(body.get("links", "error")),
         fact_list=str(body.get("fact_list", "")),
         fields=built_in + fields,
     )

@@ -24,6 +24,8 @@ def index_context(
             sections.append(("A–Z", _a_to_z(linked, collection, members)))
         elif group == "year":
             sections.append(("By year", _by_year(linked, collection, members)))
+        elif group == "folder":
+            sections.append(("By folder", _by_folder(linked, collection, members)))
         else:
             found = _by_field(linked, collection, members, group)
             if found:
@@ -58,6 +60,20 @@ def _a_to_z(linked: LinkedSite, collection: Collection, members: list[Entity]) -
             tuple(_entry(linked, collection, e) for e in sorted(found, key=lambda e: e.title.lower())),
         )
         for letter, found in sorted(groups.items())
+    ]
+
+
+def _by_folder(linked: LinkedSite, collection: Collection, members: list[Entity]) -> list[Group]:
+    groups: dict[str, list[Entity]] = {}
+    for entity in members:
+        groups.setdefault(entity.doc.folder, []).append(entity)
+    return [
+        Group(
+            folder or "(top)",
+            "folder-" + (heading_id(folder) or "top"),
+            tuple(_entry(linked, collection, e) for e in sorted(found, key=lambda e: e.title.lower())),
+        )
+        for folder, found in sorted(groups.items())
     ]
 
 

@@ -9,8 +9,9 @@ from typing import Any, NamedTuple
 
 from .assemble import labels_of, slug_index
 from .errors import Problem, did_you_mean
-from .mdlinks import LinkTable, Rendered, Target, render_markdown
+from .mdlinks import LinkProblem, LinkTable, Rendered, Target, render_markdown
 from .model import Entity, Fact, Ref, Site
+from .names import name_table
 
 MENTIONS = "mentions"
 
@@ -65,7 +66,8 @@ def link_table(
     index = previous.index if previous is not None else None
     if index is None or index.keys != keys or index.broken != unreadable or index.labels != labels:
         index = slug_index(keys, unreadable, labels)
-    return LinkTable(index, targets, paths, site.config.markdown_extensions)
+    files = {path: prefix + url for path, url in site.files.items()}
+    return LinkTable(index, targets, paths, site.config.markdown_extensions, name_table(site, files), prefix)
 
 
 def link_site(
@@ -82,11 +84,12 @@ def link_site(
     table = link_table(site, unreadable, previous.table if previous is not None else None)
     bodies = _bodies(site, table, previous, render_many)
     problems = [
-        Problem(site.entities[key].doc.path, line, message)
+        Problem(site.entities[key].doc.path, p.line, p.message, warning=p.warning or _lenient(site, key, p))
         for key, rendered in bodies.items()
-        for line, message in rendered.problems
+        for p in rendered.problems
     ]
     problems += _check_anchors(site, bodies)
+    problems += _check_embeds(site, bodies)
     outgoing = _outgoing(site, bodies, previous)
     incoming, inverse = _invert(outgoing, previous)
     linked = LinkedSite(site, bodies, inverse, _facts_about(site), table, outgoing, incoming)
@@ -100,7 +103,11 @@ def _bodies(
     old_bodies = previous.bodies if previous and same_settings else {}
     # Bodies need their links checked again only for targets that changed, unless pages came or
     # went (then a name that failed or was ambiguous may resolve differently).
-    same_pages = previous is not None and previous.table.index.keys == table.index.keys
+    same_pages = (
+        previous is not None
+        and previous.table.index.keys == table.index.keys
+        and previous.table.names == table.names
+    )
     changed = (
         {k for k, t in table.targets.items() if previous.table.targets.get(k) != t}
         if previous is not None and same_pages
@@ -116,7 +123,7 @@ def _bodies(
         old = old_bodies.get(key)
         if old is not None and old.job == job:
             if same_pages and (
-                not changed or not any(found[0] in changed for _, _, found in old.resolutions)
+                not changed or not any(found.key in changed for _, _, _, found in old.resolutions)
             ):
                 bodies[key] = old
                 continue
@@ -202,6 +209,42 @@ def anchors_of(site: Site, key: str, bodies: dict[str, Rendered]) -> frozenset[s
     return found | {fact.id for fact in site.facts.get(key, ())}
 
 
+def _lenient(site: Site, key: str, problem: LinkProblem) -> bool:
+    """Return whether a link that leads nowhere is only a warning (links: warn)."""
+    return problem.unresolved and _warns(site, key)
+
+
+def _warns(site: Site, key: str) -> bool:
+    """Return whether links of a page that lead nowhere are warnings: links: warn, for the site
+    or the page's collection."""
+    return site.config.links == "warn" or site.collections[site.entities[key].collection].links == "warn"
+
+
+def _check_embeds(site: Site, bodies: dict[str, Rendered]) -> list[Problem]:
+    """Return a problem for each loop of pages that embed each other, named in order."""
+    problems = []
+    seen: set[tuple[str, ...]] = set()
+
+    def visit(key: str, trail: tuple[str, ...]) -> None:
+        for embed in bodies[key].embeds if key in bodies else ():
+            if embed.key in trail:
+                loop = (*trail[trail.index(embed.key) :], embed.key)
+                start = min(range(len(loop) - 1), key=lambda i: loop[i])
+                canonical = loop[start:-1] + loop[:start]
+                if canonical not in seen:
+                    seen.add(canonical)
+                    names = " → ".join(site.entities[k].doc.path for k in loop)
+                    doc = site.entities[key].doc
+                    problems.append(Problem(doc.path, embed.line, f"embeds form a loop: {names}"))
+            elif len(trail) < 32:
+                visit(embed.key, (*trail, embed.key))
+
+    for key, rendered in bodies.items():
+        if rendered.embeds:
+            visit(key, (key,))
+    return problems
+
+
 def _check_anchors(site: Site, bodies: dict[str, Rendered]) -> list[Problem]:
     problems = []
     for key, rendered in bodies.items():
@@ -214,7 +257,8 @@ def _check_anchors(site: Site, bodies: dict[str, Rendered]) -> list[Problem]:
                 doc = site.entities[key].doc
                 where = "this page" if target == key else f"'{target}'"
                 message = f"link to #{use.anchor}: {where} has no such heading"
-                problems.append(Problem(doc.path, use.line, message, did_you_mean(use.anchor, anchors)))
+                hint = did_you_mean(use.anchor, anchors)
+                problems.append(Problem(doc.path, use.line, message, hint, warning=_warns(site, key)))
     return problems
 
 

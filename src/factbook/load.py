@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
+from urllib.parse import quote
 
 from .config import parse_config
 from .declare import declare_collections, packaged_declarations
@@ -28,6 +31,7 @@ class Sources:
     documents: tuple[Document, ...]
     problems: tuple[Problem, ...]
     files: dict[str, FileRecord]
+    attachments: dict[str, Attachment]  # files that are not pages, by their path inside content/
 
     @property
     def unreadable(self) -> frozenset[str]:
@@ -42,6 +46,13 @@ class Sources:
 Signature = tuple[int, int, int]  # (inode, size, modification time in ns)
 
 
+class Attachment(NamedTuple):
+    """A file that is not a page, published beside the pages of its folder."""
+
+    url: str
+    source: Path
+
+
 class FileRecord(NamedTuple):
     """What reading one content file gave: its signature, and its document or its problem."""
 
@@ -50,14 +61,24 @@ class FileRecord(NamedTuple):
     problem: Problem | None
 
 
-def load_sources(root: Path, known: dict[str, FileRecord] | None = None) -> Sources:
-    """Return the settings, collections and documents under root/content.
+def content_folder(root: Path) -> tuple[Path, bool]:
+    """Return where a site's sources are, and whether it is a plain folder of notes (a vault)."""
+    content = root / "content"
+    return (content, False) if content.is_dir() else (root, True)
 
-    A file whose inode, size and modification time match its record in known is not read again.
+
+def load_sources(
+    root: Path, known: dict[str, FileRecord] | None = None, exclude: frozenset[str] = frozenset()
+) -> Sources:
+    """Return the settings, collections, documents and attachments under root/content.
+
+    A folder without content/ is a vault: every note in it belongs to the notes collection.
+    A file whose inode, size and modification time match its record in known is not read again;
+    folders whose real path is in exclude (the output) are not read at all.
     """
     known = known or {}
     files: dict[str, FileRecord] = {}
-    content = root / "content"
+    content, vault = content_folder(root)
     rel = _relative_to(root)
     config, problems = parse_config(_read_optional(content / SETTINGS), rel(content / SETTINGS))
     declared = declare_collections(
@@ -66,21 +87,35 @@ def load_sources(root: Path, known: dict[str, FileRecord] | None = None) -> Sour
     collections = declared.collections
     problems += declared.problems
     if declared.problems:  # without its collections no content file can be placed or checked
-        return Sources(config, {}, (), tuple(problems), {})
+        return Sources(config, {}, (), tuple(problems), {}, {})
+    notes = next((c for c in collections.values() if c.vault), None)
+    if vault:
+        if notes is None:
+            message = "no content/ folder, and no notes collection to hold the notes of a plain folder"
+            return Sources(config, collections, (), (Problem(rel(content), 1, message),), {}, {})
+        notes = replace(notes, url="/{slug}/")  # a vault's notes are the whole site
+        collections = {**collections, notes.name: notes}
     documents: list[Document] = []
+    attachments: dict[str, Attachment] = {}
     prefix = rel(content)
-    for relative, entry, problem in _walk(str(content)):
-        shown = f"{prefix}/{relative}"
+    skip = exclude | _skipped(content, vault)
+    for relative, entry, problem in _walk(str(content), vault, skip):
+        shown = f"{prefix}/{relative}" if prefix != "." else relative
         if problem:
             problems.append(Problem(shown, 1, problem, warning=True))
             continue
-        folder = relative.split("/", 1)[0]
-        if folder not in collections:
-            hint = did_you_mean(folder, collections) or "known: " + ", ".join(sorted(collections))
-            problems.append(Problem(shown, 1, f"'{folder}' is not a collection", hint))
-            continue
-        collection = collections[folder]
+        if vault:
+            assert notes is not None
+            collection, inner = notes, relative
+        else:
+            folder, inner = relative.split("/", 1)
+            if folder not in collections:
+                hint = did_you_mean(folder, collections) or "known: " + ", ".join(sorted(collections))
+                problems.append(Problem(shown, 1, f"'{folder}' is not a collection", hint))
+                continue
+            collection = collections[folder]
         if not relative.endswith(_EXTENSIONS.get(collection.format, ".md")):
+            attachments[relative] = Attachment(_attachment_url(collection, inner), Path(entry.path))
             continue
         stat = entry.stat()
         signature = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
@@ -88,9 +123,13 @@ def load_sources(root: Path, known: dict[str, FileRecord] | None = None) -> Sour
         if (
             record is None
             or record.signature != signature
-            or (record.doc and record.doc.collection != collection.name)
+            or (
+                record.doc and (record.doc.collection, record.doc.folder) != (collection.name, _folder(inner))
+            )
         ):
-            record = FileRecord(signature, *read_document(Path(entry.path), shown, collection))
+            record = FileRecord(
+                signature, *read_document(Path(entry.path), shown, collection, _folder(inner))
+            )
         files[shown] = record
         _, doc, problem = record
         if problem:
@@ -98,7 +137,32 @@ def load_sources(root: Path, known: dict[str, FileRecord] | None = None) -> Sour
         if doc:
             documents.append(doc)
     documents.sort(key=lambda d: d.path)
-    return Sources(config, collections, tuple(documents), tuple(problems), files)
+    return Sources(config, collections, tuple(documents), tuple(problems), files, attachments)
+
+
+def _attachment_url(collection: Collection, inner: str) -> str:
+    """Return where an attachment is published: in the folder of its collection's pages."""
+    folder = _folder(inner)
+    slug = "/".join(slugify(part) or "-" for part in folder.split("/")) if folder else ""
+    place = collection.url.format(collection=collection.name, slug=slug)
+    return re.sub("/+", "/", place.rsplit("/", 1)[0] + "/" + quote(inner.rsplit("/", 1)[-1]))
+
+
+def _folder(inner: str) -> str:
+    """Return the folders of a path inside its collection: '' for a file at its top."""
+    return inner.rsplit("/", 1)[0] if "/" in inner else ""
+
+
+def _skipped(content: Path, vault: bool) -> frozenset[str]:
+    """Return the real paths of a vault's folders that are not notes: its templates and output."""
+    if not vault:
+        return frozenset()
+    names = {"_site"}
+    try:  # Obsidian's core templates plugin names its folder in .obsidian/templates.json
+        names.add(str(json.loads((content / ".obsidian" / "templates.json").read_text("utf-8"))["folder"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        names.update({"templates", "Templates"})
+    return frozenset(os.path.realpath(content / name) for name in names)
 
 
 def _relative_to(root: Path):  # type: ignore[no-untyped-def]
@@ -117,12 +181,15 @@ def _read_optional(path: Path) -> str | None:
     return path.read_bytes().decode("utf-8-sig", errors="replace").replace("\r\n", "\n")
 
 
-def _ignored(name: str) -> bool:
-    # Editors' temporary and backup files, and hidden files, are never content.
-    return name.startswith((".", "#", "_")) or name.endswith(("~", ".swp", ".tmp"))
+def _ignored(name: str, vault: bool = False) -> bool:
+    # Editors' temporary and backup files, and hidden files (.obsidian/, .trash/), are never
+    # content; a factbook site also keeps _drafts and the like out, a vault does not.
+    return name.startswith((".", "#") if vault else (".", "#", "_")) or name.endswith(("~", ".swp", ".tmp"))
 
 
-def _walk(content: str) -> list[tuple[str, os.DirEntry[str], str]]:
+def _walk(
+    content: str, vault: bool = False, skip: frozenset[str] = frozenset()
+) -> list[tuple[str, os.DirEntry[str], str]]:
     """Return (path inside content, entry, problem) for each file below content, sorted.
 
     A symbolic link that leads out of the content folder is reported and not followed.
@@ -138,14 +205,16 @@ def _walk(content: str) -> list[tuple[str, os.DirEntry[str], str]]:
             continue
         for entry in entries:
             name = entry.name
-            if _ignored(name) or (not relative and name in {SETTINGS, DECLARATIONS}):
+            if _ignored(name, vault) or (not relative and name in {SETTINGS, DECLARATIONS}):
+                continue
+            if entry.is_dir(follow_symlinks=False) and os.path.realpath(entry.path) in skip:
                 continue
             inner = f"{relative}/{name}" if relative else name
             if entry.is_symlink() and not os.path.realpath(entry.path).startswith(top):
                 found.append((inner, entry, "symbolic link points outside the source tree; not followed"))
             elif entry.is_dir(follow_symlinks=False):
                 stack.append((inner, entry.path))
-            elif not relative:
+            elif not relative and not vault:
                 found.append(
                     (inner, entry, "files at the top of content/ are ignored; put it in a collection folder")
                 )
@@ -155,7 +224,9 @@ def _walk(content: str) -> list[tuple[str, os.DirEntry[str], str]]:
     return found
 
 
-def read_document(path: Path, shown: str, collection: Collection) -> tuple[Document | None, Problem | None]:
+def read_document(
+    path: Path, shown: str, collection: Collection, folder: str = ""
+) -> tuple[Document | None, Problem | None]:
     """Return the document in one file, or the problem that kept it from being read."""
     raw = path.read_bytes()
     try:
@@ -165,11 +236,13 @@ def read_document(path: Path, shown: str, collection: Collection) -> tuple[Docum
         byte = raw[error.start]
         return None, Problem(shown, line, f"file is not UTF-8 text (byte 0x{byte:02x})")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    stem = path.stem
+    if collection.vault and not text.startswith("---\n"):  # a note needs no front matter
+        return Document(shown, "markdown", collection.name, stem, {}, {(): 1}, text, 1, folder), None
     if not text.strip():
         return None, Problem(shown, 1, "file is empty")
-    stem = path.stem
     if collection.format == "yaml":
-        return _document(shown, collection.name, stem, text, 1, "", 0)
+        return _document(shown, collection.name, stem, text, 1, "", 0, folder)
     if not text.startswith("---\n"):
         return None, Problem(shown, 1, "no front matter: start the file with a '---' line")
     lines = text.split("\n")
@@ -179,11 +252,11 @@ def read_document(path: Path, shown: str, collection: Collection) -> tuple[Docum
         return None, Problem(shown, 1, "front matter is not closed by a '---' line")
     front = "\n".join(lines[1:end])
     body = "\n".join(lines[end + 1 :])
-    return _document(shown, collection.name, stem, front, 2, body, end + 2)
+    return _document(shown, collection.name, stem, front, 2, body, end + 2, folder)
 
 
 def _document(
-    shown: str, collection: str, stem: str, text: str, first: int, body: str, body_line: int
+    shown: str, collection: str, stem: str, text: str, first: int, body: str, body_line: int, folder: str
 ) -> tuple[Document | None, Problem | None]:
     try:
         marked = load_yaml(text)
@@ -193,5 +266,5 @@ def _document(
     lines = {key: line + first for key, line in marked.lines.items()}
     lines[()] = max(first - 1, 1)
     kind = "yaml" if not body_line else "markdown"
-    doc = Document(shown, kind, collection, stem, data, lines, body, body_line)
+    doc = Document(shown, kind, collection, stem, data, lines, body, body_line, folder)
     return doc, None

@@ -1,4 +1,4 @@
-"""Markdown to HTML, with [[wiki]] and relative .md links resolved inside the Markdown tree."""
+"""Markdown to HTML, with [[wiki]] links, embeds and relative links resolved inside the Markdown tree."""
 
 from __future__ import annotations
 
@@ -9,19 +9,26 @@ import xml.etree.ElementTree as etree
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, NamedTuple
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import markdown
 from markdown.extensions import Extension
 from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
-from markdown.util import AtomicString
+from markdown.util import STX, AtomicString
 
 from .assemble import SlugIndex
+from .names import NameTable, normal
+from .obsidian import ObsidianExtension
 from .slugs import heading_id
 
-WIKILINK = r"\[\[([^\]\|\n]+?)(?:\|([^\]\n]+))?\]\]"
+WIKILINK = r"(!?)\[\[([^\]\n]+?)\]\]"
 EXTENSIONS = ("tables", "attr_list", "footnotes", "fenced_code", "def_list", "sane_lists", "toc")
+IMAGES = {"png", "jpg", "jpeg", "gif", "bmp", "svg", "webp", "avif"}
+AUDIO = {"mp3", "wav", "m4a", "ogg", "3gp", "flac", "opus"}
+VIDEO = {"mp4", "webm", "ogv", "mov", "mkv"}
+_ESCAPED = re.compile(STX + r"(\d+)" + "\x03")
+_SIZE = re.compile(r"^(\d+)(?:x(\d+))?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +47,8 @@ class Resolution(NamedTuple):
     url: str
     title: str
     message: str
+    warning: str = ""  # the link resolved, but so might another page: which one it chose
+    named: bool = False  # found by a file name, path, title or alias (not a slug): shown as written
 
 
 def _nowhere(message: str) -> Resolution:
@@ -54,26 +63,45 @@ class LinkTable:
     targets: dict[str, Target]
     paths: dict[str, str]
     extensions: tuple[tuple[str, str], ...] = ()  # a site's Markdown extensions: (name, JSON options)
+    names: NameTable = field(default_factory=NameTable)
+    base: str = ""  # the site's base path, without its final '/'
 
-    def by_name(self, text: str) -> Resolution:
-        """Return where [[text]] leads: the target's key, URL and title, or why it leads nowhere."""
+    def by_name(self, text: str, folder: str = "") -> Resolution:
+        """Return where [[text]] leads: by slug, else by file name, path, title or alias."""
         key, message = self.index.resolve(text)
-        if key is None:
+        if key is not None:
+            return self._to(key)
+        if not message or "ambiguous" in message:  # an unreadable file, or two pages: say so
             return _nowhere(message)
-        target = self.targets[key]
-        return Resolution(key, target.url, target.title, "")
+        named, warning = self.names.page(text, folder)
+        if named is None:
+            hint = "" if "did you mean" in message else self.names.nearest(text)
+            return _nowhere(message + (f"; {hint}" if hint else ""))
+        return self._to(named.key)._replace(warning=warning, named=True)
 
-    def by_path(self, path: str) -> Resolution:
-        """Return where a link to the file content/<path> leads."""
+    def by_path(self, path: str, folder: str = "") -> Resolution:
+        """Return where a link to the file content/<path> leads (else to a page of that name)."""
         key = self.paths.get(path)
-        if key is None:
+        if key is not None:
+            return self._to(key)
+        named, warning = self.names.page(path, folder)
+        if named is None:
             return _nowhere(f"no page content/{path}")
+        return self._to(named.key)._replace(warning=warning)
+
+    def by_file(self, path: str, folder: str = "") -> Resolution:
+        """Return the URL an attachment is published at, found by its path or name."""
+        named, warning = self.names.file(path, folder)
+        if named is None:
+            return _nowhere(f"no file '{path}' in the content")
+        return Resolution("", named.url, posixpath.basename(named.path), "", warning)
+
+    def _to(self, key: str) -> Resolution:
         target = self.targets[key]
         return Resolution(key, target.url, target.title, "")
 
 
-@dataclass(frozen=True, slots=True)
-class LinkUse:
+class LinkUse(NamedTuple):
     """A resolved internal link: its target, the #anchor it names, and its source line."""
 
     key: str
@@ -81,17 +109,36 @@ class LinkUse:
     line: int
 
 
+class Embed(NamedTuple):
+    """A page (or one of its sections) shown inside another: where it goes, and from which line."""
+
+    key: str
+    anchor: str
+    line: int
+
+
+class LinkProblem(NamedTuple):
+    """A problem of a body: its line, message, and whether a link led nowhere or is a warning."""
+
+    line: int
+    message: str
+    unresolved: bool = False
+    warning: bool = False
+
+
 @dataclass(frozen=True, slots=True)
 class Rendered:
-    """A Markdown body turned into HTML, with its headings and internal links."""
+    """A Markdown body turned into HTML, with its headings, internal links, embeds and tags."""
 
     html: str
     toc: tuple[dict[str, Any], ...]
     anchors: frozenset[str]
     links: tuple[LinkUse, ...]
-    problems: tuple[tuple[int, str], ...]
-    resolutions: tuple[tuple[str, str, Resolution], ...] = ()
+    problems: tuple[LinkProblem, ...]
+    resolutions: tuple[tuple[str, str, str, Resolution], ...] = ()
     job: tuple[str, int, str] = ("", 0, "")
+    embeds: tuple[Embed, ...] = ()
+    tags: tuple[str, ...] = ()
 
     def with_job(self, job: tuple[str, int, str]) -> Rendered:
         """Return this rendering labelled with the job (source, line, folder) it came from."""
@@ -99,11 +146,15 @@ class Rendered:
 
     def still_valid(self, table: LinkTable) -> bool:
         """Return whether every link of this body resolves today as it did when it was rendered."""
-        for kind, text, was in self.resolutions:
-            now = table.by_name(text) if kind == "name" else table.by_path(text)
-            if now != was:
-                return False
-        return True
+        return all(_lookup(table, kind, text, folder) == was for kind, text, folder, was in self.resolutions)
+
+
+def _lookup(table: LinkTable, kind: str, text: str, folder: str) -> Resolution:
+    if kind == "name":
+        return table.by_name(text, folder)
+    if kind == "file":
+        return table.by_file(text, folder)
+    return table.by_path(text, folder)
 
 
 @dataclass
@@ -115,50 +166,155 @@ class _State:
     doc_dir: str = ""
     table: LinkTable | None = None
     links: list[LinkUse] = field(default_factory=list)
-    resolutions: list[tuple[str, str, Resolution]] = field(default_factory=list)
-    problems: list[tuple[int, str]] = field(default_factory=list)
+    embeds: list[Embed] = field(default_factory=list)
+    resolutions: list[tuple[str, str, str, Resolution]] = field(default_factory=list)
+    problems: list[LinkProblem] = field(default_factory=list)
     seen: dict[str, int] = field(default_factory=dict)
 
-    def resolve(self, kind: str, text: str) -> Resolution:
+    def resolve(self, kind: str, text: str, line: int) -> Resolution:
         """Return where a link leads, and remember it so a cached body can be checked later."""
         assert self.table is not None
-        found = self.table.by_name(text) if kind == "name" else self.table.by_path(text)
-        self.resolutions.append((kind, text, found))
+        found = _lookup(self.table, kind, text, self.doc_dir)
+        self.resolutions.append((kind, text, self.doc_dir, found))
+        if found.warning:
+            self.problems.append(LinkProblem(line, found.warning, warning=True))
         return found
 
-    def line_of(self, raw: str) -> int:
-        """Return the file line of the next occurrence of raw in the source."""
-        start = -1
-        for _ in range(self.seen.get(raw, 0) + 1):
-            found = self.source.find(raw, start + 1)
-            if found < 0:
-                break
-            start = found
-        self.seen[raw] = self.seen.get(raw, 0) + 1
-        return self.first_line + (self.source.count("\n", 0, start) if start >= 0 else 0)
+    def fail(self, line: int, message: str) -> None:
+        """Note a link that leads nowhere (no message: the target's own file error says why)."""
+        if message:
+            self.problems.append(LinkProblem(line, message, unresolved=True))
+
+    def line_of(self, *forms: str) -> int:
+        """Return the file line of the next occurrence of the first form found in the source."""
+        for raw in forms:
+            start = -1
+            for _ in range(self.seen.get(raw, 0) + 1):
+                found = self.source.find(raw, start + 1)
+                if found < 0:
+                    break
+                start = found
+            if start >= 0:
+                self.seen[raw] = self.seen.get(raw, 0) + 1
+                return self.first_line + self.source.count("\n", 0, start)
+        return self.first_line
+
+
+def anchor_id(text: str) -> str:
+    """Return the id a '#...' part of a link names: a block id as written, else a heading's id."""
+    text = text.strip().split("#")[-1].strip()  # [[Note#Section#Subsection]] names the last
+    return text if text.startswith("^") else heading_id(text)
 
 
 class _WikiLinks(InlineProcessor):
-    def __init__(self, state: _State) -> None:
-        super().__init__(WIKILINK)
+    def __init__(self, state: _State, md: markdown.Markdown) -> None:
+        super().__init__(WIKILINK, md)
         self.state = state
+
+    def _plain(self, text: str) -> str:
+        # Python-Markdown hides escaped characters (the '\|' of a link in a table) behind
+        # placeholders: give the writer's text back.
+        return _ESCAPED.sub(lambda m: chr(int(m.group(1))), self.unescape(text))
 
     def handleMatch(self, m: re.Match[str], data: str) -> tuple[etree.Element | str, int, int]:  # noqa: N802
         state = self.state
-        name, _, anchor = m.group(1).strip().partition("#")
-        line = state.line_of(m.group(0))
-        key, url, title, message = state.resolve("name", name) if name else _nowhere("empty link")
-        if not key:
-            if message:  # no message: the target's file is unreadable, and its own error says so
-                state.problems.append((line, f"link [[{m.group(1)}]]: {message}"))
-            span = etree.Element("span", {"class": "broken-link"})
-            span.text = AtomicString(m.group(2) or m.group(1))
-            return span, m.start(0), m.end(0)
-        state.links.append(LinkUse(key, anchor, line))
-        link = etree.Element("a", {"href": url + (f"#{anchor}" if anchor else "")})
+        embed = m.group(1) == "!"
+        inner = self._plain(m.group(2))
+        target, _, shown = inner.partition("|")
+        target = target.rstrip("\\").strip()
+        written = "!" * embed + "[[" + inner + "]]"
+        line = state.line_of(written, written.replace("|", "\\|", 1))
+        name, _, anchor = target.partition("#")
+        name = name.strip()
+        if embed:
+            return self._embed(name, anchor, shown, written, line), m.start(0), m.end(0)
+        if not name and anchor:  # [[#Heading]]: a section of this page
+            state.links.append(LinkUse("", anchor_id(anchor), line))
+            return self._link("#" + _fragment(anchor_id(anchor)), shown or anchor), m.start(0), m.end(0)
+        found = state.resolve("name", name, line) if name else _nowhere("empty link")
+        if not found.key and _extension(name) and _extension(name) != "md":
+            found = state.resolve("file", name, line)
+            if found.url:
+                return self._link(found.url, shown or name), m.start(0), m.end(0)
+        if not found.key:
+            state.fail(line, f"link {written}: {found.message}" if found.message else "")
+            return _marked(shown or target), m.start(0), m.end(0)
+        fragment = anchor_id(anchor) if anchor else ""
+        state.links.append(LinkUse(found.key, fragment, line))
+        href = found.url + (f"#{_fragment(fragment)}" if fragment else "")
+        title = target.replace("#", " › ") if found.named else found.title
+        return self._link(href, shown or title), m.start(0), m.end(0)
+
+    @staticmethod
+    def _link(href: str, text: str) -> etree.Element:
+        link = etree.Element("a", {"href": href})
         # Atomic: a title such as "Programme <X>" is text, never parsed again as Markdown or HTML.
-        link.text = AtomicString((m.group(2) or title).strip())
-        return link, m.start(0), m.end(0)
+        link.text = AtomicString(text.strip())
+        return link
+
+    def _embed(self, name: str, anchor: str, shown: str, written: str, line: int) -> etree.Element:
+        state = self.state
+        kind = _extension(name)
+        if kind and kind != "md":
+            found = state.resolve("file", name, line)
+            if not found.url:
+                state.fail(line, f"embed {written}: {found.message}")
+                return _marked(written)
+            return _media(found.url, found.title, kind, shown)
+        found = state.resolve("name", name, line) if name else _nowhere("empty embed")
+        if not found.key:
+            state.fail(line, f"embed {written}: {found.message}" if found.message else "")
+            return _marked(written)
+        fragment = anchor_id(anchor) if anchor else ""
+        state.links.append(LinkUse(found.key, fragment, line))
+        state.embeds.append(Embed(found.key, fragment, line))
+        element = etree.Element("div", {"class": "transclusion", "data-embed": str(len(state.embeds) - 1)})
+        link = self._link(found.url + (f"#{_fragment(fragment)}" if fragment else ""), found.title)
+        element.append(link)  # a page read without its embeds still has the link
+        return element
+
+
+def _fragment(anchor: str) -> str:
+    return quote(anchor, safe="^-_.~")
+
+
+def _extension(name: str) -> str:
+    base = posixpath.basename(name)
+    return base.rsplit(".", 1)[1].lower() if "." in base else ""
+
+
+def _marked(text: str) -> etree.Element:
+    """Return a link that leads nowhere as marked text, as notes apps show it."""
+    span = etree.Element("span", {"class": "broken-link"})
+    span.text = AtomicString(text)
+    return span
+
+
+def _media(url: str, name: str, kind: str, shown: str) -> etree.Element:
+    """Return the element that shows an attachment: an image, audio, video, a PDF, or a link."""
+    shown = shown.strip()
+    if kind in IMAGES:
+        size = _SIZE.match(shown)
+        alt = shown if shown and not size else name.rsplit(".", 1)[0]
+        image = etree.Element("img", {"src": url, "alt": alt, "loading": "lazy"})
+        if size:
+            image.set("width", size.group(1))
+            if size.group(2):
+                image.set("height", size.group(2))
+        return image
+    fallback = etree.Element("a", {"href": url})
+    fallback.text = AtomicString(shown or name)
+    if kind in AUDIO | VIDEO:
+        media = etree.Element(
+            "audio" if kind in AUDIO else "video", {"controls": "", "src": url, "preload": "metadata"}
+        )
+        media.append(fallback)
+        return media
+    if kind == "pdf":
+        frame = etree.Element("object", {"data": url, "type": "application/pdf", "class": "embed-pdf"})
+        frame.append(fallback)
+        return frame
+    return fallback
 
 
 class _RelativeLinks(Treeprocessor):
@@ -167,45 +323,73 @@ class _RelativeLinks(Treeprocessor):
         self.state = state
 
     def run(self, root: etree.Element) -> None:
-        for link in root.iter("a"):
-            href = link.get("href", "")
+        for parent in list(root.iter()):
+            for i, child in enumerate(list(parent)):
+                if child.tag == "div" and child.get("class") == "transclusion" and parent.tag == "p":
+                    self._lift(root, parent, child, i)
+        for element in list(root.iter()):
+            attribute = "href" if element.tag == "a" else "src" if element.tag == "img" else ""
+            if not attribute or element.get("class") == "broken-link":
+                continue
+            href = element.get(attribute, "")
             parts = urlsplit(href)
             if parts.scheme or parts.netloc or href.startswith("/"):
                 continue
             if not parts.path:
-                if parts.fragment:
+                if parts.fragment and attribute == "href":
                     line = self.state.line_of(f"(#{parts.fragment}")
                     self.state.links.append(LinkUse("", unquote(parts.fragment), line))
                 continue
-            if not parts.path.endswith(".md"):
-                continue
-            self._resolve(link, href, unquote(parts.path), unquote(parts.fragment))
+            self._resolve(element, attribute, href, unquote(parts.path), unquote(parts.fragment))
 
-    def _resolve(self, link: etree.Element, href: str, path: str, anchor: str) -> None:
+    def _lift(self, root: etree.Element, paragraph: etree.Element, embed: etree.Element, i: int) -> None:
+        # An embed alone in its paragraph becomes a block of its own; one inside a sentence stays
+        # a plain link, since a block cannot sit inside a line of text.
+        alone = len(paragraph) == 1 and not (paragraph.text or "").strip() and not (embed.tail or "").strip()
+        if alone:
+            paragraph.tag, paragraph.attrib, paragraph.text = "div", dict(embed.attrib), None
+            paragraph.remove(embed)
+            paragraph.extend(list(embed))
+        else:
+            link = embed[0]
+            link.tail = embed.tail
+            paragraph.remove(embed)
+            paragraph.insert(i, link)
+
+    def _resolve(self, element: etree.Element, attribute: str, href: str, path: str, anchor: str) -> None:
         state = self.state
-        line = state.line_of(f"({href}")
+        line = state.line_of(f"({href}", f"({path}", href)
         joined = posixpath.normpath(posixpath.join(state.doc_dir, path))
         if joined.startswith("../") or joined == "..":
-            state.problems.append((line, f"link '{href}' climbs out of the content folder"))
+            state.problems.append(LinkProblem(line, f"link '{href}' climbs out of the content folder"))
             return
-        key, url, _, message = state.resolve("path", joined)
-        if not key:
-            if message:
-                state.problems.append((line, f"link '{href}': {message}"))
+        if path.endswith(".md") and attribute == "href":
+            found = state.resolve("path", joined, line)
+            if not found.key:
+                state.fail(line, f"link '{href}': {found.message}" if found.message else "")
+                return
+            fragment = anchor_id(anchor) if anchor else ""
+            state.links.append(LinkUse(found.key, fragment, line))
+            element.set(attribute, found.url + (f"#{_fragment(fragment)}" if fragment else ""))
             return
-        state.links.append(LinkUse(key, anchor, line))
-        link.set("href", url + (f"#{anchor}" if anchor else ""))
+        found = state.resolve("file", joined, line)
+        if not found.url and normal(joined) != normal(path):
+            found = state.resolve("file", path, line)  # written from the top of the vault
+        if not found.url:
+            state.fail(line, f"link '{href}': {found.message}")
+            return
+        element.set(attribute, found.url + (f"#{anchor}" if anchor else ""))
 
 
 class LinkExtension(Extension):
-    """Resolves [[name]], [[name|text]] and relative .md links through the state's resolvers."""
+    """Resolves [[name]], [[name|text]], ![[embeds]] and relative links through the state's table."""
 
     def __init__(self, state: _State) -> None:
         super().__init__()
         self.state = state
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802
-        md.inlinePatterns.register(_WikiLinks(self.state), "factbook-wikilinks", 175)
+        md.inlinePatterns.register(_WikiLinks(self.state, md), "factbook-wikilinks", 175)
         # After the inline pass (priority 20) so that links from [text](x.md) exist as elements.
         md.treeprocessors.register(_RelativeLinks(md, self.state), "factbook-relative-links", 5)
 
@@ -213,7 +397,7 @@ class LinkExtension(Extension):
 class MarkdownRenderer:
     """Converts Markdown bodies one after another, reusing one parser (not thread-safe)."""
 
-    def __init__(self, extensions: tuple[tuple[str, str], ...] = ()) -> None:
+    def __init__(self, extensions: tuple[tuple[str, str], ...] = (), base: str = "") -> None:
         self._state = _State()
         configs: dict[str, dict[str, Any]] = {"toc": {"slugify": heading_id, "toc_depth": "2-4"}}
         names = list(EXTENSIONS)
@@ -221,8 +405,9 @@ class MarkdownRenderer:
             if name not in names:
                 names.append(name)
             configs[name] = {**configs.get(name, {}), **json.loads(options)}
+        self._notes = ObsidianExtension(tag_url=lambda tag: f"{base}/tags/{tag_path(tag)}/")
         self._md = markdown.Markdown(
-            extensions=[*names, LinkExtension(self._state)],
+            extensions=[*names, self._notes, LinkExtension(self._state)],
             extension_configs=configs,
             output_format="html",
         )
@@ -237,19 +422,31 @@ class MarkdownRenderer:
         tokens = tuple(getattr(self._md, "toc_tokens", ()))
         anchors = frozenset(_ids(tokens)) | frozenset(re.findall(r'\sid="([^"]+)"', html))
         return Rendered(
-            html, tokens, anchors, tuple(state.links), tuple(state.problems), tuple(state.resolutions)
+            html,
+            tokens,
+            anchors,
+            tuple(state.links),
+            tuple(state.problems),
+            tuple(state.resolutions),
+            embeds=tuple(state.embeds),
+            tags=tuple(dict.fromkeys(self._notes.tags)),
         )
 
 
 @lru_cache(maxsize=4)
-def _renderer(extensions: tuple[tuple[str, str], ...]) -> MarkdownRenderer:
+def _renderer(extensions: tuple[tuple[str, str], ...], base: str) -> MarkdownRenderer:
     # One parser per process and settings: building it costs more than a page.
-    return MarkdownRenderer(extensions)
+    return MarkdownRenderer(extensions, base)
 
 
 def render_markdown(source: str, first_line: int, doc_dir: str, table: LinkTable) -> Rendered:
     """Return the rendering of one Markdown body: a pure function of its arguments."""
-    return _renderer(table.extensions).render(source, first_line, doc_dir, table)
+    return _renderer(table.extensions, table.base).render(source, first_line, doc_dir, table)
+
+
+def tag_path(tag: str) -> str:
+    """Return the part of a tag page's URL after /tags/: 'Project/Alpha' -> 'project/alpha'."""
+    return "/".join(heading_id(part) or "-" for part in tag.lower().split("/"))
 
 
 def _ids(tokens: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -> list[str]:

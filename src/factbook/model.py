@@ -57,6 +57,8 @@ class Collection:
     cites: str = ""  # the field that must name a source
     related: str = "Related"
     home: bool = False
+    vault: bool = False  # notes as a notes app (Obsidian) keeps them: folders, open front matter, H1 titles
+    links: str = "error"  # what an unresolved link is: an error, or (warn) a warning and marked text
     fact_list: str = ""  # the list field holding the facts of a fact sheet
     fields: tuple[FieldSpec, ...] = ()
 
@@ -96,6 +98,7 @@ class SiteConfig:
     copyright: str = ""
     nav: tuple[str, ...] = ()
     markdown_extensions: tuple[tuple[str, str], ...] = ()  # (name, configuration as JSON)
+    links: str = ""  # "warn": every link that leads nowhere is a warning (else as its collection says)
     drafts: bool = False
     path: str = ""  # where the settings were read, for messages
     nav_lines: tuple[int, ...] = ()
@@ -126,6 +129,7 @@ class Document:
     lines: dict[FieldPath, int]
     body: str = ""
     body_line: int = 1
+    folder: str = ""  # the folders between the collection's folder and the file, as written
 
     def line(self, path: FieldPath = ()) -> int:
         """Return the 1-based file line of the value at path, or of its nearest parent."""
@@ -188,3 +192,4 @@ class Site:
     collections: dict[str, Collection]
     entities: dict[str, Entity]
     facts: dict[str, tuple[Fact, ...]] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)  # attachments: path inside content/ -> URL

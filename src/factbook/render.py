@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from . import __version__
 from .depend import date_order
+from .embeds import body_html
 from .errors import Problem
 from .indexes import index_context
 from .link import LinkedSite, url_for
@@ -30,7 +31,10 @@ from .views import (
     fact_rows,
     format_value,
     item_for,
+    opens_with_heading,
     relations,
+    tag_item,
+    tag_pages,
 )
 
 THEMED = (".html", ".xml", ".txt")  # the theme's templates: pages and the files for machines
@@ -172,7 +176,7 @@ def _nav(linked: LinkedSite) -> list[Item]:
     items = []
     for name in names:
         collection = site.collections.get(name)
-        if collection is not None and collection.index:
+        if collection is not None and has_index(linked, collection):
             items.append(Item(collection.title, url_for(site, f"/{name}/")))
         elif collection is None:
             key, _ = linked.table.index.resolve(name)
@@ -194,7 +198,9 @@ def feed_url(collection: Collection) -> str:
 def _feeds(linked: LinkedSite) -> list[Item]:
     site = linked.site
     return [
-        Item(c.title, url_for(site, feed_url(c)), note=c.plural) for c in site.collections.values() if c.feed
+        Item(c.title, url_for(site, feed_url(c)), note=c.plural)
+        for c in site.collections.values()
+        if c.feed and has_index(linked, c)
     ]
 
 
@@ -206,11 +212,11 @@ def _counts(linked: LinkedSite) -> list[Item]:
     items = [
         Item(c.title, url_for(site, index_url(c)), note=str(counts.get(n, 0)))
         for n, c in site.collections.items()
-        if c.index
+        if has_index(linked, c)
     ]
     for name, collection in site.collections.items():
         spec = collection.field(collection.fact_list) if collection.fact_list else None
-        if spec is not None and collection.index:
+        if spec is not None and has_index(linked, collection):
             facts = sum(len(f) for k, f in site.facts.items() if linked.entity(k).collection == name)
             items.append(Item(spec.label, url_for(site, index_url(collection)), note=str(facts)))
     return items
@@ -229,7 +235,7 @@ def _page_specs(linked: LinkedSite) -> list[PageSpec]:
         PageSpec("search.html", "/search/", "", lambda: {"title": "Search", "crumbs": _crumbs(linked)[:1]}),
     ]
     for name, collection in site.collections.items():
-        if collection.index:
+        if has_index(linked, collection):
             pages.append(
                 PageSpec(
                     f"list-{name}.html|list.html",
@@ -238,7 +244,7 @@ def _page_specs(linked: LinkedSite) -> list[PageSpec]:
                     partial(_index, linked, collection),
                 )
             )
-        if collection.feed:
+        if collection.feed and has_index(linked, collection):
             pages.append(
                 PageSpec(
                     f"{name}-feed.xml|feed.xml", feed_url(collection), "", partial(_feed, linked, collection)
@@ -255,6 +261,11 @@ def _page_specs(linked: LinkedSite) -> list[PageSpec]:
                     partial(_entity, linked, entity),
                 )
             )
+    tags = tag_pages(linked)
+    if tags:
+        pages.append(PageSpec("tags.html", "/tags/", "", lambda: _tags(linked, tags)))
+        for path, (tag, keys) in tags.items():
+            pages.append(PageSpec("tag.html", f"/tags/{path}/", "", partial(_tag, linked, tag, keys)))
     pages.append(PageSpec("sitemap.xml", "/sitemap.xml", "", lambda: _sitemap(linked, pages)))
     pages.append(PageSpec("robots.txt", "/robots.txt", "", lambda: {"title": "robots.txt", "crumbs": []}))
     return pages
@@ -282,7 +293,7 @@ def _crumbs(
 ) -> list[Crumb]:
     site = linked.site
     crumbs = [Crumb("Home", url_for(site, "/"))]
-    if collection is not None and collection.index:
+    if collection is not None and has_index(linked, collection):
         crumbs.append(Crumb(collection.title, url_for(site, index_url(collection))))
     if entity is not None:
         crumbs.append(Crumb(entity.title, url_for(site, entity.url)))
@@ -290,8 +301,20 @@ def _crumbs(
 
 
 def _body(linked: LinkedSite, key: str) -> Markup:
-    rendered = linked.bodies.get(key)
-    return Markup(rendered.html) if rendered else Markup("")
+    return Markup(body_html(linked, key))
+
+
+def has_index(linked: LinkedSite, collection: Collection) -> bool:
+    """Return whether a collection has an index page: it asks for one and has a page to list."""
+    sizes = _cached(linked, "sizes", lambda: _sizes(linked))
+    return collection.index and sizes.get(collection.name, 0) > 0
+
+
+def _sizes(linked: LinkedSite) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for entity in linked.site.entities.values():
+        found[entity.collection] = found.get(entity.collection, 0) + 1
+    return found
 
 
 def _entity(linked: LinkedSite, entity: Entity) -> dict[str, Any]:
@@ -320,6 +343,7 @@ def _entity(linked: LinkedSite, entity: Entity) -> dict[str, Any]:
         "figures": fact_rows(linked, linked.facts_about.get(entity.key, ())),
         "sheet": fact_rows(linked, tuple((entity.key, f) for f in site.facts.get(entity.key, ()))),
         "asides": beside,
+        "own_title": opens_with_heading(entity.doc.body),
         "date_note": date_note(collection, entity),
     }
 
@@ -412,6 +436,17 @@ def _stamp(entity: Entity) -> str:
     point = entity.date.start or entity.date.end  # type: ignore[union-attr]
     assert point is not None
     return f"{point.year:04d}-{point.month or 1:02d}-{point.day or 1:02d}T00:00:00Z"
+
+
+def _tags(linked: LinkedSite, tags: dict[str, tuple[str, tuple[str, ...]]]) -> dict[str, Any]:
+    items = [tag_item(linked, tag, str(len(keys))) for tag, keys in tags.values()]
+    return {"title": "Tags", "crumbs": _crumbs(linked)[:1], "tags": items, "tagged": []}
+
+
+def _tag(linked: LinkedSite, tag: str, keys: tuple[str, ...]) -> dict[str, Any]:
+    crumbs = [*_crumbs(linked)[:1], Crumb("Tags", url_for(linked.site, "/tags/"))]
+    tagged = [item_for(linked, k) for k in sorted(keys, key=lambda k: linked.entity(k).title.lower())]
+    return {"title": "#" + tag, "crumbs": crumbs, "tags": [], "tagged": tagged}
 
 
 def _sitemap(linked: LinkedSite, specs: list[PageSpec]) -> dict[str, Any]:

@@ -68,6 +68,8 @@ def editor_schema(collection: Collection, slugs: dict[str, list[str]]) -> dict[s
 def json_schema(collection: Collection) -> dict[str, Any]:
     """Return the JSON Schema (draft 2020-12) of a collection's front matter."""
     schema = _object_schema(collection.fields)
+    if collection.vault:  # a notes app's own keys (aliases, cssclasses, publish, ...) are kept
+        schema["additionalProperties"] = True
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = collection.singular
     if collection.description:

@@ -77,7 +77,7 @@ class Preview:
         """Build the whole site once into the served folder (errors go to the overlay)."""
         update = self.builder.update()
         assets = static_files(theme_dirs(self.options.root, "static"))
-        write_site(self.output, update.pages, assets)
+        write_site(self.output, update.pages, {**assets, **update.attachments})
         self._report(update.report.problems, update.report.failed(self.options.strict))
         # Rebuilds run on a thread beside the server's and the watcher's: a process forked from
         # there may inherit a lock held by another thread, so they render in this process.
@@ -88,7 +88,10 @@ class Preview:
     def changed(self, path: str) -> None:
         """Note that a watched file changed; the worker rebuilds once the burst is over."""
         relative = os.path.relpath(path, self.options.root.resolve())
-        if _ignored(path) or relative.split(os.sep)[0] not in WATCHED:
+        top = relative.split(os.sep)[0]
+        # In a vault (no content/ folder) every note and attachment is a source.
+        vault = not (self.options.root / "content").is_dir()
+        if _ignored(path) or top.startswith("..") or (top not in WATCHED and not vault):
             return
         with self._wake:
             self._changes.add(path)
@@ -134,7 +137,8 @@ class Preview:
         update = self.builder.update()
         failed = update.report.failed(self.options.strict)
         if not failed:
-            write_changes(self.output, update.pages, update.removed, assets if in_static else {})
+            changed = {**(assets if in_static else {}), **update.attachments}
+            write_changes(self.output, update.pages, update.removed, changed)
         self.rebuilds += 1
         seconds = time.perf_counter() - started
         self.log(

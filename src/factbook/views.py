@@ -7,6 +7,7 @@ from typing import Any
 
 from .dates import DateError, PartialDate, parse_date
 from .link import MENTIONS, LinkedSite, url_for
+from .mdlinks import tag_path
 from .model import Collection, Entity, Fact, FieldSpec, Ref
 from .slugs import heading_id
 
@@ -204,7 +205,16 @@ def asides(linked: LinkedSite, entity: Entity) -> list[Group]:
         if keys:
             items = tuple(item_for(linked, k) for k in keys)
             found.append(Group(spec.label, spec.name, items))
+    tags = tags_of(linked, entity.key)
+    if tags:
+        found.append(Group("Tags", "tags", tuple(tag_item(linked, t) for t in tags)))
     return found
+
+
+def opens_with_heading(body: str) -> bool:
+    """Return whether a body's first line of text is a level-one heading (the page's own title)."""
+    first = next((line for line in body.split("\n") if line.strip()), "")
+    return first.startswith("# ")
 
 
 def _group_id(title: str) -> str:
@@ -231,3 +241,31 @@ def fact_rows(linked: LinkedSite, pairs: tuple[tuple[str, Fact], ...]) -> list[F
         period = fact.period.words() if fact.period else ""
         rows.append(FactRow(fact.id, fact.label, value, period, about, source, fact.note, sheet_item))
     return rows
+
+
+def tags_of(linked: LinkedSite, key: str) -> list[str]:
+    """Return a page's tags: those of its notes front matter, then those written in its text."""
+    entity = linked.entity(key)
+    written: list[str] = []
+    if linked.site.collections[entity.collection].vault:
+        value = entity.fields.get("tags")
+        items = value if isinstance(value, list) else str(value).replace(",", " ").split() if value else []
+        written = [str(t).strip().lstrip("#") for t in items if str(t).strip().lstrip("#")]
+    rendered = linked.bodies.get(key)
+    found = {t.lower(): t for t in reversed([*written, *(rendered.tags if rendered else ())])}
+    return sorted(found.values(), key=str.lower)
+
+
+def tag_pages(linked: LinkedSite) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Return every tag by its URL path: the tag as first written, and the pages that carry it."""
+    found: dict[str, tuple[str, list[str]]] = {}
+    for key in sorted(linked.site.entities):
+        for tag in tags_of(linked, key):
+            path = tag_path(tag)
+            found.setdefault(path, (tag, []))[1].append(key)
+    return {path: (tag, tuple(keys)) for path, (tag, keys) in sorted(found.items())}
+
+
+def tag_item(linked: LinkedSite, tag: str, note: str = "") -> Item:
+    """Return an item linking to a tag's page."""
+    return Item("#" + tag, url_for(linked.site, f"/tags/{tag_path(tag)}/"), note=note)

@@ -1,0 +1,105 @@
+"""Names as a notes app resolves them: a file name, title, alias or folder path, in any case."""
+
+from __future__ import annotations
+
+import posixpath
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import did_you_mean
+from .model import Site
+
+MARKDOWN = ".md"
+
+
+@dataclass(frozen=True, slots=True)
+class Named:
+    """Something a name can lead to: a page (its key) or an attachment (its URL)."""
+
+    key: str
+    path: str  # inside content/, as written
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class NameTable:
+    """Pages and attachments by every name a writer may use for them, in lower case."""
+
+    pages: dict[str, tuple[Named, ...]] = field(default_factory=dict)
+    files: dict[str, tuple[Named, ...]] = field(default_factory=dict)
+    titles: dict[str, str] = field(default_factory=dict)  # each page's title by its lower case
+
+    def nearest(self, name: str) -> str:
+        """Return a "did you mean" hint naming the pages whose titles are closest to name."""
+        close = did_you_mean(normal(name), self.titles)
+        for lower, title in self.titles.items():
+            close = close.replace(f"'{lower}'", f"'{title}'")
+        return close
+
+    def page(self, name: str, folder: str) -> tuple[Named | None, str]:
+        """Return the page a name leads to and, if other pages share the name, a warning."""
+        return _pick(self.pages.get(normal(name).removesuffix(MARKDOWN), ()), name, folder)
+
+    def file(self, name: str, folder: str) -> tuple[Named | None, str]:
+        """Return the attachment a name leads to and, if others share the name, a warning."""
+        return _pick(self.files.get(normal(name), ()), name, folder)
+
+
+def normal(name: str) -> str:
+    """Return a name as names are compared: trimmed, composed, lower case, '/' between folders."""
+    text = unicodedata.normalize("NFC", name.strip().replace("\\", "/")).lower()
+    return posixpath.normpath(text).lstrip("/") if text else ""
+
+
+def _suffixes(path: str) -> list[str]:
+    """Return a path and each shorter path it ends with: 'a/b/c', 'b/c', 'c'."""
+    parts = normal(path).split("/")
+    return ["/".join(parts[i:]) for i in range(len(parts))]
+
+
+def name_table(site: Site, files: dict[str, str]) -> NameTable:
+    """Return every page and attachment by file name, folder path, title and alias."""
+    pages: dict[str, dict[str, Named]] = {}
+    for key, entity in site.entities.items():
+        path = entity.doc.path.split("content/", 1)[-1]
+        named = Named(key, path)
+        names = {s.removesuffix(MARKDOWN) for s in _suffixes(path)}
+        names.add(normal(entity.title))
+        names.update(normal(a) for a in _aliases(entity.fields.get("aliases")))
+        for name in names:
+            if name:
+                pages.setdefault(name, {})[key] = named
+    attachments: dict[str, dict[str, Named]] = {}
+    for path, url in files.items():
+        for name in _suffixes(path):
+            attachments.setdefault(name, {})[path] = Named("", path, url)
+    return NameTable(
+        {n: tuple(sorted(found.values(), key=_order)) for n, found in pages.items()},
+        {n: tuple(sorted(found.values(), key=_order)) for n, found in attachments.items()},
+        {normal(e.title): e.title for e in site.entities.values()},
+    )
+
+
+def _aliases(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [str(v) for v in value if isinstance(v, str | int | float)]
+    return []
+
+
+def _order(named: Named) -> tuple[int, str]:
+    # Shorter paths first, as Obsidian resolves a name that several files share.
+    return (named.path.count("/"), named.path)
+
+
+def _pick(found: tuple[Named, ...], name: str, folder: str) -> tuple[Named | None, str]:
+    if not found:
+        return None, ""
+    if len(found) == 1:
+        return found[0], ""
+    near = [n for n in found if posixpath.dirname(n.path) == folder]
+    chosen = near[0] if near else found[0]
+    others = " and ".join(n.path for n in found if n is not chosen)
+    return chosen, f"'{name}' names {chosen.path} and {others}; linked to {chosen.path}"
