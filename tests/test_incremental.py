@@ -9,7 +9,7 @@ from factbook.build import Builder, Options, build
 from factbook.theme import theme_dirs
 from factbook.write import static_files, write_changes
 
-from .conftest import SITES
+from .conftest import SITES, write_files
 from .test_golden import _files
 
 
@@ -17,9 +17,8 @@ def _apply(builder: Builder, output: Path) -> set[str]:
     update = builder.update()
     assert not update.report.errors, update.report.problems
     assert update.linked is not None
-    write_changes(
-        output, update.pages, update.removed, static_files(theme_dirs(builder.options.root, "static"))
-    )
+    assets = {**static_files(theme_dirs(builder.options.root, "static")), **update.attachments}
+    write_changes(output, update.pages, update.removed, assets)
     return {p.path for p in update.pages}
 
 
@@ -77,6 +76,37 @@ def test_rebuilds_after_edits_renames_and_deletions_equal_full_builds(tmp_path: 
         )
     )
     assert "topics/ict/index.html" in written and "organizations/itu/index.html" in written
+
+
+def test_a_vault_rebuilt_after_edits_equals_a_full_build(tmp_path: Path) -> None:
+    root = write_files(
+        tmp_path / "vault",
+        {
+            "Home.md": "# Home\n\n![[Notes/Source#Part]]\n\nSee [[Other]] and ![[pic.png]].\n",
+            "Notes/Source.md": "## Part\n\nFirst words.\n\n## Rest\n\nNot shown.\n",
+            "Notes/Other.md": "---\ntags: [one]\n---\nOther ![[Source]]\n",
+            "pic.png": b"\x89PNG\r\n\x1a\n",
+        },
+    )
+    served = tmp_path / "served"
+    builder = Builder(Options(root))
+    _apply(builder, served)
+    assert _files(served) == _full(root, tmp_path / "x")
+
+    def step(change) -> set[str]:  # type: ignore[no-untyped-def]
+        change()
+        written = _apply(builder, served)
+        assert _files(served) == _full(root, tmp_path / "x")
+        return written
+
+    source = root / "Notes" / "Source.md"
+    # The embedded section changes: so do the pages that show it, and the page that embeds those.
+    written = step(lambda: source.write_text(source.read_text().replace("First words", "New words")))
+    assert {"home/index.html", "notes/other/index.html", "notes/source/index.html"} <= written
+    assert "New words" in (served / "home" / "index.html").read_text()
+    step(lambda: (root / "pic.png").write_bytes(b"\x89PNG\r\n\x1a\nmore"))
+    step(lambda: (root / "Notes" / "Other.md").write_text("---\ntags: [two]\n---\nOther.\n"))
+    step(lambda: (root / "pic.png").unlink())
 
 
 def test_a_failed_rebuild_keeps_the_last_good_state(tmp_path: Path) -> None:

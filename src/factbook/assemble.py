@@ -134,8 +134,13 @@ def assemble_site(
         if entity.url in by_url or entity.key in placed:
             other = by_url.get(entity.url) or placed[entity.key].doc
             message = f"'{entity.key}' would have the URL {entity.url}, which {other.path} has already"
-            problems.append(Problem(doc.path, doc.line(("slug",)), message))
-            continue
+            if not collection.vault:
+                problems.append(Problem(doc.path, doc.line(("slug",)), message))
+                continue
+            # Notes that differ only in case or punctuation both exist in a vault: number the later.
+            entity = _renumbered(entity, collection, by_url, placed)
+            message += f"; published at {entity.url}"
+            problems.append(Problem(doc.path, doc.line(), message, warning=True))
         by_url[entity.url] = doc
         placed[entity.key] = entity
     keys, draft_keys = frozenset(placed), frozenset(drafts)
@@ -173,6 +178,20 @@ def assemble_site(
             problems.append(Problem(entity.doc.path, entity.doc.line(), message, hint, warning=True))
     problems += _check_nav(config, collections, index)
     return Site(config, collections, entities, facts, dict(files or {})), problems
+
+
+def _renumbered(
+    entity: Entity, collection: Collection, by_url: dict[str, Document], placed: dict[str, Entity]
+) -> Entity:
+    """Return the entity under the first free slug of the form slug-2, slug-3, ..."""
+    n = 2
+    while True:
+        slug = f"{entity.slug}-{n}"
+        url = collection.url.format(collection=collection.name, slug=slug)
+        key = f"{collection.name}/{slug}"
+        if url not in by_url and key not in placed:
+            return replace(entity, slug=slug, url=url, key=key)
+        n += 1
 
 
 def _check_nav(config: SiteConfig, collections: dict[str, Collection], index: SlugIndex) -> list[Problem]:

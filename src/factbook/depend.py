@@ -75,6 +75,17 @@ def affected_entities(old: LinkedSite, new: LinkedSite) -> tuple[set[str], set[s
     """Return the entity pages to render again, and the collections whose index changes."""
     own, faces = changed_entities(old, new)
     pages = set(own)
+    # A page shows the bodies it embeds: it changes with them, and with what they embed in turn.
+    embedders: dict[str, set[str]] = {}
+    for key, rendered in new.bodies.items():
+        for embed in rendered.embeds:
+            embedders.setdefault(embed.key, set()).add(key)
+    todo = list(own)
+    while todo:
+        for key in embedders.get(todo.pop(), ()):
+            if key not in pages:
+                pages.add(key)
+                todo.append(key)
     if faces:
         pages.update(k for k in new.site.entities if k not in pages and dependencies(new, k) & faces)
     collections = {_collection(k) for k in faces}

@@ -421,6 +421,8 @@ class MarkdownRenderer:
         html = self._md.convert(source)
         tokens = tuple(getattr(self._md, "toc_tokens", ()))
         anchors = frozenset(_ids(tokens)) | frozenset(re.findall(r'\sid="([^"]+)"', html))
+        for line, message in self._notes.problems:  # an unclosed %% comment, math that does not parse
+            state.problems.append(LinkProblem(first_line - 1 + line, message, warning=True))
         return Rendered(
             html,
             tokens,
