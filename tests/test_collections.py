@@ -137,3 +137,31 @@ def test_a_notes_only_site_has_no_empty_index_pages(tmp_path: Path) -> None:
         "/search/",
     ]
     assert not (output / "events").exists()
+
+
+def test_notes_live_in_a_factbook_site_as_one_more_collection(tmp_path: Path) -> None:
+    root = write_files(
+        tmp_path / "site",
+        {
+            "content/sources/report.md": "---\ntitle: Annual report\n---\n",
+            "content/organizations/ice-council.md": (
+                "---\ntitle: Ice Council\nsources: [report]\n---\nIts log: [[Field Log]].\n\n![[Field Log#Day one]]\n"
+            ),
+            "content/notes/Research/Field Log.md": (
+                "---\naliases: [log]\ncssclasses: [wide]\n---\n# Field Log\n\n## Day one\n\nMet the [[ice-council]].\n"
+                "![[floe.png|120]]\n\n## Day two\n\nRain.\n"
+            ),
+            "content/notes/Research/floe.png": b"\x89PNG\r\n\x1a\n",
+        },
+    )
+    output = tmp_path / "out"
+    report = build(Options(root=root, output=output))
+    assert report.problems == ()
+    note = _text(output / "notes" / "research" / "field-log" / "index.html")
+    assert note.count("<h1") == 1 and '<a href="/organizations/ice-council/">Ice Council</a>' in note
+    assert '<img alt="floe" loading="lazy" src="/notes/research/floe.png" width="120">' in note
+    assert (output / "notes" / "research" / "floe.png").is_file()
+    council = _text(output / "organizations" / "ice-council" / "index.html")
+    assert '<a href="/notes/research/field-log/">Field Log</a>' in council
+    embedded = council[council.index('class="transclusion"') :]
+    assert "Met the" in embedded and "Rain." not in embedded

@@ -172,8 +172,12 @@ def test_unclosed_comment_runs_to_the_end_and_is_reported() -> None:
 def test_task_list() -> None:
     html = render("- [ ] todo\n- [x] done\n- plain")
     assert '<ul class="task-list">' in html
-    assert '<li class="task-list-item"><input type="checkbox" disabled/> todo</li>' in html
-    assert '<li class="task-list-item"><input type="checkbox" disabled checked/> done</li>' in html
+    # Each checkbox is named by its state, as a form control must be.
+    assert '<li class="task-list-item"><input type="checkbox" disabled aria-label="to do"/> todo</li>' in html
+    assert (
+        '<li class="task-list-item"><input type="checkbox" disabled checked aria-label="done"/> done</li>'
+        in html
+    )
     assert "<li>plain</li>" in html
 
 

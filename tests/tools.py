@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import os
 import shutil
 import subprocess
@@ -76,3 +77,20 @@ def serve_folder(folder: Path) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def nu_errors(*folders: Path) -> tuple[list[str], set[str]]:
+    """Return the W3C Nu HTML checker's errors on every page under the folders, and the pages read."""
+    need("java", shutil.which("java") is not None)
+    jar = npm_package("vnu-jar") / "build" / "dist" / "vnu.jar"
+    command = ["java", "-Xss1024k", "-jar", str(jar), "--skip-non-html", "--format", "json"]
+    done = subprocess.run(
+        [*command, "--exit-zero-always", *map(str, folders)], capture_output=True, text=True, timeout=600
+    )
+    messages = json.loads(done.stderr)["messages"]
+    errors = [
+        f"{m.get('url', '')}:{m.get('lastLine', '')}: {m['message']}"
+        for m in messages
+        if m["type"] == "error"
+    ]
+    return errors, {str(m.get("url")) for m in messages}

@@ -95,6 +95,8 @@ def load_sources(
             return Sources(config, collections, (), (Problem(rel(content), 1, message),), {}, {})
         notes = replace(notes, url="/{slug}/")  # a vault's notes are the whole site
         collections = {**collections, notes.name: notes}
+        if "title" not in _keys(content / SETTINGS):  # a vault is called by its folder's name
+            config = replace(config, title=content.resolve().name)
     documents: list[Document] = []
     attachments: dict[str, Attachment] = {}
     prefix = rel(content)
@@ -146,6 +148,15 @@ def _attachment_url(collection: Collection, inner: str) -> str:
     slug = "/".join(slugify(part) or "-" for part in folder.split("/")) if folder else ""
     place = collection.url.format(collection=collection.name, slug=slug)
     return re.sub("/+", "/", place.rsplit("/", 1)[0] + "/" + quote(inner.rsplit("/", 1)[-1]))
+
+
+def _keys(path: Path) -> set[str]:
+    """Return the top-level keys of a settings file, if it is there and reads."""
+    try:
+        data = load_yaml(_read_optional(path) or "").data
+    except YamlError:
+        return set()
+    return set(data) if isinstance(data, dict) else set()
 
 
 def _folder(inner: str) -> str:

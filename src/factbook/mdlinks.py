@@ -259,12 +259,12 @@ class _WikiLinks(InlineProcessor):
             found = state.resolve("file", name, line)
             if not found.url:
                 state.fail(line, f"embed {written}: {found.message}")
-                return _marked(written)
+                return _marked(shown or name)
             return _media(found.url, found.title, kind, shown)
         found = state.resolve("name", name, line) if name else _nowhere("empty embed")
         if not found.key:
             state.fail(line, f"embed {written}: {found.message}" if found.message else "")
-            return _marked(written)
+            return _marked(shown or name or anchor)
         fragment = anchor_id(anchor) if anchor else ""
         state.links.append(LinkUse(found.key, fragment, line))
         state.embeds.append(Embed(found.key, fragment, line))
@@ -275,7 +275,7 @@ class _WikiLinks(InlineProcessor):
 
 
 def _fragment(anchor: str) -> str:
-    return quote(anchor, safe="^-_.~")
+    return quote(anchor, safe="-_.~")
 
 
 def _extension(name: str) -> str:
@@ -311,7 +311,9 @@ def _media(url: str, name: str, kind: str, shown: str) -> etree.Element:
         media.append(fallback)
         return media
     if kind == "pdf":
-        frame = etree.Element("object", {"data": url, "type": "application/pdf", "class": "embed-pdf"})
+        frame = etree.Element(
+            "object", {"data": url, "type": "application/pdf", "class": "embed-pdf", "title": shown or name}
+        )
         frame.append(fallback)
         return frame
     return fallback

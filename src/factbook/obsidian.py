@@ -355,6 +355,19 @@ def _in_attr_list(data: str, index: int) -> bool:
     return opened >= 0 and data.rfind("}", opened, index) < 0 and data.find("}", index) >= 0
 
 
+class _TaskLabels(Postprocessor):
+    """A task's checkbox gets a name (done / to do): a form control without one is unlabelled."""
+
+    def run(self, text: str) -> str:
+        text = text.replace(
+            '<input type="checkbox" disabled checked/>',
+            '<input type="checkbox" disabled checked aria-label="done"/>',
+        )
+        return text.replace(
+            '<input type="checkbox" disabled/>', '<input type="checkbox" disabled aria-label="to do"/>'
+        )
+
+
 class _Mermaid(Postprocessor):
     """Gives the <pre> of a ```mermaid fence the class "mermaid", so the theme can style it."""
 
@@ -413,6 +426,8 @@ class ObsidianExtension(Extension):
         md.inlinePatterns.register(_Tags(self), "obsidian-tags", 85)
         # Before raw HTML (30) puts the stashed fenced code into the page.
         md.postprocessors.register(_Mermaid(md), "obsidian-mermaid", 35)
+        # After raw HTML (30) has put the task list's checkboxes into the page.
+        md.postprocessors.register(_TaskLabels(md), "obsidian-task-labels", 25)
 
     def reset(self) -> None:
         """Forget what the last document held."""
