@@ -253,11 +253,19 @@ def _entity(doc: Document, collection: Collection) -> tuple[Entity | None, list[
         title=title,
         doc=doc,
         fields=data,
-        summary=data.get("summary") if isinstance(data.get("summary"), str) else "",
+        summary=_summary(data, collection),
         date=date,
         draft=data.get("draft") is True or (collection.vault and data.get("publish") is False),
     )
     return entity, problems
+
+
+def _summary(data: dict[str, Any], collection: Collection) -> str:
+    """Return the one-sentence summary: summary, or for a note its description."""
+    for key in ("summary", "description") if collection.vault else ("summary",):
+        if isinstance(data.get(key), str):
+            return str(data[key])
+    return ""
 
 
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)")

@@ -18,7 +18,7 @@ from .depend import affected_entities
 from .errors import Problem
 from .exports import graph_exports
 from .link import LinkedSite, RenderMany, link_site, render_serially
-from .load import FileRecord, load_sources
+from .load import FileRecord, content_folder, load_sources
 from .model import Site
 from .parallel import markdown_renderer, page_renderer, render_serially_into
 from .render import (
@@ -252,12 +252,14 @@ def build(options: Options) -> Report:
     inputs = ""
     if options.cache:
         folders = [
-            options.root / "content",
+            content_folder(options.root)[0],  # a vault is its own content folder
             *theme_dirs(options.root, "templates"),
             *theme_dirs(options.root, "static"),
         ]
         settings = {"base_url": options.base_url, "drafts": options.drafts, "search": options.search}
-        inputs = inputs_signature(folders, settings)
+        # The output and its cache are never inputs, even when they sit inside a vault.
+        skip = {os.path.realpath(output), os.path.realpath(cache_folder(output).parent)}
+        inputs = inputs_signature(folders, settings, frozenset(skip))
         if up_to_date(output, inputs):
             return Report((), up_to_date=True)
     markdown_cache = MarkdownCache(cache_folder(output) if options.cache else None)

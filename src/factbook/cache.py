@@ -116,11 +116,13 @@ def _atomic_write(path: Path, data: bytes) -> None:
     os.replace(temporary, path)
 
 
-def _signatures(folders: Iterable[Path]) -> list[tuple[str, int, int]]:
+def _signatures(folders: Iterable[Path], skip: frozenset[str] = frozenset()) -> list[tuple[str, int, int]]:
     found = []
     for folder in folders:
         for dirpath, dirnames, filenames in os.walk(folder):
-            dirnames.sort()
+            dirnames[:] = sorted(
+                d for d in dirnames if os.path.realpath(os.path.join(dirpath, d)) not in skip
+            )
             for name in sorted(filenames):
                 path = os.path.join(dirpath, name)
                 try:
@@ -131,10 +133,14 @@ def _signatures(folders: Iterable[Path]) -> list[tuple[str, int, int]]:
     return found
 
 
-def inputs_signature(folders: Iterable[Path], options: dict[str, object]) -> str:
+def inputs_signature(
+    folders: Iterable[Path], options: dict[str, object], skip: frozenset[str] = frozenset()
+) -> str:
     """Return a hash of every input file's path, size and time, the settings and the versions."""
     code = Path(__file__).parent  # an edited factbook makes another site
-    data = json.dumps([_versions(), options, _signatures([*folders, code])], sort_keys=True, default=str)
+    data = json.dumps(
+        [_versions(), options, _signatures([*folders, code], skip)], sort_keys=True, default=str
+    )
     return hashlib.sha256(data.encode()).hexdigest()
 
 

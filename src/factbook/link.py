@@ -67,7 +67,16 @@ def link_table(
     if index is None or index.keys != keys or index.broken != unreadable or index.labels != labels:
         index = slug_index(keys, unreadable, labels)
     files = {path: prefix + url for path, url in site.files.items()}
-    return LinkTable(index, targets, paths, site.config.markdown_extensions, name_table(site, files), prefix)
+    content = posixpath.dirname(site.config.path)
+    return LinkTable(
+        index,
+        targets,
+        paths,
+        site.config.markdown_extensions,
+        name_table(site, files),
+        prefix,
+        f"{content}/" if content else "",
+    )
 
 
 def link_site(

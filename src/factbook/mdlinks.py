@@ -27,6 +27,7 @@ EXTENSIONS = ("tables", "attr_list", "footnotes", "fenced_code", "def_list", "sa
 IMAGES = {"png", "jpg", "jpeg", "gif", "bmp", "svg", "webp", "avif"}
 AUDIO = {"mp3", "wav", "m4a", "ogg", "3gp", "flac", "opus"}
 VIDEO = {"mp4", "webm", "ogv", "mov", "mkv"}
+MEDIA = IMAGES | AUDIO | VIDEO | {"pdf"}
 _ESCAPED = re.compile(STX + r"(\d+)" + "\x03")
 _SIZE = re.compile(r"^(\d+)(?:x(\d+))?$")
 
@@ -65,6 +66,7 @@ class LinkTable:
     extensions: tuple[tuple[str, str], ...] = ()  # a site's Markdown extensions: (name, JSON options)
     names: NameTable = field(default_factory=NameTable)
     base: str = ""  # the site's base path, without its final '/'
+    content: str = "content/"  # how messages name the content folder ("" in a vault)
 
     def by_name(self, text: str, folder: str = "") -> Resolution:
         """Return where [[text]] leads: by slug, else by file name, path, title or alias."""
@@ -75,8 +77,11 @@ class LinkTable:
             return _nowhere(message)
         named, warning = self.names.page(text, folder)
         if named is None:
-            hint = "" if "did you mean" in message else self.names.nearest(text)
-            return _nowhere(message + (f"; {hint}" if hint else ""))
+            # Suggest what the writer wrote: a slug for a slug, else a page by its title.
+            unknown, _, slugs = message.partition("; ")
+            titled = text != text.lower() or " " in text
+            hint = (self.names.nearest(text) or slugs) if titled else (slugs or self.names.nearest(text))
+            return _nowhere(unknown + (f"; {hint}" if hint else ""))
         return self._to(named.key)._replace(warning=warning, named=True)
 
     def by_path(self, path: str, folder: str = "") -> Resolution:
@@ -86,7 +91,7 @@ class LinkTable:
             return self._to(key)
         named, warning = self.names.page(path, folder)
         if named is None:
-            return _nowhere(f"no page content/{path}")
+            return _nowhere(f"no page {self.content}{path}")
         return self._to(named.key)._replace(warning=warning)
 
     def by_file(self, path: str, folder: str = "") -> Resolution:
@@ -170,6 +175,7 @@ class _State:
     resolutions: list[tuple[str, str, str, Resolution]] = field(default_factory=list)
     problems: list[LinkProblem] = field(default_factory=list)
     seen: dict[str, int] = field(default_factory=dict)
+    masked: str | None = None
 
     def resolve(self, kind: str, text: str, line: int) -> Resolution:
         """Return where a link leads, and remember it so a cached body can be checked later."""
@@ -186,18 +192,35 @@ class _State:
             self.problems.append(LinkProblem(line, message, unresolved=True))
 
     def line_of(self, *forms: str) -> int:
-        """Return the file line of the next occurrence of the first form found in the source."""
+        """Return the file line of the next occurrence of any of forms (the first form is its key).
+
+        Code, comments and the tail of a longer link are masked out, and each key moves on from
+        its last occurrence, so the same link written twice gets both of its lines.
+        """
+        if self.masked is None:
+            self.masked = _mask(self.source)
+        after = self.seen.get(forms[0], -1)
+        best = -1
         for raw in forms:
-            start = -1
-            for _ in range(self.seen.get(raw, 0) + 1):
-                found = self.source.find(raw, start + 1)
-                if found < 0:
-                    break
-                start = found
-            if start >= 0:
-                self.seen[raw] = self.seen.get(raw, 0) + 1
-                return self.first_line + self.source.count("\n", 0, start)
-        return self.first_line
+            # [[x]] must not be found as the tail of ![[x]], nor (x) inside a longer link.
+            pattern = ("(?<![!\\[])" if raw.startswith("[[") else "") + re.escape(raw)
+            found = re.compile(pattern).search(self.masked, after + 1)
+            if found is not None and (best < 0 or found.start() < best):
+                best = found.start()
+        if best < 0:
+            return self.first_line
+        self.seen[forms[0]] = best
+        return self.first_line + self.source.count("\n", 0, best)
+
+
+_CODE = re.compile(
+    r"^( {0,3})(`{3,}|~{3,}).*?^ {0,3}\2[`~]*[ \t]*$|(`+)(?!`).+?(?<!`)\3(?!`)|%%.*?%%", re.S | re.M
+)
+
+
+def _mask(source: str) -> str:
+    """Return source with code blocks, code spans and %% comments blanked out (lines kept)."""
+    return _CODE.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), source)
 
 
 def anchor_id(text: str) -> str:
@@ -255,7 +278,8 @@ class _WikiLinks(InlineProcessor):
     def _embed(self, name: str, anchor: str, shown: str, written: str, line: int) -> etree.Element:
         state = self.state
         kind = _extension(name)
-        if kind and kind != "md":
+        # A known kind of file, or any file that exists; else a note with a dot in its name.
+        if kind and kind != "md" and (kind in MEDIA or self.state.table.names.file(name, "")[0]):  # type: ignore[union-attr]
             found = state.resolve("file", name, line)
             if not found.url:
                 state.fail(line, f"embed {written}: {found.message}")

@@ -117,7 +117,8 @@ def graph_json(linked: LinkedSite) -> dict[str, Any]:
             edges.append(
                 {"source": key, "target": ref.target, "relation": ref.field, "role": ref.role or None}
             )
-    edges.sort(key=lambda e: (e["source"], e["target"], e["relation"], e["role"] or ""))
+    unique = {(e["source"], e["target"], e["relation"], e["role"] or ""): e for e in edges}
+    edges = [unique[k] for k in sorted(unique)]
     facts = [
         {
             "sheet": sheet,

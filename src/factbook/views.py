@@ -261,8 +261,13 @@ def tag_pages(linked: LinkedSite) -> dict[str, tuple[str, tuple[str, ...]]]:
     found: dict[str, tuple[str, list[str]]] = {}
     for key in sorted(linked.site.entities):
         for tag in tags_of(linked, key):
-            path = tag_path(tag)
-            found.setdefault(path, (tag, []))[1].append(key)
+            parts = tag.split("/")
+            # A nested tag belongs to its parents too: #plants/roots is under #plants.
+            for depth in range(1, len(parts) + 1):
+                name = "/".join(parts[:depth])
+                pages = found.setdefault(tag_path(name), (name, []))[1]
+                if key not in pages:
+                    pages.append(key)
     return {path: (tag, tuple(keys)) for path, (tag, keys) in sorted(found.items())}
 
 
