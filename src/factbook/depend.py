@@ -21,6 +21,7 @@ def _own(linked: LinkedSite, key: str) -> tuple[object, ...]:
         linked.inverse.get(key, ()),
         linked.facts_about.get(key, ()),
         linked.site.facts.get(key, ()),
+        linked.dead.get(key),
     )
 
 
@@ -52,7 +53,14 @@ def changed_entities(old: LinkedSite, new: LinkedSite) -> tuple[set[str], set[st
         if before[k] is not after[k] and face(before[k]) != face(after[k])
     )
     own = {k for k in after if k not in before or _own(old, k) != _own(new, k)}
+    # Links to a page's headings depend on which headings it has.
+    faces.update(k for k in own & before.keys() if _anchors(old, k) != _anchors(new, k))
     return own, faces
+
+
+def _anchors(linked: LinkedSite, key: str) -> frozenset[str]:
+    rendered = linked.bodies.get(key)
+    return rendered.anchors if rendered is not None else frozenset()
 
 
 def date_order(linked: LinkedSite, collection: str) -> list[str]:

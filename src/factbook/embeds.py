@@ -17,8 +17,11 @@ def body_html(linked: LinkedSite, key: str, trail: tuple[str, ...] = ()) -> str:
     rendered = linked.bodies.get(key)
     if rendered is None:
         return ""
+    html = rendered.html
+    for href, page in sorted(linked.dead.get(key, ())):  # a missing heading: to the page's top
+        html = html.replace(f'href="{escape(href)}"', f'href="{escape(page)}"')
     if not rendered.embeds:
-        return rendered.html
+        return html
     trail = (*trail, key)
 
     def fill(match: re.Match[str]) -> str:
@@ -37,7 +40,7 @@ def body_html(linked: LinkedSite, key: str, trail: tuple[str, ...] = ()) -> str:
             f"({escape(source.title)} has no such section)</span></div>"
         )
 
-    return _PLACE.sub(fill, rendered.html)
+    return _PLACE.sub(fill, html)
 
 
 def section(html: str, anchor: str) -> str:

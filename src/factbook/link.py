@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 from .assemble import labels_of, slug_index
 from .errors import Problem, did_you_mean
-from .mdlinks import LinkProblem, LinkTable, Rendered, Target, render_markdown
+from .mdlinks import LinkProblem, LinkTable, Rendered, Target, fragment, render_markdown
 from .model import Entity, Fact, Ref, Site
 from .names import name_table
 
@@ -41,6 +41,8 @@ class LinkedSite:
     # kept so that the next rebuild recomputes only the inverse lists a change touches.
     outgoing: dict[str, tuple[Ref, ...]] = field(default_factory=dict)
     incoming: dict[str, dict[str, tuple[Ref, ...]]] = field(default_factory=dict)
+    # Per page, the links to headings that do not exist (warnings only): (href, href to the page).
+    dead: dict[str, frozenset[tuple[str, str]]] = field(default_factory=dict)
     # Views of the whole site that templates read many times, made once on first use.
     memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -97,11 +99,21 @@ def link_site(
         for key, rendered in bodies.items()
         for p in rendered.problems
     ]
-    problems += _check_anchors(site, bodies)
+    dead: dict[str, set[tuple[str, str]]] = {}
+    problems += _check_anchors(site, bodies, table, dead)
     problems += _check_embeds(site, bodies)
     outgoing = _outgoing(site, bodies, previous)
     incoming, inverse = _invert(outgoing, previous)
-    linked = LinkedSite(site, bodies, inverse, _facts_about(site), table, outgoing, incoming)
+    linked = LinkedSite(
+        site,
+        bodies,
+        inverse,
+        _facts_about(site),
+        table,
+        outgoing,
+        incoming,
+        dead={k: frozenset(v) for k, v in dead.items()},
+    )
     return linked, problems
 
 
@@ -254,7 +266,14 @@ def _check_embeds(site: Site, bodies: dict[str, Rendered]) -> list[Problem]:
     return problems
 
 
-def _check_anchors(site: Site, bodies: dict[str, Rendered]) -> list[Problem]:
+def _check_anchors(
+    site: Site, bodies: dict[str, Rendered], table: LinkTable, dead: dict[str, set[tuple[str, str]]]
+) -> list[Problem]:
+    """Return a problem for each link to a heading its page lacks; note those that only warn in dead.
+
+    A link that only warns still leads to its page, at the top: dead holds, per page, the
+    (href, href without the heading) pairs to change when the page is written.
+    """
     problems = []
     for key, rendered in bodies.items():
         for use in rendered.links:
@@ -268,6 +287,8 @@ def _check_anchors(site: Site, bodies: dict[str, Rendered]) -> list[Problem]:
                 message = f"link to #{use.anchor}: {where} has no such heading"
                 hint = did_you_mean(use.anchor, anchors)
                 problems.append(Problem(doc.path, use.line, message, hint, warning=_warns(site, key)))
+                url = table.targets[use.key].url if use.key else ""
+                dead.setdefault(key, set()).add((f"{url}#{fragment(use.anchor)}", url or "#"))
     return problems
 
 

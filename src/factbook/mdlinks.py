@@ -28,6 +28,7 @@ IMAGES = {"png", "jpg", "jpeg", "gif", "bmp", "svg", "webp", "avif"}
 AUDIO = {"mp3", "wav", "m4a", "ogg", "3gp", "flac", "opus"}
 VIDEO = {"mp4", "webm", "ogv", "mov", "mkv"}
 MEDIA = IMAGES | AUDIO | VIDEO | {"pdf"}
+RESOLVED = "data-factbook-resolved"
 _ESCAPED = re.compile(STX + r"(\d+)" + "\x03")
 _SIZE = re.compile(r"^(\d+)(?:x(\d+))?$")
 
@@ -253,24 +254,25 @@ class _WikiLinks(InlineProcessor):
             return self._embed(name, anchor, shown, written, line), m.start(0), m.end(0)
         if not name and anchor:  # [[#Heading]]: a section of this page
             state.links.append(LinkUse("", anchor_id(anchor), line))
-            return self._link("#" + _fragment(anchor_id(anchor)), shown or anchor), m.start(0), m.end(0)
+            return self._link("#" + fragment(anchor_id(anchor)), shown or anchor), m.start(0), m.end(0)
         found = state.resolve("name", name, line) if name else _nowhere("empty link")
-        if not found.key and _extension(name) and _extension(name) != "md":
-            found = state.resolve("file", name, line)
-            if found.url:
-                return self._link(found.url, shown or name), m.start(0), m.end(0)
+        if not found.key and _extension(name) not in ("", "md"):  # [[report.pdf]]: a link to a file
+            file = state.resolve("file", name, line)
+            if file.url:
+                return self._link(file.url, shown or name), m.start(0), m.end(0)
         if not found.key:
             state.fail(line, f"link {written}: {found.message}" if found.message else "")
             return _marked(shown or target), m.start(0), m.end(0)
-        fragment = anchor_id(anchor) if anchor else ""
-        state.links.append(LinkUse(found.key, fragment, line))
-        href = found.url + (f"#{_fragment(fragment)}" if fragment else "")
+        wanted = anchor_id(anchor) if anchor else ""
+        state.links.append(LinkUse(found.key, wanted, line))
+        href = found.url + (f"#{fragment(wanted)}" if wanted else "")
         title = target.replace("#", " › ") if found.named else found.title
         return self._link(href, shown or title), m.start(0), m.end(0)
 
     @staticmethod
     def _link(href: str, text: str) -> etree.Element:
-        link = etree.Element("a", {"href": href})
+        # Marked as resolved already, so that the relative-link pass leaves it alone.
+        link = etree.Element("a", {"href": href, RESOLVED: ""})
         # Atomic: a title such as "Programme <X>" is text, never parsed again as Markdown or HTML.
         link.text = AtomicString(text.strip())
         return link
@@ -289,16 +291,17 @@ class _WikiLinks(InlineProcessor):
         if not found.key:
             state.fail(line, f"embed {written}: {found.message}" if found.message else "")
             return _marked(shown or name or anchor)
-        fragment = anchor_id(anchor) if anchor else ""
-        state.links.append(LinkUse(found.key, fragment, line))
-        state.embeds.append(Embed(found.key, fragment, line))
+        wanted = anchor_id(anchor) if anchor else ""
+        state.links.append(LinkUse(found.key, wanted, line))
+        state.embeds.append(Embed(found.key, wanted, line))
         element = etree.Element("div", {"class": "transclusion", "data-embed": str(len(state.embeds) - 1)})
-        link = self._link(found.url + (f"#{_fragment(fragment)}" if fragment else ""), found.title)
+        link = self._link(found.url + (f"#{fragment(wanted)}" if wanted else ""), found.title)
         element.append(link)  # a page read without its embeds still has the link
         return element
 
 
-def _fragment(anchor: str) -> str:
+def fragment(anchor: str) -> str:
+    """Return an anchor as the #fragment of a URL ('^' and the like percent-encoded)."""
     return quote(anchor, safe="-_.~")
 
 
@@ -354,6 +357,9 @@ class _RelativeLinks(Treeprocessor):
                 if child.tag == "div" and child.get("class") == "transclusion" and parent.tag == "p":
                     self._lift(root, parent, child, i)
         for element in list(root.iter()):
+            if RESOLVED in element.attrib:
+                del element.attrib[RESOLVED]
+                continue
             attribute = "href" if element.tag == "a" else "src" if element.tag == "img" else ""
             if not attribute or element.get("class") == "broken-link":
                 continue
@@ -394,9 +400,9 @@ class _RelativeLinks(Treeprocessor):
             if not found.key:
                 state.fail(line, f"link '{href}': {found.message}" if found.message else "")
                 return
-            fragment = anchor_id(anchor) if anchor else ""
-            state.links.append(LinkUse(found.key, fragment, line))
-            element.set(attribute, found.url + (f"#{_fragment(fragment)}" if fragment else ""))
+            wanted = anchor_id(anchor) if anchor else ""
+            state.links.append(LinkUse(found.key, wanted, line))
+            element.set(attribute, found.url + (f"#{fragment(wanted)}" if wanted else ""))
             return
         found = state.resolve("file", joined, line)
         if not found.url and normal(joined) != normal(path):

@@ -198,7 +198,9 @@ class _Callouts(BlockProcessor):
 def _unquote(line: str) -> str:
     """Return the line without its leading "> " (lazy lines without one are kept as they are)."""
     m = _QUOTE_PREFIX.fullmatch(line)
-    return m.group(1) if m else line
+    inner = m.group(1) if m else line
+    # A line of spaces inside the quote is a blank line: it ends a paragraph or a nested callout.
+    return "" if not inner.strip() else inner
 
 
 class _BlockIds(Treeprocessor):
