@@ -24,6 +24,7 @@ STAGES: dict[str, int] = {
     "assemble": 4,
     "names": 4.5,
     "obsidian": 0,
+    "images": 0,
     "mdlinks": 5,
     "link": 6,
     "depend": 7,

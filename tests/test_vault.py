@@ -309,11 +309,12 @@ def test_image_embeds_carry_size_and_alt(out: Path) -> None:
     images = [a for tag, a in elements(prose(page(out, "/projects/raised-bed/"))) if tag == "img"]
     shown = [(a["src"], a["alt"], a.get("width"), a.get("height")) for a in images]
     assert shown == [
-        ("/attachments/pic.png", "pic", None, None),  # ![[pic.png]]
-        ("/attachments/pic.png", "pic", "300", None),  # ![[pic.png|300]]
+        # The image's own size (4x4) unless the embed gives one; a width alone keeps the proportions.
+        ("/attachments/pic.png", "pic", "4", "4"),  # ![[pic.png]]
+        ("/attachments/pic.png", "pic", "300", "300"),  # ![[pic.png|300]]
         ("/attachments/pic.png", "pic", "300", "200"),  # ![[pic.png|300x200]]
-        ("/attachments/pic.png", "A red square", None, None),  # ![[pic.png|A red square]]
-        ("/attachments/pic.png", "The bed from above", None, None),  # ![...](attachments/pic.png)
+        ("/attachments/pic.png", "A red square", "4", "4"),  # ![[pic.png|A red square]]
+        ("/attachments/pic.png", "The bed from above", "4", "4"),  # ![...](attachments/pic.png)
     ]
     assert (out / "attachments/pic.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
 

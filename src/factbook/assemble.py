@@ -106,6 +106,7 @@ def assemble_site(
     cache: AssemblyCache | None = None,
     unreadable: frozenset[str] = frozenset(),
     files: dict[str, str] | None = None,
+    sizes: dict[str, tuple[int, int]] | None = None,
 ) -> tuple[Site, list[Problem]]:
     """Return the site's entities with resolved references, and every problem found.
 
@@ -177,7 +178,7 @@ def assemble_site(
             hint = f"add '{collection.cites}: [...]' to its front matter"
             problems.append(Problem(entity.doc.path, entity.doc.line(), message, hint, warning=True))
     problems += _check_nav(config, collections, index)
-    return Site(config, collections, entities, facts, dict(files or {})), problems
+    return Site(config, collections, entities, facts, dict(files or {}), dict(sizes or {})), problems
 
 
 def _renumbered(

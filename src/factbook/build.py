@@ -147,8 +147,15 @@ class Builder:
         config = with_overrides(sources.config, options.base_url, options.drafts)
         clock.lap("load")
         files = {path: attachment.url for path, attachment in sources.attachments.items()}
+        sizes = {path: a.size for path, a in sources.attachments.items() if a.size}
         site, found = assemble_site(
-            config, sources.collections, sources.documents, self.assembly_cache, sources.unreadable, files
+            config,
+            sources.collections,
+            sources.documents,
+            self.assembly_cache,
+            sources.unreadable,
+            files,
+            sizes,
         )
         problems += found
         clock.lap("model")

@@ -13,6 +13,7 @@ from urllib.parse import quote
 from .config import parse_config
 from .declare import declare_collections, packaged_declarations
 from .errors import Problem, did_you_mean
+from .images import image_size
 from .model import Collection, Document, SiteConfig
 from .slugs import slugify
 from .yamlio import YamlError, load_yaml
@@ -20,6 +21,7 @@ from .yamlio import YamlError, load_yaml
 SETTINGS = "site.yaml"
 DECLARATIONS = "collections.yaml"
 _EXTENSIONS = {"markdown": ".md", "yaml": ".yaml"}
+IMAGE_SUFFIXES = (".png", ".gif", ".jpg", ".jpeg", ".webp", ".svg")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,10 +49,11 @@ Signature = tuple[int, int, int]  # (inode, size, modification time in ns)
 
 
 class Attachment(NamedTuple):
-    """A file that is not a page, published beside the pages of its folder."""
+    """A file that is not a page, published beside the pages of its folder (an image's size too)."""
 
     url: str
     source: Path
+    size: tuple[int, int] | None = None
 
 
 class FileRecord(NamedTuple):
@@ -117,7 +120,8 @@ def load_sources(
                 continue
             collection = collections[folder]
         if not relative.endswith(_EXTENSIONS.get(collection.format, ".md")):
-            attachments[relative] = Attachment(_attachment_url(collection, inner), Path(entry.path))
+            size = image_size(Path(entry.path)) if relative.lower().endswith(IMAGE_SUFFIXES) else None
+            attachments[relative] = Attachment(_attachment_url(collection, inner), Path(entry.path), size)
             continue
         stat = entry.stat()
         signature = (stat.st_ino, stat.st_size, stat.st_mtime_ns)

@@ -51,6 +51,7 @@ class Resolution(NamedTuple):
     message: str
     warning: str = ""  # the link resolved, but so might another page: which one it chose
     named: bool = False  # found by a file name, path, title or alias (not a slug): shown as written
+    size: tuple[int, int] | None = None  # an image's width and height
 
 
 def _nowhere(message: str) -> Resolution:
@@ -100,7 +101,7 @@ class LinkTable:
         named, warning = self.names.file(path, folder)
         if named is None:
             return _nowhere(f"no file '{path}' in the content")
-        return Resolution("", named.url, posixpath.basename(named.path), "", warning)
+        return Resolution("", named.url, posixpath.basename(named.path), "", warning, size=named.size)
 
     def _to(self, key: str) -> Resolution:
         target = self.targets[key]
@@ -286,7 +287,7 @@ class _WikiLinks(InlineProcessor):
             if not found.url:
                 state.fail(line, f"embed {written}: {found.message}")
                 return _marked(shown or name)
-            return _media(found.url, found.title, kind, shown)
+            return _media(found.url, found.title, kind, shown, found.size)
         found = state.resolve("name", name, line) if name else _nowhere("empty embed")
         if not found.key:
             state.fail(line, f"embed {written}: {found.message}" if found.message else "")
@@ -317,17 +318,25 @@ def _marked(text: str) -> etree.Element:
     return span
 
 
-def _media(url: str, name: str, kind: str, shown: str) -> etree.Element:
+def _media(
+    url: str, name: str, kind: str, shown: str, natural: tuple[int, int] | None = None
+) -> etree.Element:
     """Return the element that shows an attachment: an image, audio, video, a PDF, or a link."""
     shown = shown.strip()
     if kind in IMAGES:
         size = _SIZE.match(shown)
         alt = shown if shown and not size else name.rsplit(".", 1)[0]
         image = etree.Element("img", {"src": url, "alt": alt, "loading": "lazy"})
-        if size:
-            image.set("width", size.group(1))
-            if size.group(2):
-                image.set("height", size.group(2))
+        width, height = natural or (0, 0)
+        if size:  # |300 scales the image to that width; |300x200 sets both
+            given = int(size.group(1))
+            height = int(size.group(2)) if size.group(2) else (round(height * given / width) if width else 0)
+            width = given
+        # Width and height let the page keep the image's room before it loads.
+        if width:
+            image.set("width", str(width))
+        if height:
+            image.set("height", str(height))
         return image
     fallback = etree.Element("a", {"href": url})
     fallback.text = AtomicString(shown or name)
@@ -411,6 +420,9 @@ class _RelativeLinks(Treeprocessor):
             state.fail(line, f"link '{href}': {found.message}")
             return
         element.set(attribute, found.url + (f"#{anchor}" if anchor else ""))
+        if element.tag == "img" and found.size and "width" not in element.attrib:
+            element.set("width", str(found.size[0]))
+            element.set("height", str(found.size[1]))
 
 
 class LinkExtension(Extension):

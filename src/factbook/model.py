@@ -193,3 +193,4 @@ class Site:
     entities: dict[str, Entity]
     facts: dict[str, tuple[Fact, ...]] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)  # attachments: path inside content/ -> URL
+    sizes: dict[str, tuple[int, int]] = field(default_factory=dict)  # images: path -> width, height

@@ -20,6 +20,7 @@ class Named:
     key: str
     path: str  # inside content/, as written
     url: str = ""
+    size: tuple[int, int] | None = None  # an image's width and height
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def name_table(site: Site, files: dict[str, str]) -> NameTable:
     attachments: dict[str, dict[str, Named]] = {}
     for path, url in files.items():
         for name in _suffixes(path):
-            attachments.setdefault(name, {})[path] = Named("", path, url)
+            attachments.setdefault(name, {})[path] = Named("", path, url, site.sizes.get(path))
     return NameTable(
         {n: tuple(sorted(found.values(), key=_order)) for n, found in pages.items()},
         {n: tuple(sorted(found.values(), key=_order)) for n, found in attachments.items()},
