@@ -246,3 +246,23 @@ def test_a_site_broken_from_the_start_still_shows_its_problems(tmp_path: Path) -
             page.wait_for_selector("text=The Union met in", timeout=10000)
     finally:
         server.stop()
+
+
+def test_serves_a_vault_and_rebuilds_on_a_save(tmp_path: Path) -> None:
+    vault = tmp_path / "vault"
+    shutil.copytree(SITES / "vault", vault)
+    server = Served(vault)
+    try:
+        status, body = server.get("/compost/")
+        assert status == 200 and b"<h1" in body
+        status, _ = server.get("/attachments/pic.png")
+        assert status == 200
+        _edit(vault / "Compost.md", "Compost", "Compost (edited while served)")
+        server.wait_for("rebuilt ")
+        status, body = server.get("/compost/")
+        assert b"(edited while served)" in body
+        (vault / "attachments" / "new.txt").write_text("a new attachment", encoding="utf-8")
+        server.wait_for("rebuilt ", count=2)
+        assert server.get("/attachments/new.txt") == (200, b"a new attachment")
+    finally:
+        server.stop()
