@@ -86,3 +86,21 @@ def test_every_source_is_a_seed_and_is_cited(flagship) -> None:
         assert str(source.fields.get("file", "")).endswith(".txt"), source.key
         citing = [r for r in linked.inverse.get(source.key, ()) if r.field in {"sources", "facts.source"}]
         assert len(citing) >= 3, source.key
+
+
+def test_bodies_without_obsidian_syntax_render_the_same_without_its_extension(flagship) -> None:
+    # The quick parser is used only where it gives the same bytes as the one with every extension.
+    import posixpath
+
+    from factbook.link import content_path
+    from factbook.mdlinks import MarkdownRenderer
+
+    linked = flagship[0]
+    renderer = MarkdownRenderer()
+    full, plain = renderer._md, renderer._plain
+    for entity in linked.site.entities.values():
+        folder = posixpath.dirname(content_path(entity))
+        renderer._plain = full  # everything through the parser with Obsidian's syntax
+        with_notes = renderer.render(entity.doc.body, entity.doc.body_line, folder, linked.table)
+        renderer._plain = plain
+        assert renderer.render(entity.doc.body, entity.doc.body_line, folder, linked.table) == with_notes

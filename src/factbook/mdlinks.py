@@ -29,6 +29,9 @@ AUDIO = {"mp3", "wav", "m4a", "ogg", "3gp", "flac", "opus"}
 VIDEO = {"mp4", "webm", "ogv", "mov", "mkv"}
 MEDIA = IMAGES | AUDIO | VIDEO | {"pdf"}
 RESOLVED = "data-factbook-resolved"
+# Anything of Obsidian's own syntax (callouts, highlights, comments, math, block ids, tags, a
+# heading with no space, tasks, mermaid): a body without any is rendered without that extension.
+OBSIDIAN = re.compile(r"\[!|==|%%|\$|\^[\w-]+\s*$|(?<![\w&/])#[^\s#\d]|^#[^\s#]|\[[ xX]\]|mermaid", re.M)
 _ESCAPED = re.compile(STX + r"(\d+)" + "\x03")
 _SIZE = re.compile(r"^(\d+)(?:x(\d+))?$")
 
@@ -204,11 +207,12 @@ class _State:
         after = self.seen.get(forms[0], -1)
         best = -1
         for raw in forms:
-            # [[x]] must not be found as the tail of ![[x]], nor (x) inside a longer link.
-            pattern = ("(?<![!\\[])" if raw.startswith("[[") else "") + re.escape(raw)
-            found = re.compile(pattern).search(self.masked, after + 1)
-            if found is not None and (best < 0 or found.start() < best):
-                best = found.start()
+            found = self.masked.find(raw, after + 1)
+            # [[x]] must not be found as the tail of ![[x]] (or of a longer [[[x]]).
+            while found > 0 and raw.startswith("[[") and self.masked[found - 1] in "![":
+                found = self.masked.find(raw, found + 1)
+            if found >= 0 and (best < 0 or found < best):
+                best = found
         if best < 0:
             return self.first_line
         self.seen[forms[0]] = best
@@ -222,6 +226,8 @@ _CODE = re.compile(
 
 def _mask(source: str) -> str:
     """Return source with code blocks, code spans and %% comments blanked out (lines kept)."""
+    if "`" not in source and "~~~" not in source and "%%" not in source:
+        return source
     return _CODE.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), source)
 
 
@@ -455,17 +461,24 @@ class MarkdownRenderer:
             extension_configs=configs,
             output_format="html",
         )
+        # Most bodies use none of Obsidian's syntax: a parser without it is much quicker and,
+        # for them, gives the same bytes (tests/test_obsidian_markdown.py holds it to that).
+        self._plain = markdown.Markdown(
+            extensions=[*names, LinkExtension(self._state)], extension_configs=configs, output_format="html"
+        )
 
     def render(self, source: str, first_line: int, doc_dir: str, table: LinkTable) -> Rendered:
         """Return the HTML of source and what its links point to; errors carry file lines."""
         self._state = state = _State(source, first_line, doc_dir, table)
-        self._md.inlinePatterns["factbook-wikilinks"].state = state  # type: ignore[attr-defined]
-        self._md.treeprocessors["factbook-relative-links"].state = state  # type: ignore[attr-defined]
-        self._md.reset()
-        html = self._md.convert(source)
-        tokens = tuple(getattr(self._md, "toc_tokens", ()))
+        notes = OBSIDIAN.search(source) is not None
+        md = self._md if notes else self._plain
+        md.inlinePatterns["factbook-wikilinks"].state = state  # type: ignore[attr-defined]
+        md.treeprocessors["factbook-relative-links"].state = state  # type: ignore[attr-defined]
+        md.reset()
+        html = md.convert(source)
+        tokens = tuple(getattr(md, "toc_tokens", ()))
         anchors = frozenset(_ids(tokens)) | frozenset(re.findall(r'\sid="([^"]+)"', html))
-        for line, message in self._notes.problems:  # an unclosed %% comment, math that does not parse
+        for line, message in self._notes.problems if notes else ():  # an unclosed %%, bad math
             state.problems.append(LinkProblem(first_line - 1 + line, message, warning=True))
         return Rendered(
             html,
@@ -475,7 +488,7 @@ class MarkdownRenderer:
             tuple(state.problems),
             tuple(state.resolutions),
             embeds=tuple(state.embeds),
-            tags=tuple(dict.fromkeys(self._notes.tags)),
+            tags=tuple(dict.fromkeys(self._notes.tags)) if notes else (),
         )
 
 
