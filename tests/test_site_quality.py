@@ -99,6 +99,9 @@ def test_sitemap_feed_and_graph_point_at_real_pages(site: Path) -> None:
     graph = json.loads((site / "graph.json").read_text())
     assert len(graph["nodes"]) >= 190 and len(graph["edges"]) > 1000 and len(graph["facts"]) >= 50
     assert all(_target(site, n["url"]) for n in graph["nodes"])
+    edges = [(e["source"], e["target"], e["relation"], e["role"]) for e in graph["edges"]]
+    assert len(edges) == len(set(edges)) and not [e for e in edges if e[0] == e[1]]
+    assert "undated" not in {n["date"] for n in graph["nodes"]}  # no date is null, not a word
     jsonld = json.loads((site / "graph.jsonld").read_text())
     kinds = {n["@type"] for n in jsonld["@graph"]}
     assert {"Organization", "Event", "Person", "CreativeWork"} <= kinds

@@ -110,10 +110,12 @@ def graph_json(linked: LinkedSite) -> dict[str, Any]:
                 "title": entity.title,
                 "url": absolute(linked, entity.url),
                 "summary": entity.summary,
-                "date": entity.date.iso() if entity.date else None,
+                "date": entity.date.iso() if entity.date and not entity.date.undated else None,
             }
         )
         for ref in linked.outgoing.get(key, ()):
+            if ref.target == key:  # a page that names itself is no relation
+                continue
             edges.append(
                 {"source": key, "target": ref.target, "relation": ref.field, "role": ref.role or None}
             )
