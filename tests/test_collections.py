@@ -131,6 +131,7 @@ def test_a_notes_only_site_has_no_empty_index_pages(tmp_path: Path) -> None:
     sitemap = _text(output / "sitemap.xml")
     assert re.findall(r"<loc>([^<]*)</loc>", sitemap) == [
         "/",
+        "/data/",
         "/notes/",
         "/notes/first/",
         "/notes/second/",

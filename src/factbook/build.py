@@ -188,7 +188,7 @@ class Builder:
             for name, (source, signature) in attachments.items()
             if self.good_attachments.get(name, (None, None))[1] != signature
         }
-        files = {file_for(spec.url) for spec in page_specs(linked)} | set(attachments)
+        files = {file_for(s.url) for s in page_specs(linked)} | set(attachments) | {e.path for e in exports}
         removed = sorted(self.good_files - files)
         self.good, self.good_files, self.good_stamp = linked, files, stamp
         self.good_attachments = attachments

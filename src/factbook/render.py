@@ -18,10 +18,11 @@ from .embeds import body_html
 from .errors import Problem
 from .indexes import index_context
 from .link import LinkedSite, url_for
-from .model import Collection, Entity
+from .model import Collection, Entity, FieldSpec
 from .pictures import ties, timeline
 from .semantic import absolute, page_jsonld
 from .views import (
+    BUILT_IN,
     Group,
     Item,
     asides,
@@ -266,6 +267,7 @@ def _page_specs(linked: LinkedSite) -> list[PageSpec]:
         pages.append(PageSpec("tags.html", "/tags/", "", lambda: _tags(linked, tags)))
         for path, (tag, keys) in tags.items():
             pages.append(PageSpec("tag.html", f"/tags/{path}/", "", partial(_tag, linked, tag, keys)))
+    pages.append(PageSpec("data.html", DATA_URL, "", lambda: _data(linked)))
     pages.append(PageSpec("sitemap.xml", "/sitemap.xml", "", lambda: _sitemap(linked, pages)))
     pages.append(PageSpec("robots.txt", "/robots.txt", "", lambda: {"title": "robots.txt", "crumbs": []}))
     return pages
@@ -447,6 +449,79 @@ def _tag(linked: LinkedSite, tag: str, keys: tuple[str, ...]) -> dict[str, Any]:
     crumbs = [*_crumbs(linked)[:1], Crumb("Tags", url_for(linked.site, "/tags/"))]
     tagged = [item_for(linked, k) for k in sorted(keys, key=lambda k: linked.entity(k).title.lower())]
     return {"title": "#" + tag, "crumbs": crumbs, "tags": [], "tagged": tagged}
+
+
+DATA_URL = "/data/"
+
+# The columns every page table starts with, described as declared fields are; "key" is the page's own.
+PAGE_COLUMNS = (
+    FieldSpec("key", "key", "Key"),
+    FieldSpec("slug", "string", "Slug"),
+    FieldSpec("page_url", "url", "Page"),
+    FieldSpec("title", "string", "Title"),
+    FieldSpec("summary", "text", "Summary"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DataTable:
+    """One table of the data downloads: a collection's pages, or every item of its fact list."""
+
+    collection: Collection
+    path: str  # the files' path without their extension
+    formats: tuple[str, ...]
+    columns: tuple[FieldSpec, ...]
+    rows: int
+    items: FieldSpec | None = None  # the fact list whose items are the rows; None: one row per page
+
+    @property
+    def title(self) -> str:
+        """Return the table's heading: the collection's title, or its fact list's label."""
+        return self.items.label if self.items else self.collection.title
+
+    @property
+    def name(self) -> str:
+        """Return the files' name without folder or extension."""
+        return self.path.rsplit("/", 1)[-1]
+
+
+def data_tables(linked: LinkedSite) -> list[DataTable]:
+    """Return the tables of the data downloads, each collection with pages followed by its fact list."""
+    return _cached(linked, "data_tables", lambda: _data_tables(linked))
+
+
+def _data_tables(linked: LinkedSite) -> list[DataTable]:
+    site = linked.site
+    sizes = _cached(linked, "sizes", lambda: _sizes(linked))
+    own = {c.name for c in PAGE_COLUMNS} | BUILT_IN  # a draft is never published: no column for it
+    tables = []
+    for name, collection in site.collections.items():
+        if not sizes.get(name):
+            continue
+        columns = PAGE_COLUMNS + tuple(f for f in collection.fields if f.name not in own)
+        tables.append(DataTable(collection, f"data/{name}", ("csv", "json"), columns, sizes[name]))
+        spec = collection.field(collection.fact_list) if collection.fact_list else None
+        rows = sum(len(f) for k, f in site.facts.items() if linked.entity(k).collection == name)
+        if spec is None or not rows:
+            continue
+        # "all-<list>" reads best; a dot, which no collection or field name has, keeps a clash apart.
+        path = f"data/all-{spec.name}"
+        if path in {t.path for t in tables} or path.removeprefix("data/") in site.collections:
+            path = f"data/{name}.{spec.name}"
+        first = (FieldSpec("sheet", "ref", collection.singular, to=name), FieldSpec("id", "anchor", "Id"))
+        columns = first + tuple(f for f in spec.fields if f.name not in {"sheet", "id"})
+        tables.append(DataTable(collection, path, ("csv",), columns, rows, spec))
+    return tables
+
+
+def _data(linked: LinkedSite) -> dict[str, Any]:
+    crumbs = [*_crumbs(linked)[:1], Crumb("Data", url_for(linked.site, DATA_URL))]
+    return {
+        "title": "Data",
+        "crumbs": crumbs,
+        "tables": data_tables(linked),
+        "collections": linked.site.collections,
+    }
 
 
 def _sitemap(linked: LinkedSite, specs: list[PageSpec]) -> dict[str, Any]:
