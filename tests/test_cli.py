@@ -39,7 +39,7 @@ def test_build_writes_site_and_says_how_to_open_it(tiny: Path) -> None:
     assert (
         "to browse it: python -m http.server -d _site 8000, then open http://127.0.0.1:8000/" in result.stdout
     )
-    assert result.stderr.startswith("ok: 0 errors, 0 warnings; 1 events, 1 fact sheets, 2 organizations")
+    assert result.stderr.startswith("ok: 0 errors, 0 warnings; 1 event, 1 fact sheet, 2 organizations")
 
 
 def test_failed_build_prints_problems_sorted_and_keeps_previous_output(tiny: Path) -> None:

@@ -8,12 +8,13 @@ import pytest
 from click.testing import CliRunner
 
 from factbook.cli import main
+from factbook.config import SETTINGS_SCHEMA
 from factbook.starter import init_site, starter_files
 from factbook.yamlio import load_yaml
 
 from .conftest import run_cli
 
-SETTINGS = {"title", "description", "language", "base_url", "copyright", "nav", "markdown_extensions"}
+SETTINGS = set(SETTINGS_SCHEMA["properties"])  # every setting factbook knows
 COLLECTIONS = ("organizations", "events", "people", "programmes", "sources", "topics", "pages", "facts")
 
 

@@ -233,6 +233,8 @@ def _entity(doc: Document, collection: Collection) -> tuple[Entity | None, list[
     if url == "/index/":  # a page at the top named index is the home page
         url = "/"
     title = data.get("title") if isinstance(data.get("title"), str) else None
+    if collection.vault and isinstance(data.get("title"), int | float):  # title: 2024 is a title too
+        title = str(data["title"])
     if title is None:
         title = (first_heading(doc.body) if collection.vault else None) or doc.stem
     date = None

@@ -231,6 +231,7 @@ def _report(site: Site, problems: list[Problem], pages: int, laps: dict[str, flo
         counts[entity.collection] = counts.get(entity.collection, 0) + 1
     total = sum(len(f) for f in site.facts.values())
     labels = {name: c.plural for name, c in site.collections.items()}
+    labels.update({f"{name}:1": c.label for name, c in site.collections.items()})
     return Report(tuple(sorted(set(problems))), pages, 0, counts, total, dict(laps), labels=labels)
 
 

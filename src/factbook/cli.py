@@ -40,8 +40,10 @@ def _summary(report: Report, strict: bool) -> str:
     errors = len(report.errors)
     warnings = len(report.problems) - errors
     names = report.labels
-    parts = ", ".join(f"{n} {names.get(c, c)}" for c, n in sorted(report.entities.items()))
-    counted = f"{parts}, {report.facts} facts" if parts else "no pages"
+    parts = ", ".join(
+        f"{n} {names.get(f'{c}:1' if n == 1 else c, c)}" for c, n in sorted(report.entities.items())
+    )
+    counted = f"{parts}, {report.facts} fact{'s' * (report.facts != 1)}" if parts else "no pages"
     verdict = "failed" if report.failed(strict) else "ok"
     counts = f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
     return f"{verdict}: {counts}; {counted}"

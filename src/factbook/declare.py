@@ -16,6 +16,7 @@ from .schema import TYPES, Words, explain
 from .yamlio import Marked, YamlError, load_yaml
 
 EVERY = "*"  # the declaration whose settings and fields every collection has
+SHARED = "\0shared"  # marks a collection's own copy of a field every collection has
 GROUPS = ("letter", "year", "folder")  # index sections besides those by a field
 
 _TEXT: dict[str, Any] = {"type": "string"}
@@ -164,7 +165,8 @@ def declare_collections(packaged: str, site_text: str | None = None, site_path: 
                 del declared[name]
                 removed.add(name)
         elif name in declared:
-            problems += _merge(declared[name], body or {}, (name,), marked, site_path)
+            shared = {} if name == EVERY else (declared.get(EVERY) or {}).get("fields") or {}
+            problems += _merge(declared[name], body or {}, (name,), marked, site_path, shared)
         else:
             declared[name] = body or {}
     collections = _collections(declared, removed)
@@ -183,9 +185,18 @@ def _meta() -> Draft202012Validator:
 
 
 def _merge(
-    base: dict[str, Any], extra: dict[str, Any], path: FieldPath, marked: Marked, file: str
+    base: dict[str, Any],
+    extra: dict[str, Any],
+    path: FieldPath,
+    marked: Marked,
+    file: str,
+    shared: dict[str, Any] | None = None,
 ) -> list[Problem]:
-    """Merge a site's settings for a declared collection or field into it, field by field."""
+    """Merge a site's settings for a declared collection or field into it, field by field.
+
+    shared holds the fields every collection has: a collection may drop or relabel its own copy.
+    """
+    shared = shared or {}
     problems: list[Problem] = []
     for key, value in extra.items():
         if key != "fields":
@@ -195,6 +206,8 @@ def _merge(
         base["fields"] = fields
         for name, spec in (value or {}).items():
             here = (*path, "fields", name)
+            if name not in fields and isinstance(shared.get(name), dict):
+                fields[name] = {**copy.deepcopy(shared[name]), SHARED: True}  # this collection's own copy
             if spec is False:
                 if name not in fields:
                     hint = did_you_mean(name, fields)
@@ -204,6 +217,11 @@ def _merge(
                     fields[name] = False
             elif name in fields and isinstance(fields[name], dict):
                 problems += _merge(fields[name], spec or {}, here, marked, file)
+            elif isinstance(spec, dict) and "type" not in spec and fields:
+                # A new field of a declared collection says what it holds; else it is a typo.
+                hint = did_you_mean(name, fields) or "give it a type: string, date, refs, ..."
+                message = f"new field '{name}' of {_WORDS.where(path)} has no type"
+                problems.append(Problem(file, marked.line(here) + 1, message, hint))
             else:
                 fields[name] = spec or {}
     return problems
@@ -242,7 +260,7 @@ def _field(name: str, spec: dict[str, Any], removed: set[str], shared: bool = Fa
         schema_property=str(spec.get("property", "")),
         note=str(spec.get("note", "")),
         aside=bool(spec.get("aside", False)),
-        shared=shared,
+        shared=shared or bool(spec.get(SHARED)),
     )
 
 
@@ -258,7 +276,7 @@ def _collection(name: str, body: dict[str, Any], fields: tuple[FieldSpec, ...]) 
     title = str(body.get("title", name.replace("_", " ").capitalize()))
     vault = bool(body.get("vault", False))
     built_in = tuple(
-        replace(f, required=False) if vault and f.name == "title" else f
+        replace(f, required=False, type="value") if vault and f.name == "title" else f
         for f in _BUILT_IN
         if f.name not in {o.name for o in fields}
     )

@@ -238,7 +238,9 @@ def _lenient(site: Site, key: str, problem: LinkProblem) -> bool:
 def _warns(site: Site, key: str) -> bool:
     """Return whether links of a page that lead nowhere are warnings: links: warn, for the site
     or the page's collection."""
-    return site.config.links == "warn" or site.collections[site.entities[key].collection].links == "warn"
+    if site.config.links:  # the site's own setting wins, either way
+        return site.config.links == "warn"
+    return site.collections[site.entities[key].collection].links == "warn"
 
 
 def _check_embeds(site: Site, bodies: dict[str, Rendered]) -> list[Problem]:
@@ -283,8 +285,9 @@ def _check_anchors(
             anchors = anchors_of(site, target, bodies)
             if use.anchor not in anchors:
                 doc = site.entities[key].doc
-                where = "this page" if target == key else f"'{target}'"
-                message = f"link to #{use.anchor}: {where} has no such heading"
+                where = "this page" if target == key else site.entities[target].doc.path
+                what = "block" if use.anchor.startswith("^") else "heading"
+                message = f"link to #{use.anchor}: {where} has no such {what}"
                 hint = did_you_mean(use.anchor, anchors)
                 problems.append(Problem(doc.path, use.line, message, hint, warning=_warns(site, key)))
                 url = table.targets[use.key].url if use.key else ""

@@ -41,7 +41,7 @@ class Sources:
         return frozenset(
             f"{path.split('/')[1]}/{slugify(Path(path).stem)}"
             for path, (_, doc, _) in self.files.items()
-            if doc is None
+            if doc is None and path.count("/") >= 2  # a vault's notes have no collection folder
         )
 
 

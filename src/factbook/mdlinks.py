@@ -368,9 +368,9 @@ class _RelativeLinks(Treeprocessor):
 
     def run(self, root: etree.Element) -> None:
         for parent in list(root.iter()):
-            for i, child in enumerate(list(parent)):
-                if child.tag == "div" and child.get("class") == "transclusion" and parent.tag == "p":
-                    self._lift(root, parent, child, i)
+            for child in list(parent):
+                if child.tag == "p" and any(_is_embed(c) for c in child):
+                    _split(parent, child)
         for element in list(root.iter()):
             if RESOLVED in element.attrib:
                 del element.attrib[RESOLVED]
@@ -380,7 +380,7 @@ class _RelativeLinks(Treeprocessor):
                 continue
             href = element.get(attribute, "")
             parts = urlsplit(href)
-            if parts.scheme or parts.netloc or href.startswith("/"):
+            if parts.scheme or parts.netloc or (href.startswith("/") and not parts.path.endswith(".md")):
                 continue
             if not parts.path:
                 if parts.fragment and attribute == "href":
@@ -389,31 +389,23 @@ class _RelativeLinks(Treeprocessor):
                 continue
             self._resolve(element, attribute, href, unquote(parts.path), unquote(parts.fragment))
 
-    def _lift(self, root: etree.Element, paragraph: etree.Element, embed: etree.Element, i: int) -> None:
-        # An embed alone in its paragraph becomes a block of its own; one inside a sentence stays
-        # a plain link, since a block cannot sit inside a line of text.
-        alone = len(paragraph) == 1 and not (paragraph.text or "").strip() and not (embed.tail or "").strip()
-        if alone:
-            paragraph.tag, paragraph.attrib, paragraph.text = "div", dict(embed.attrib), None
-            paragraph.remove(embed)
-            paragraph.extend(list(embed))
-        else:
-            link = embed[0]
-            link.tail = embed.tail
-            paragraph.remove(embed)
-            paragraph.insert(i, link)
-
     def _resolve(self, element: etree.Element, attribute: str, href: str, path: str, anchor: str) -> None:
         state = self.state
         line = state.line_of(f"({href}", f"({path}", href)
-        joined = posixpath.normpath(posixpath.join(state.doc_dir, path))
+        # A path from the top of the vault (/Note.md) or from the note's own folder.
+        joined = posixpath.normpath(
+            path.lstrip("/") if path.startswith("/") else posixpath.join(state.doc_dir, path)
+        )
         if joined.startswith("../") or joined == "..":
             state.problems.append(LinkProblem(line, f"link '{href}' climbs out of the content folder"))
             return
         if path.endswith(".md") and attribute == "href":
             found = state.resolve("path", joined, line)
+            if not found.key and normal(joined) != normal(path):
+                found = state.resolve("path", path.lstrip("/"), line)  # Obsidian's shortest form
             if not found.key:
                 state.fail(line, f"link '{href}': {found.message}" if found.message else "")
+                _unlink(element)
                 return
             wanted = anchor_id(anchor) if anchor else ""
             state.links.append(LinkUse(found.key, wanted, line))
@@ -424,11 +416,55 @@ class _RelativeLinks(Treeprocessor):
             found = state.resolve("file", path, line)  # written from the top of the vault
         if not found.url:
             state.fail(line, f"link '{href}': {found.message}")
+            _unlink(element)
             return
         element.set(attribute, found.url + (f"#{anchor}" if anchor else ""))
         if element.tag == "img" and found.size and "width" not in element.attrib:
             element.set("width", str(found.size[0]))
             element.set("height", str(found.size[1]))
+
+
+def _is_embed(element: etree.Element) -> bool:
+    return element.tag == "div" and element.get("class") == "transclusion"
+
+
+def _split(parent: etree.Element, paragraph: etree.Element) -> None:
+    """Split a paragraph around the pages it embeds: each embed becomes a block of its own."""
+    pieces: list[etree.Element] = []
+    current = etree.Element("p")
+    current.text = paragraph.text
+    for child in list(paragraph):
+        if _is_embed(child):
+            pieces += [current, child]
+            current = etree.Element("p")
+            current.text, child.tail = (child.tail or "").lstrip("\n"), None
+        else:
+            current.append(child)
+    pieces.append(current)
+    where = list(parent).index(paragraph)
+    tail = paragraph.tail
+    parent.remove(paragraph)
+    kept = [p for p in pieces if _is_embed(p) or (p.text or "").strip() or len(p)]
+    for offset, piece in enumerate(kept):
+        if piece.tag == "p":
+            piece.text = (piece.text or "").rstrip("\n") if not len(piece) else piece.text
+            if len(piece) and piece[-1].tail:
+                piece[-1].tail = piece[-1].tail.rstrip("\n")
+        piece.tail = "\n"  # one block a line, as the rest of the page
+        parent.insert(where + offset, piece)
+    if kept:
+        kept[-1].tail = tail
+
+
+def _unlink(element: etree.Element) -> None:
+    """Turn a link or image that leads nowhere into marked text, as a notes app shows it."""
+    text = element.get("alt", "") if element.tag == "img" else "".join(element.itertext())
+    tail = element.tail
+    element.clear()
+    element.tag = "span"
+    element.set("class", "broken-link")
+    element.text = AtomicString(text)
+    element.tail = tail
 
 
 class LinkExtension(Extension):

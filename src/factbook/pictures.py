@@ -9,7 +9,7 @@ from html import escape
 from .dates import PartialDate, Point
 from .link import MENTIONS, LinkedSite, url_for
 from .model import Entity, Ref
-from .views import short_name
+from .views import field_label, short_name
 
 WIDTH = 960
 LANE = 16
@@ -90,12 +90,14 @@ def ties(linked: LinkedSite, entity: Entity, limit: int = 24) -> str:
     """Return an SVG graph of what an entity is tied to, each node a link to its page."""
     neighbours: dict[str, str] = {}
     site = linked.site
+    own = site.collections[entity.collection]
     for ref in entity.refs:
         if not _cites(linked, ref) and ref.target != entity.key:
-            neighbours.setdefault(ref.target, ref.field)
+            neighbours.setdefault(ref.target, ref.role or field_label(own, ref.field))
     for ref in linked.inverse.get(entity.key, ()):
         if ref.shown and ref.field != MENTIONS and not _cites(linked, ref):
-            neighbours.setdefault(ref.source, ref.role or ref.field)
+            source = site.collections[linked.entity(ref.source).collection]
+            neighbours.setdefault(ref.source, ref.role or field_label(source, ref.field))
     keys = sorted(neighbours, key=lambda k: (k.split("/")[0], linked.entity(k).title))[:limit]
     if not keys:
         return ""

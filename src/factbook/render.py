@@ -161,6 +161,8 @@ def _common(linked: LinkedSite) -> dict[str, Any]:
         "version": __version__,
         "url": url,
         "absolute": partial(absolute, linked),
+        # Whether pages here must name their sources, as the footer then says they do.
+        "cites": any(c.cites and has_index(linked, c) for c in site.collections.values()),
         "nav": _nav(linked),
         "counts": _counts(linked),
         "feeds": _feeds(linked),

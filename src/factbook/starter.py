@@ -26,6 +26,16 @@ def init_site(target: Path) -> list[Path]:
                 f"{shown} already holds a site ({marker} exists); "
                 "choose a new or empty folder, or work on that site with factbook serve"
             )
+    notes = (
+        next((p for p in target.rglob("*.md") if not p.name.startswith(".")), None)
+        if target.is_dir()
+        else None
+    )
+    if notes is not None:  # a folder of notes is a site already (a vault)
+        raise FileExistsError(
+            f"{shown} already holds notes ({notes.relative_to(target)}), which factbook builds as they are:"
+            " run factbook serve --source there, or choose a new or empty folder"
+        )
     files = starter_files()
     taken = sorted(
         n for n in files if (target / n).exists() and not (n == ".gitignore" and (target / n).is_file())

@@ -274,3 +274,15 @@ def tag_pages(linked: LinkedSite) -> dict[str, tuple[str, tuple[str, ...]]]:
 def tag_item(linked: LinkedSite, tag: str, note: str = "") -> Item:
     """Return an item linking to a tag's page."""
     return Item("#" + tag, url_for(linked.site, f"/tags/{tag_path(tag)}/"), note=note)
+
+
+def field_label(collection: Collection, dotted: str) -> str:
+    """Return the declared label of a field given by its path ('roles.organization'), lower case."""
+    specs, spec = collection.fields, None
+    for name in dotted.split("."):
+        spec = next((f for f in specs if f.name == name), None)
+        if spec is None:
+            return dotted
+        specs = spec.fields
+    label = spec.label if spec is not None else dotted
+    return label[:1].lower() + label[1:] if label[1:2].islower() else label
