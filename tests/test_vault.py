@@ -13,7 +13,7 @@ import pytest
 
 from factbook.build import Options, Report, build, check
 
-from .conftest import SITES, run_cli
+from .conftest import SITES, run_cli, write_files
 
 VAULT = SITES / "vault"
 
@@ -631,3 +631,53 @@ def test_cli_builds_a_vault(tmp_path: Path) -> None:
     assert (output / "attachments/pic.png").is_file()
     for warning in DUPLICATE_WARNINGS:
         assert warning in result.stdout + result.stderr
+
+
+# What a first reviewer tried (each once broke)
+
+
+def test_a_vault_with_awkward_notes_reports_them_and_still_builds(tmp_path: Path) -> None:
+    vault = write_files(
+        tmp_path / "vault",
+        {
+            "Home.md": "Para before\n![[Part#Sec]]\nPara after\n\n[top](/Home.md) [short](Deep.md) [gone](Nope.md)\n",
+            "Part.md": "## Sec\n\nShown.\n\n## Rest\n\nNot shown.\n",
+            "Folder/Deeper/Deep.md": "---\ntitle: 2024\n---\nA note titled by a number.\n",
+            "Bin.md": b"\xff\xfe not text",
+            "Search.md": "A note where factbook's search page goes.\n",
+        },
+    )
+    out = tmp_path / "out"
+    assert [str(p) for p in check(Options(root=vault)).problems] == [
+        "Bin.md:1: file is not UTF-8 text (byte 0xff)",
+        "Home.md:5: warning: link 'Nope.md': no page Nope.md",
+        "Search.md:1: warning: its URL /search/ is that of a page factbook makes (search.html);"
+        " it is left out; rename the file",
+    ]
+    (vault / "Bin.md").unlink()
+    out = vault / "public"
+    assert not build(Options(root=vault, output=out)).errors
+    assert not build(Options(root=vault)).errors  # the site built in public/ is not notes
+    assert not (vault / "_site" / "public").exists()
+    home = (out / "home" / "index.html").read_text(encoding="utf-8")
+    assert "<p>Para before</p>" in home and "Shown." in home and "Not shown." not in home
+    assert '<a href="/home/">top</a>' in home and '<a href="/folder/deeper/deep/">short</a>' in home
+    assert '<span class="broken-link">gone</span>' in home
+    assert "<title>2024 ·" in (out / "folder" / "deeper" / "deep" / "index.html").read_text(encoding="utf-8")
+
+
+def test_links_error_in_site_yaml_makes_a_vault_strict(tmp_path: Path) -> None:
+    vault = write_files(tmp_path / "vault", {"A.md": "[[Nowhere]]\n", "site.yaml": "links: error\n"})
+    assert [str(p) for p in check(Options(root=vault)).problems] == [
+        "A.md:1: link [[Nowhere]]: unknown page 'Nowhere'"
+    ]
+
+
+def test_new_writes_a_note_and_init_refuses_a_folder_of_notes(tmp_path: Path) -> None:
+    vault = write_files(tmp_path / "vault", {"A.md": "A note.\n"})
+    result = run_cli("new", "notes", "New Idea", cwd=vault)
+    assert result.returncode == 0, result.stderr
+    assert (vault / "New Idea.md").read_text(encoding="utf-8") == "# New Idea\n\n"
+    assert not (vault / "content").exists()
+    refused = run_cli("init", str(vault), cwd=tmp_path)
+    assert refused.returncode == 2 and "already holds notes" in refused.stderr

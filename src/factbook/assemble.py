@@ -197,7 +197,9 @@ def _renumbered(
 
 def _check_nav(config: SiteConfig, collections: dict[str, Collection], index: SlugIndex) -> list[Problem]:
     """Return a problem for each navigation item that names no collection index and no page."""
-    problems = []
+    problems: list[Problem] = []
+    if not collections:  # the declarations failed: their own errors say so
+        return problems
     for i, name in enumerate(config.nav):
         line = config.nav_lines[i] if i < len(config.nav_lines) else 1
         collection = collections.get(name)

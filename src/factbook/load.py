@@ -154,6 +154,13 @@ def _attachment_url(collection: Collection, inner: str) -> str:
     return re.sub("/+", "/", place.rsplit("/", 1)[0] + "/" + quote(inner.rsplit("/", 1)[-1]))
 
 
+def _built(folder: str) -> bool:
+    """Return whether a folder holds a site factbook built (an output kept inside a vault)."""
+    return all(
+        os.path.isfile(os.path.join(folder, name)) for name in ("404.html", "sitemap.xml", "robots.txt")
+    )
+
+
 def _keys(path: Path) -> set[str]:
     """Return the top-level keys of a settings file, if it is there and reads."""
     try:
@@ -222,7 +229,9 @@ def _walk(
             name = entry.name
             if _ignored(name, vault) or (not relative and name in {SETTINGS, DECLARATIONS}):
                 continue
-            if entry.is_dir(follow_symlinks=False) and os.path.realpath(entry.path) in skip:
+            if entry.is_dir(follow_symlinks=False) and (
+                os.path.realpath(entry.path) in skip or (vault and _built(entry.path))
+            ):
                 continue
             inner = f"{relative}/{name}" if relative else name
             if entry.is_symlink() and not os.path.realpath(entry.path).startswith(top):

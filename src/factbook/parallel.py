@@ -72,7 +72,7 @@ def _pages_shard(shard: int) -> tuple[list[Output], list[Problem], int]:
         return zlib.crc32(spec.url.encode()) % count == shard and (only is None or only(spec))
 
     outputs, problems = render_site(linked, env, shown, mine)
-    if sink is None or problems:
+    if sink is None or any(not p.warning for p in problems):  # a warning still writes its pages
         return outputs, problems, len(outputs)
     # Written here, in the worker: the pages never travel back to the parent process.
     return [], problems, sink.put_all(outputs)
@@ -81,7 +81,7 @@ def _pages_shard(shard: int) -> tuple[list[Output], list[Problem], int]:
 def render_serially_into(linked, env, shown, only=None, sink: Staging | None = None):  # type: ignore[no-untyped-def]
     """Return the pages (or, with a sink, put them there) and the problems, in this process."""
     outputs, problems = render_site(linked, env, shown, only)
-    if sink is None or problems:
+    if sink is None or any(not p.warning for p in problems):  # a warning still writes its pages
         return outputs, problems, len(outputs)
     return [], problems, sink.put_all(outputs)
 

@@ -108,9 +108,11 @@ def render_site(
     problems = check_templates(env, shown)
     if problems:
         return [], problems
+    specs = page_specs(linked)
+    problems += linked.memo.get("collisions", [])
     common = _common(linked)
     outputs: list[Output] = []
-    for spec in page_specs(linked):
+    for spec in specs:
         if only is not None and not only(spec):
             continue
         template = _choose(env, spec.templates)
@@ -272,7 +274,28 @@ def _page_specs(linked: LinkedSite) -> list[PageSpec]:
     pages.append(PageSpec("data.html", DATA_URL, "", lambda: _data(linked)))
     pages.append(PageSpec("sitemap.xml", "/sitemap.xml", "", lambda: _sitemap(linked, pages)))
     pages.append(PageSpec("robots.txt", "/robots.txt", "", lambda: {"title": "robots.txt", "crumbs": []}))
-    return pages
+    return _without_collisions(linked, pages)
+
+
+def _without_collisions(linked: LinkedSite, pages: list[PageSpec]) -> list[PageSpec]:
+    """Return the pages, less any entity page at the URL of one of factbook's own pages."""
+    own = {p.url: p for p in pages if p.key not in linked.site.entities}
+    kept, problems = [], []
+    for spec in pages:
+        if spec.key in linked.site.entities and spec.url in own:
+            entity = linked.entity(spec.key)
+            made = own[spec.url].templates.split("|")[-1]
+            message = f"its URL {spec.url} is that of a page factbook makes ({made}); it is left out"
+            # A vault builds as it is: a note there only warns; a site's page is an error.
+            vault = linked.site.collections[entity.collection].vault
+            hint = "rename the file" + ("" if vault else ", or give it another slug")
+            problems.append(
+                Problem(entity.doc.path, entity.doc.line(("slug",)), message, hint, warning=vault)
+            )
+            continue
+        kept.append(spec)
+    linked.memo["collisions"] = problems
+    return kept
 
 
 def nav_items(linked: LinkedSite) -> list[Item]:

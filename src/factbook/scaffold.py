@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from .dates import FORMS
 from .errors import did_you_mean
-from .load import load_sources
+from .load import content_folder, load_sources
 from .model import Collection, FieldSpec
 from .slugs import slugify
 
@@ -14,6 +15,21 @@ from .slugs import slugify
 def new_file(root: Path, collection_name: str, title: str) -> Path:
     """Create the file for a new entity and return its path; raise ValueError if it cannot be."""
     collections = load_sources(root).collections
+    content, vault = content_folder(root)
+    if vault:  # a folder of notes takes notes, named as the notes app names them
+        notes = next(c for c in collections.values() if c.vault)
+        if collection_name != notes.name:
+            raise ValueError(
+                f'a folder of notes holds only {notes.plural}: factbook new {notes.name} "{title}"'
+            )
+        name = re.sub(r'[\\/:*?"<>|#^\[\]]', " ", title).strip()
+        if not name:
+            raise ValueError(f"the title '{title}' gives no file name")
+        path = content / f"{name}.md"
+        if path.exists():
+            raise FileExistsError(f"{path} exists already")
+        path.write_text(f"# {title}\n\n", encoding="utf-8")
+        return path
     collection = collections.get(collection_name)
     if collection is None:
         hint = did_you_mean(collection_name, collections) or "known: " + ", ".join(sorted(collections))
