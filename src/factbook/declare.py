@@ -151,9 +151,10 @@ def declare_collections(packaged: str, site_text: str | None = None, site_path: 
         return Declared(
             {}, (Problem(site_path, 1, "collections.yaml must be a mapping of collection names"),)
         )
-    problems = explain(_meta().iter_errors(data), site_path, marked.lines, _WORDS, 1)
-    if problems:
-        return Declared({}, tuple(problems))
+    errors = list(_meta().iter_errors(data))
+    problems = explain(errors, site_path, marked.lines, _WORDS, 1)
+    # The rest is checked too, without what is malformed, so that one run names every problem.
+    data = _without(data, errors)
     removed: set[str] = set()
     for name, body in data.items():
         line = marked.line((name,)) + 1
@@ -172,6 +173,31 @@ def declare_collections(packaged: str, site_text: str | None = None, site_path: 
     collections = _collections(declared, removed)
     problems += _check(collections, declared, marked, site_path)
     return Declared(collections if not problems else {}, tuple(problems))
+
+
+def _without(data: dict[str, Any], errors: list[Any]) -> dict[str, Any]:
+    """Return a copy of data with every value the meta-schema rejected left out."""
+    data = copy.deepcopy(data)
+    for error in sorted(errors, key=lambda e: -len(e.absolute_path)):
+        path = list(error.absolute_path)
+        node: Any = data
+        for part in path[:-1]:
+            node = node[part] if isinstance(node, dict | list) else None
+        last = path[-1] if path else None
+        names = "propertyNames" in error.schema_path  # a key is wrong, not the value under it
+        if error.validator == "additionalProperties" or names:
+            target = node[last] if last is not None and isinstance(node, dict) else node
+            if isinstance(target, dict) and names:
+                target.pop(error.instance, None)
+            elif isinstance(target, dict):
+                known = error.schema.get("properties", {})
+                for key in [k for k in target if k not in known]:
+                    del target[key]
+        elif isinstance(node, dict) and last in node:
+            del node[last]
+        elif isinstance(node, list) and isinstance(last, int) and last < len(node):
+            node[last] = None
+    return data
 
 
 @lru_cache(maxsize=4)
