@@ -32,7 +32,7 @@ from .render import (
 )
 from .search import SearchError, index_site
 from .theme import theme_dirs
-from .write import Staging, check_output, static_files
+from .write import Staging, check_output, static_files, write_changes, write_site
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,6 +289,31 @@ def build(options: Options) -> Report:
     return replace(report, files=files, cache_hits=markdown_cache.hits)
 
 
+def publish(
+    update: Update,
+    output: Path,
+    root: Path,
+    staging: Staging | None = None,
+    assets_changed: bool = True,
+) -> int:
+    """Put every file of a successful update in place: pages, exports, assets and attachments.
+
+    The one way a build reaches the disk, for build and serve alike: a whole build goes into a
+    staging folder (the one given, whose pages the workers wrote already, or a new one) that is
+    then swapped in; a rebuild replaces only what changed, each file atomically.
+    Return the files written.
+    """
+    static = static_files(theme_dirs(root, "static")) if update.full or assets_changed else {}
+    assets = {**static, **update.attachments}
+    if staging is not None:
+        for name, source in sorted(assets.items()):
+            staging.put(name, source.read_bytes())
+        return staging.count
+    if update.full:
+        return write_site(output, update.pages, assets)
+    return write_changes(output, update.pages, update.removed, assets)
+
+
 def _build_into(options: Options, staging: Staging, markdown_cache: MarkdownCache) -> tuple[Report, int]:
     update = builder_for(options, markdown_cache).update(staging)
     report, linked = update.report, update.linked
@@ -296,9 +321,7 @@ def _build_into(options: Options, staging: Staging, markdown_cache: MarkdownCach
         return report, 0
     started = time.perf_counter()
     seconds = dict(report.seconds)
-    assets = {**static_files(theme_dirs(options.root, "static")), **update.attachments}
-    for name, source in sorted(assets.items()):
-        staging.put(name, source.read_bytes())
+    publish(update, staging.output, options.root, staging)
     seconds["write"] = time.perf_counter() - started
     if options.search:
         try:

@@ -30,11 +30,11 @@ from tornado import ioloop, web
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from .build import Options, builder_for
+from .build import Options, builder_for, publish
 from .link import render_serially
 from .parallel import render_serially_into
 from .theme import theme_dirs
-from .write import static_files, write_changes, write_site
+from .write import static_files, write_changes
 
 WATCHED = {"content", "templates", "static"}
 CLIENT = "/__factbook__/live.js"
@@ -76,8 +76,7 @@ class Preview:
     def first_build(self) -> None:
         """Build the whole site once into the served folder (errors go to the overlay)."""
         update = self.builder.update()
-        assets = static_files(theme_dirs(self.options.root, "static"))
-        write_site(self.output, update.pages, {**assets, **update.attachments})
+        publish(replace(update, full=True), self.output, self.options.root)
         self._report(update.report.problems, update.report.failed(self.options.strict))
         # Rebuilds run on a thread beside the server's and the watcher's: a process forked from
         # there may inherit a lock held by another thread, so they render in this process.
@@ -137,8 +136,7 @@ class Preview:
         update = self.builder.update()
         failed = update.report.failed(self.options.strict)
         if not failed:
-            changed = {**(assets if in_static else {}), **update.attachments}
-            write_changes(self.output, update.pages, update.removed, changed)
+            publish(update, self.output, self.options.root, assets_changed=bool(in_static))
         self.rebuilds += 1
         seconds = time.perf_counter() - started
         self.log(
