@@ -156,7 +156,7 @@ def test_comments_keep_the_line_count() -> None:
 def test_comment_keeps_later_lines_where_they_were() -> None:
     md, ext = make()
     md.convert("%%\na\nb\n%%\n\nText with $\\frac{a}{$ in it.")
-    assert ext.problems == [(6, "invalid math '$\\\\frac{a}{$': NoAvailableTokensError")]
+    assert ext.problems == [(6, "math $\\frac{a}{$ is not LaTeX that converts to MathML")]
 
 
 def test_unclosed_comment_runs_to_the_end_and_is_reported() -> None:

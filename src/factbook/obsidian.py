@@ -292,9 +292,10 @@ def _math(latex: str, display: str, raw: str, ext: ObsidianExtension) -> etree.E
     try:
         math = convert_to_element(latex.strip(), display=display)
     except Exception as error:  # latex2mathml raises plain exceptions of many kinds; none may stop a build
-        ext.problems.append(
-            (ext.line_of(raw), f"invalid math {raw!r}: {type(error).__name__} {error}".strip())
-        )
+        # latex2mathml's reasons are its parser's internals: say which LaTeX did not convert.
+        detail = str(error).strip()
+        reason = f" ({detail})" if detail and " " in detail else ""
+        ext.problems.append((ext.line_of(raw), f"math {raw} is not LaTeX that converts to MathML{reason}"))
         code = etree.Element("code", {"class": "math-error"})
         code.text = AtomicString(raw)
         return code
