@@ -681,3 +681,12 @@ def test_new_writes_a_note_and_init_refuses_a_folder_of_notes(tmp_path: Path) ->
     assert not (vault / "content").exists()
     refused = run_cli("init", str(vault), cwd=tmp_path)
     assert refused.returncode == 2 and "already holds notes" in refused.stderr
+
+
+def test_a_note_titled_by_its_own_heading_has_its_contents_after_it(tmp_path: Path) -> None:
+    body = "# Big note\n\nIntro.\n\n## One\n\na\n\n## Two\n\nb\n\n## Three\n\nc\n"
+    vault = write_files(tmp_path / "vault", {"Big.md": body})
+    out = tmp_path / "out"
+    assert not build(Options(root=vault, output=out)).problems
+    html = (out / "big" / "index.html").read_text(encoding="utf-8")
+    assert html.count("<h1") == 1 and html.index("<h1") < html.index('class="toc"') < html.index(">One</h2>")
