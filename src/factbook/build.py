@@ -63,7 +63,8 @@ class Report:
     seconds: dict[str, float] = field(default_factory=dict)
     up_to_date: bool = False
     cache_hits: int = 0
-    labels: dict[str, str] = field(default_factory=dict)  # each collection's plural label
+    # Each collection's labels as they read in a sentence: (singular, plural).
+    labels: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def errors(self) -> tuple[Problem, ...]:
@@ -230,8 +231,7 @@ def _report(site: Site, problems: list[Problem], pages: int, laps: dict[str, flo
     for entity in site.entities.values():
         counts[entity.collection] = counts.get(entity.collection, 0) + 1
     total = sum(len(f) for f in site.facts.values())
-    labels = {name: c.plural for name, c in site.collections.items()}
-    labels.update({f"{name}:1": c.label for name, c in site.collections.items()})
+    labels = {name: (c.label, c.plural) for name, c in site.collections.items()}
     return Report(tuple(sorted(set(problems))), pages, 0, counts, total, dict(laps), labels=labels)
 
 

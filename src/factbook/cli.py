@@ -39,9 +39,8 @@ def _print_problems(report: Report) -> None:
 def _summary(report: Report, strict: bool) -> str:
     errors = len(report.errors)
     warnings = len(report.problems) - errors
-    names = report.labels
     parts = ", ".join(
-        f"{n} {names.get(f'{c}:1' if n == 1 else c, c)}" for c, n in sorted(report.entities.items())
+        f"{n} {report.labels.get(c, (c, c))[n != 1]}" for c, n in sorted(report.entities.items())
     )
     counted = f"{parts}, {report.facts} fact{'s' * (report.facts != 1)}" if parts else "no pages"
     verdict = "failed" if report.failed(strict) else "ok"
