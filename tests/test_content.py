@@ -92,8 +92,8 @@ def test_bodies_without_obsidian_syntax_render_the_same_without_its_extension(fl
     # The quick parser is used only where it gives the same bytes as the one with every extension.
     import posixpath
 
-    from factbook.link import content_path
     from factbook.mdlinks import MarkdownRenderer
+    from factbook.names import content_path
 
     linked = flagship[0]
     renderer = MarkdownRenderer()

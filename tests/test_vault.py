@@ -645,6 +645,7 @@ def test_a_vault_with_awkward_notes_reports_them_and_still_builds(tmp_path: Path
             "Folder/Deeper/Deep.md": "---\ntitle: 2024\n---\nA note titled by a number.\n",
             "Bin.md": b"\xff\xfe not text",
             "Search.md": "A note where factbook's search page goes.\n",
+            "Projects/content/Inner.md": "A folder may be called content too: [up](../../Part.md).\n",
         },
     )
     out = tmp_path / "out"
@@ -663,6 +664,8 @@ def test_a_vault_with_awkward_notes_reports_them_and_still_builds(tmp_path: Path
     assert "<p>Para before</p>" in home and "Shown." in home and "Not shown." not in home
     assert '<a href="/home/">top</a>' in home and '<a href="/folder/deeper/deep/">short</a>' in home
     assert '<span class="broken-link">gone</span>' in home
+    inner = (out / "projects" / "content" / "inner" / "index.html").read_text(encoding="utf-8")
+    assert '<a href="/part/">up</a>' in inner
     assert "<title>2024 ·" in (out / "folder" / "deeper" / "deep" / "index.html").read_text(encoding="utf-8")
 
 

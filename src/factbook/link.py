@@ -11,7 +11,7 @@ from .assemble import labels_of, slug_index
 from .errors import Problem, did_you_mean
 from .mdlinks import LinkProblem, LinkTable, Rendered, Target, fragment, render_markdown
 from .model import Entity, Fact, Ref, Site
-from .names import name_table
+from .names import content_path, name_table
 
 MENTIONS = "mentions"
 
@@ -217,11 +217,6 @@ def _inverse_of(inner: dict[str, tuple[Ref, ...]]) -> tuple[Ref, ...]:
 def url_for(site: Site, url: str) -> str:
     """Return an internal URL with the site's base path in front."""
     return site.config.base_path.rstrip("/") + url
-
-
-def content_path(entity: Entity) -> str:
-    """Return the entity's file path inside content/."""
-    return entity.doc.path.split("content/", 1)[-1]
 
 
 def anchors_of(site: Site, key: str, bodies: dict[str, Rendered]) -> frozenset[str]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import did_you_mean
-from .model import Site
+from .model import Entity, Site
 
 MARKDOWN = ".md"
 
@@ -47,6 +47,12 @@ class NameTable:
         return _pick(self.files.get(normal(name), ()), name, folder)
 
 
+def content_path(entity: Entity) -> str:
+    """Return the entity's file path inside content/ (inside the vault, for a vault)."""
+    # Only a leading content/: a vault's own folders may be called anything, "content" too.
+    return entity.doc.path.removeprefix("content/")
+
+
 def normal(name: str) -> str:
     """Return a name as names are compared: trimmed, composed, lower case, '/' between folders."""
     text = unicodedata.normalize("NFC", name.strip().replace("\\", "/")).lower()
@@ -63,7 +69,7 @@ def name_table(site: Site, files: dict[str, str]) -> NameTable:
     """Return every page and attachment by file name, folder path, title and alias."""
     pages: dict[str, dict[str, Named]] = {}
     for key, entity in site.entities.items():
-        path = entity.doc.path.split("content/", 1)[-1]
+        path = content_path(entity)
         named = Named(key, path)
         names = {s.removesuffix(MARKDOWN) for s in _suffixes(path)}
         names.add(normal(entity.title))
