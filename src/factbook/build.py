@@ -65,6 +65,7 @@ class Report:
     cache_hits: int = 0
     # Each collection's labels as they read in a sentence: (singular, plural).
     labels: dict[str, tuple[str, str]] = field(default_factory=dict)
+    notices: tuple[Problem, ...] = ()  # what the build left out and why, not problems of the content
 
     @property
     def errors(self) -> tuple[Problem, ...]:
@@ -172,7 +173,9 @@ class Builder:
         pages, found, count = self.render_pages(linked, self.env, _shown(options.root), only, sink)
         problems += found
         clock.lap("render")
-        report = _report(site, problems, count, clock.laps)
+        report = replace(
+            _report(site, problems, count, clock.laps), notices=tuple(linked.memo.get("notices", ()))
+        )
         if report.failed(options.strict):
             return Update(report, linked, [], [], only is None)
         exports = graph_exports(linked)  # whole-site files: every build has them, whatever changed

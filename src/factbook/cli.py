@@ -114,6 +114,8 @@ def build_command(
     if report.failed(strict):
         click.echo(f"nothing written; {out} is as it was", err=True)
         sys.exit(EXIT_CONTENT)
+    for notice in report.notices:
+        click.echo(str(notice), err=True)
     seconds = time.perf_counter() - started
     cached = f"; {report.cache_hits} Markdown bodies from the cache" if report.cache_hits else ""
     click.echo(f"built {report.pages} pages ({report.files} files) into {out} in {seconds:.2f} s{cached}")

@@ -24,7 +24,9 @@ SETTINGS_SCHEMA: dict[str, Any] = {
         "title": _TEXT,
         "description": _TEXT,
         "language": _TEXT,
+        "url": {"type": "string", "pattern": "^https?://[^/]+"},
         "base_url": _TEXT,
+        "image": _TEXT,
         "copyright": _TEXT,
         "nav": {"type": "array", "items": _TEXT},
         "links": {"enum": ["error", "warn"]},
@@ -97,7 +99,12 @@ def parse_config(text: str | None, path: str) -> tuple[SiteConfig, list[Problem]
             extensions, found = _extensions(value, path, lambda i: marked.line((key, i)) + 1)  # noqa: B023
             values[key] = extensions
             problems += found
-        else:
+        elif key == "url":
+            if "base_url" in data:
+                message = "'url' and 'base_url' both set: 'base_url' is the older name of 'url'"
+                problems.append(Problem(path, marked.line((key,)) + 1, message, "keep one of them"))
+            values["base_url"] = value
+        elif key != "base_url" or "url" not in data:
             values[key] = value
     return SiteConfig(path=path, **values), problems
 

@@ -157,7 +157,7 @@ def _attachment_url(collection: Collection, inner: str) -> str:
 def _built(folder: str) -> bool:
     """Return whether a folder holds a site factbook built (an output kept inside a vault)."""
     return all(
-        os.path.isfile(os.path.join(folder, name)) for name in ("404.html", "sitemap.xml", "robots.txt")
+        os.path.isfile(os.path.join(folder, name)) for name in ("404.html", "robots.txt", "graph.json")
     )
 
 

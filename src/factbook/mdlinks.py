@@ -23,6 +23,8 @@ from .obsidian import ObsidianExtension
 from .slugs import heading_id
 
 WIKILINK = r"(!?)\[\[([^\]\n]+?)\]\]"
+# A citation, as Pandoc writes one: [@slug], [@slug, para. 3], [@one; @two, p. 4].
+CITATION = r"\[(@[^\]\n@;]+(?:;\s*@[^\]\n@;]+)*)\]"
 EXTENSIONS = ("tables", "attr_list", "footnotes", "fenced_code", "def_list", "sane_lists", "toc")
 IMAGES = {"png", "jpg", "jpeg", "gif", "bmp", "svg", "webp", "avif"}
 AUDIO = {"mp3", "wav", "m4a", "ogg", "3gp", "flac", "opus"}
@@ -127,6 +129,16 @@ class Embed(NamedTuple):
     line: int
 
 
+class Citation(NamedTuple):
+    """A numbered citation mark: the page it cites, its number on the page, its mark id and locator."""
+
+    key: str
+    number: int
+    mark: str
+    locator: str
+    line: int
+
+
 class LinkProblem(NamedTuple):
     """A problem of a body: its line, message, and whether a link led nowhere or is a warning."""
 
@@ -149,6 +161,7 @@ class Rendered:
     job: tuple[str, int, str] = ("", 0, "")
     embeds: tuple[Embed, ...] = ()
     tags: tuple[str, ...] = ()
+    citations: tuple[Citation, ...] = ()
 
     def with_job(self, job: tuple[str, int, str]) -> Rendered:
         """Return this rendering labelled with the job (source, line, folder) it came from."""
@@ -181,6 +194,7 @@ class _State:
     problems: list[LinkProblem] = field(default_factory=list)
     seen: dict[str, int] = field(default_factory=dict)
     masked: str | None = None
+    citations: list[Citation] = field(default_factory=list)
 
     def resolve(self, kind: str, text: str, line: int) -> Resolution:
         """Return where a link leads, and remember it so a cached body can be checked later."""
@@ -305,6 +319,37 @@ class _WikiLinks(InlineProcessor):
         link = self._link(found.url + (f"#{fragment(wanted)}" if wanted else ""), found.title)
         element.append(link)  # a page read without its embeds still has the link
         return element
+
+
+class _Citations(InlineProcessor):
+    """Turns [@slug, locator] into a numbered mark linking to the page's list of sources."""
+
+    def __init__(self, state: _State, md: markdown.Markdown) -> None:
+        super().__init__(CITATION, md)
+        self.state = state
+
+    def handleMatch(self, m: re.Match[str], data: str) -> tuple[etree.Element | str, int, int]:  # noqa: N802
+        state = self.state
+        written = m.group(0)
+        line = state.line_of(written)
+        marks = etree.Element("span", {"class": "cites"})
+        for part in m.group(1).split(";"):
+            name, _, locator = part.strip()[1:].partition(",")
+            name, locator = name.strip(), " ".join(locator.split())
+            found = state.resolve("name", name, line) if name else _nowhere("empty citation")
+            if not found.key:
+                state.fail(line, f"citation {written}: {found.message}" if found.message else "")
+                marks.append(_marked(name))
+                continue
+            state.links.append(LinkUse(found.key, "", line))
+            numbers = {c.key: c.number for c in state.citations}
+            number = numbers.get(found.key, len(numbers) + 1)
+            mark = f"cite-{number}-{sum(c.key == found.key for c in state.citations) + 1}"
+            state.citations.append(Citation(found.key, number, mark, locator, line))
+            sup = etree.SubElement(marks, "sup", {"class": "cite", "id": mark})
+            link = etree.SubElement(sup, "a", {"href": f"#ref-{number}", RESOLVED: "", "role": "doc-noteref"})
+            link.text = AtomicString(f"[{number}{', ' + locator if locator else ''}]")
+        return marks, m.start(0), m.end(0)
 
 
 def fragment(anchor: str) -> str:
@@ -476,6 +521,7 @@ class LinkExtension(Extension):
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802
         md.inlinePatterns.register(_WikiLinks(self.state, md), "factbook-wikilinks", 175)
+        md.inlinePatterns.register(_Citations(self.state, md), "factbook-citations", 176)
         # After the inline pass (priority 20) so that links from [text](x.md) exist as elements.
         md.treeprocessors.register(_RelativeLinks(md, self.state), "factbook-relative-links", 5)
 
@@ -509,6 +555,7 @@ class MarkdownRenderer:
         notes = OBSIDIAN.search(source) is not None
         md = self._md if notes else self._plain
         md.inlinePatterns["factbook-wikilinks"].state = state  # type: ignore[attr-defined]
+        md.inlinePatterns["factbook-citations"].state = state  # type: ignore[attr-defined]
         md.treeprocessors["factbook-relative-links"].state = state  # type: ignore[attr-defined]
         md.reset()
         html = md.convert(source)
@@ -525,6 +572,7 @@ class MarkdownRenderer:
             tuple(state.resolutions),
             embeds=tuple(state.embeds),
             tags=tuple(dict.fromkeys(self._notes.tags)) if notes else (),
+            citations=tuple(state.citations),
         )
 
 

@@ -94,14 +94,23 @@ class SiteConfig:
     title: str = "factbook"
     description: str = ""
     language: str = "en"
-    base_url: str = "/"
+    base_url: str = "/"  # the site's public URL (site.yaml's url), or only its path
     copyright: str = ""
+    image: str = ""  # the picture shown when a page is shared, a path in the theme or the content
     nav: tuple[str, ...] = ()
     markdown_extensions: tuple[tuple[str, str], ...] = ()  # (name, configuration as JSON)
     links: str = ""  # "warn": every link that leads nowhere is a warning (else as its collection says)
     drafts: bool = False
     path: str = ""  # where the settings were read, for messages
     nav_lines: tuple[int, ...] = ()
+
+    @property
+    def host(self) -> str:
+        """Return the scheme and host the site is published at ('https://example.org'), or ''."""
+        if "://" not in self.base_url:
+            return ""
+        scheme, rest = self.base_url.split("://", 1)
+        return f"{scheme}://{rest.split('/', 1)[0]}"
 
     @property
     def base_path(self) -> str:

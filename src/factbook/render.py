@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import traceback
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -20,7 +21,7 @@ from .indexes import index_context
 from .link import LinkedSite, url_for
 from .model import Collection, Entity, FieldSpec
 from .pictures import ties, timeline
-from .semantic import absolute, page_jsonld
+from .semantic import absolute, kinds_of, og_locale, page_graph
 from .views import (
     BUILT_IN,
     Group,
@@ -33,6 +34,7 @@ from .views import (
     format_value,
     item_for,
     opens_with_heading,
+    references,
     relations,
     tag_item,
     tag_pages,
@@ -119,6 +121,8 @@ def render_site(
         try:
             context = {**common, **spec.context()}  # a page's own values win over the defaults
             context.update(page_url=url_for(linked.site, spec.url), canonical=absolute(linked, spec.url))
+            if is_page(spec.url):
+                context["jsonld"] = Markup(_jsonld(linked, spec, context))
             html = template.render(context)
         except jinja2.TemplateError as error:
             problems.append(_template_problem(error, template.filename or spec.templates, shown))
@@ -138,6 +142,32 @@ def file_for(url: str) -> str:
 def is_page(url: str) -> bool:
     """Return whether a URL is an HTML page (rather than a file for machines)."""
     return url.endswith(("/", ".html"))
+
+
+def _jsonld(linked: LinkedSite, spec: PageSpec, context: dict[str, Any]) -> str:
+    """Return the JSON-LD of a page: what kind of page it is, what it is about, where it sits."""
+    site = linked.site
+    base = len(site.config.base_path.rstrip("/"))
+    crumbs = [(c.title, c.url[base:] or "/") for c in context.get("crumbs", [])]
+    title, description = str(context.get("title", "")), str(context.get("description", ""))
+    if spec.key in site.entities:
+        return page_graph(linked, spec.url, title, description, crumbs, key=spec.key)
+    if spec.key in site.collections:
+        members = sorted(
+            (e for e in site.entities.values() if e.collection == spec.key), key=lambda e: sort_name(e.title)
+        )
+        items = [(e.title, e.url) for e in members]
+        return page_graph(
+            linked, spec.url, title, description, crumbs, page_type="CollectionPage", items=items
+        )
+    kind = "SearchResultsPage" if spec.url == "/search/" else "WebPage"
+    return page_graph(linked, spec.url, title, description, crumbs, page_type=kind)
+
+
+def sort_name(name: str) -> str:
+    """Return a name as lists sort it: case and accents set aside."""
+    folded = unicodedata.normalize("NFKD", name.casefold())
+    return "".join(c for c in folded if not unicodedata.combining(c))
 
 
 def _choose(env: jinja2.Environment, names: str) -> jinja2.Template:
@@ -172,6 +202,8 @@ def _common(linked: LinkedSite) -> dict[str, Any]:
         "jsonld": "",
         "description": config.description,
         "og_type": "website",
+        "og_locale": og_locale(config.language),
+        "og_image": absolute(linked, "/" + (config.image or "assets/card.png").lstrip("/")),
     }
 
 
@@ -205,7 +237,7 @@ def _feeds(linked: LinkedSite) -> list[Item]:
     return [
         Item(c.title, url_for(site, feed_url(c)), note=c.plural)
         for c in site.collections.values()
-        if c.feed and has_index(linked, c)
+        if c.feed and has_index(linked, c) and site.config.host
     ]
 
 
@@ -249,7 +281,7 @@ def _page_specs(linked: LinkedSite) -> list[PageSpec]:
                     partial(_index, linked, collection),
                 )
             )
-        if collection.feed and has_index(linked, collection):
+        if collection.feed and has_index(linked, collection) and site.config.host:
             pages.append(
                 PageSpec(
                     f"{name}-feed.xml|feed.xml", feed_url(collection), "", partial(_feed, linked, collection)
@@ -272,9 +304,21 @@ def _page_specs(linked: LinkedSite) -> list[PageSpec]:
         for path, (tag, keys) in tags.items():
             pages.append(PageSpec("tag.html", f"/tags/{path}/", "", partial(_tag, linked, tag, keys)))
     pages.append(PageSpec("data.html", DATA_URL, "", lambda: _data(linked)))
-    pages.append(PageSpec("sitemap.xml", "/sitemap.xml", "", lambda: _sitemap(linked, pages)))
+    if site.config.host:  # a sitemap or feed with addresses that name no host is invalid
+        pages.append(PageSpec("sitemap.xml", "/sitemap.xml", "", lambda: _sitemap(linked, pages)))
     pages.append(PageSpec("robots.txt", "/robots.txt", "", lambda: {"title": "robots.txt", "crumbs": []}))
     return _without_collisions(linked, pages)
+
+
+def _no_host(linked: LinkedSite) -> list[Problem]:
+    """Return the warning that the site names no public URL, so some files are left out."""
+    config = linked.site.config
+    if config.host:
+        return []
+    left = ["sitemap.xml"] + (["the feeds"] if any(c.feed for c in linked.site.collections.values()) else [])
+    message = f"site.yaml names no public url: {' and '.join(left)} left out, links to pages not absolute"
+    hint = "add a line such as 'url: https://example.org/' to site.yaml, or build with --base-url https://…"
+    return [Problem(config.path or "site.yaml", 1, message, hint, warning=True)]
 
 
 def _without_collisions(linked: LinkedSite, pages: list[PageSpec]) -> list[PageSpec]:
@@ -295,6 +339,8 @@ def _without_collisions(linked: LinkedSite, pages: list[PageSpec]) -> list[PageS
             continue
         kept.append(spec)
     linked.memo["collisions"] = problems
+    # Not a problem of the content (check and --strict pass): a word from the build, once.
+    linked.memo["notices"] = _no_host(linked)
     return kept
 
 
@@ -352,9 +398,8 @@ def _entity(linked: LinkedSite, entity: Entity) -> dict[str, Any]:
     filters = {g.id: [i.text for i in g.items] for g in beside if g.id != collection.cites}
     before, after = neighbours(linked, entity)
     return {
-        "jsonld": Markup(page_jsonld(linked, entity)),
         "description": entity.summary or site.config.description,
-        "og_type": "article",
+        "og_type": "profile" if "Person" in kinds_of(collection.schema_type) else "article",
         "ties": Markup(ties(linked, entity)) if collection.ties else Markup(""),
         "previous": item_for(linked, before.key, _when(before)) if before else None,
         "next": item_for(linked, after.key, _when(after)) if after else None,
@@ -365,6 +410,7 @@ def _entity(linked: LinkedSite, entity: Entity) -> dict[str, Any]:
         "crumbs": _crumbs(linked, entity, collection),
         "body": _body(linked, entity.key),
         "toc": rendered.toc if rendered else (),
+        "references": references(linked, entity.key),
         "details": details(linked, entity),
         "relations": relations(linked, entity.key),
         "figures": fact_rows(linked, linked.facts_about.get(entity.key, ())),

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
+from importlib import resources
 from typing import Any
+
+from babel import Locale, UnknownLocaleError
+from babel.core import get_global
 
 from .dates import DateError, PartialDate, parse_date
 from .link import LinkedSite, url_for
@@ -14,51 +19,100 @@ NAMED = {"location": "Place", "publisher": "Organization", "organizer": "Organiz
 
 
 def absolute(linked: LinkedSite, url: str) -> str:
-    """Return a page's URL, absolute when base_url names a host."""
-    base = linked.site.config.base_url
-    path = url_for(linked.site, url)
-    if "://" in base:
-        scheme, rest = base.split("://", 1)
-        return f"{scheme}://{rest.split('/', 1)[0]}{path}"
-    return path
+    """Return a page's URL, absolute when the site's url names a host."""
+    return linked.site.config.host + url_for(linked.site, url)
+
+
+def og_locale(language: str) -> str:
+    """Return a language tag as Open Graph writes a locale: 'en' -> 'en_US', 'pt-BR' -> 'pt_BR'."""
+    try:
+        locale = Locale.parse(language.replace("-", "_"))
+    except (ValueError, UnknownLocaleError):
+        return language.replace("-", "_")
+    territory = locale.territory or get_global("likely_subtags").get(locale.language, "").split("_")[-1]
+    return f"{locale.language}_{territory}" if territory else locale.language
 
 
 def node_id(linked: LinkedSite, key: str) -> str:
-    """Return the JSON-LD @id of an entity: its page URL."""
-    return absolute(linked, linked.entity(key).url)
+    """Return the JSON-LD @id of an entity: its page's URL with #it (the page itself is the URL)."""
+    return absolute(linked, linked.entity(key).url) + "#it"
 
 
-def entity_node(linked: LinkedSite, entity: Entity) -> dict[str, Any]:
-    """Return the schema.org description of one entity, fields and relations as properties."""
+@lru_cache(maxsize=1)
+def _vocabulary() -> dict[str, Any]:
+    return json.loads((resources.files("factbook") / "schemaorg.json").read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=256)
+def kinds_of(schema_type: str) -> frozenset[str]:
+    """Return a schema.org type and every type above it (a type schema.org lacks is a Thing)."""
+    types = _vocabulary()["types"]
+    found, todo = {schema_type, "Thing"}, [schema_type]
+    while todo:
+        for parent in types.get(todo.pop(), ()):
+            if parent not in found:
+                found.add(parent)
+                todo.append(parent)
+    return frozenset(found)
+
+
+def fits(prop: str, schema_type: str) -> bool:
+    """Return whether schema.org allows the property on a thing of that type."""
+    domains = _vocabulary()["properties"].get(prop)
+    return domains is not None and not kinds_of(schema_type).isdisjoint(domains)
+
+
+def is_property(prop: str) -> bool:
+    """Return whether schema.org has a property of that name."""
+    return prop in _vocabulary()["properties"]
+
+
+def entity_node(linked: LinkedSite, entity: Entity) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Return the schema.org node of one entity, and the properties that belong on its page instead.
+
+    A property schema.org does not allow on the entity's type (a citation on an Organization)
+    goes to the WebPage about it when a page may have it, else the page mentions its values.
+    """
     collection = linked.site.collections[entity.collection]
-    node: dict[str, Any] = {
-        "@type": collection.schema_type,
-        "@id": node_id(linked, entity.key),
-        "name": entity.title,
-        "url": node_id(linked, entity.key),
-    }
+    kind = collection.schema_type
+    node: dict[str, Any] = {"@type": kind, "@id": node_id(linked, entity.key), "name": entity.title}
+    page: dict[str, Any] = {}
+    node["url"] = absolute(linked, entity.url)
     if entity.summary:
         node["description"] = entity.summary
+    values: dict[str, Any] = {}
     for spec in collection.fields:
         value = entity.fields.get(spec.name)
         if not spec.schema_property or spec.is_reference or spec.type == "list" or value in (None, ""):
             continue
-        if spec.schema_property in node:
+        if spec.schema_property in values:
             continue
         if spec.type == "date":
-            node.update(_dates(spec.schema_property, value))
+            values.update(_dates(spec.schema_property, value))
         elif spec.schema_property in NAMED:
-            node[spec.schema_property] = {"@type": NAMED[spec.schema_property], "name": str(value)}
+            values[spec.schema_property] = {"@type": NAMED[spec.schema_property], "name": str(value)}
         else:
-            node[spec.schema_property] = value if isinstance(value, int | float) else str(value)
+            values[spec.schema_property] = value if isinstance(value, int | float) else str(value)
     specs = _specs(collection.fields)
     for ref in entity.refs:
         spec = specs.get(ref.field)
         prop = spec.schema_property if spec is not None and spec.schema_property else "mentions"
-        if isinstance(node.get(prop), dict):  # a named value is replaced by the linked entity
-            del node[prop]
-        node.setdefault(prop, []).append({"@id": node_id(linked, ref.target)})
-    return node
+        if isinstance(values.get(prop), dict):  # a named value is replaced by the linked entity
+            del values[prop]
+        linked_to = {"@id": node_id(linked, ref.target)}
+        if ref.target != entity.key and linked_to not in values.setdefault(prop, []):
+            values[prop].append(linked_to)
+    for prop, value in values.items():
+        if value == []:
+            continue
+        if fits(prop, kind):
+            node[prop] = value
+        elif fits(prop, "WebPage"):
+            page[prop] = value
+        elif isinstance(value, list):
+            mentions = page.setdefault("mentions", [])
+            mentions.extend(v for v in value if v not in mentions)
+    return node, page
 
 
 def _dates(prop: str, value: Any) -> dict[str, str]:
@@ -89,10 +143,94 @@ def _specs(fields: tuple[FieldSpec, ...], prefix: str = "") -> dict[str, FieldSp
     return found
 
 
-def page_jsonld(linked: LinkedSite, entity: Entity) -> str:
-    """Return the JSON-LD script text of an entity page, safe inside <script>."""
-    data = {"@context": "https://schema.org", **entity_node(linked, entity)}
+def page_graph(
+    linked: LinkedSite,
+    url: str,
+    title: str,
+    description: str,
+    crumbs: list[tuple[str, str]],
+    key: str = "",
+    page_type: str = "WebPage",
+    items: list[tuple[str, str]] | None = None,
+) -> str:
+    """Return the JSON-LD script text of one page, safe inside <script>.
+
+    Every page is a WebPage (or the page_type given) within the WebSite, with its BreadcrumbList;
+    an entity's page has the entity as its main entity, an index lists its items, and the home
+    page describes the WebSite and how to search it.
+    """
+    config = linked.site.config
+    here = absolute(linked, url)
+    home = absolute(linked, "/")
+    page: dict[str, Any] = {
+        "@type": page_type,
+        "@id": here,
+        "url": here,
+        "name": title,
+        "inLanguage": config.language,
+        "isPartOf": {"@id": home + "#website"},
+        "breadcrumb": {"@id": here + "#breadcrumb"},
+    }
+    if description:
+        page["description"] = description
+    graph: list[dict[str, Any]] = [page]
+    if key:
+        node, moved = entity_node(linked, linked.entity(key))
+        page["mainEntity"] = {"@id": node["@id"]}
+        page.update(moved)
+        graph.append(node)
+    if items is not None:
+        elements = [
+            {"@type": "ListItem", "position": i, "url": absolute(linked, link), "name": name}
+            for i, (name, link) in enumerate(items, 1)
+        ]
+        page["mainEntity"] = {
+            "@type": "ItemList",
+            "numberOfItems": len(elements),
+            "itemListElement": elements,
+        }
+    if url == "/":
+        graph.append(website_node(linked))
+    trail = [("Home", "/")] if not crumbs or crumbs[0][1] != "/" else []
+    trail += crumbs
+    if trail[-1][1] != url:
+        trail.append((title, url))
+    graph.append(
+        {
+            "@type": "BreadcrumbList",
+            "@id": here + "#breadcrumb",
+            "itemListElement": [
+                {"@type": "ListItem", "position": i, "name": name, "item": absolute(linked, link)}
+                for i, (name, link) in enumerate(trail, 1)
+            ],
+        }
+    )
+    data = {"@context": "https://schema.org", "@graph": graph}
     return _script_safe(json.dumps(data, ensure_ascii=False, sort_keys=True))
+
+
+def website_node(linked: LinkedSite) -> dict[str, Any]:
+    """Return the WebSite node: its name, language, and the search it offers."""
+    config = linked.site.config
+    home = absolute(linked, "/")
+    node: dict[str, Any] = {
+        "@type": "WebSite",
+        "@id": home + "#website",
+        "url": home,
+        "name": config.title,
+        "inLanguage": config.language,
+        "potentialAction": {
+            "@type": "SearchAction",
+            "target": {
+                "@type": "EntryPoint",
+                "urlTemplate": absolute(linked, "/search/") + "?q={search_term_string}",
+            },
+            "query-input": "required name=search_term_string",
+        },
+    }
+    if config.description:
+        node["description"] = config.description
+    return node
 
 
 def _script_safe(text: str) -> str:
@@ -140,6 +278,11 @@ def graph_json(linked: LinkedSite) -> dict[str, Any]:
 
 
 def graph_jsonld(linked: LinkedSite) -> dict[str, Any]:
-    """Return every entity as schema.org JSON-LD in one @graph."""
-    graph = [entity_node(linked, e) for _, e in sorted(linked.site.entities.items())]
+    """Return the WebSite, every entity and the page about it as schema.org JSON-LD in one @graph."""
+    graph: list[dict[str, Any]] = [website_node(linked)]
+    for _, entity in sorted(linked.site.entities.items()):
+        node, moved = entity_node(linked, entity)
+        here = absolute(linked, entity.url)
+        page = {"@type": "WebPage", "@id": here, "url": here, "mainEntity": {"@id": node["@id"]}, **moved}
+        graph += [node, page]
     return {"@context": "https://schema.org", "@graph": graph}

@@ -254,7 +254,8 @@ class _Events(FileSystemEventHandler):
 def serve(options: Options, host: str, port: int, open_browser: bool, log=print) -> None:  # type: ignore[no-untyped-def]
     """Build, serve and watch until interrupted; raise PortInUse if the port is taken."""
     output = Path(tempfile.mkdtemp(prefix="factbook-serve-")) / "site"
-    preview = Preview(options, output)
+    # The preview is published at this server: its feeds and sitemap name it.
+    preview = Preview(replace(options, base_url=options.base_url or f"http://{host}:{port}/"), output)
     preview.log = log
     loop = ioloop.IOLoop.current()
     preview.loop = loop

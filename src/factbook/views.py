@@ -56,6 +56,42 @@ class FactRow:
     sheet: Item
 
 
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """One entry of a page's numbered list of sources: the page cited and the marks citing it."""
+
+    number: int
+    label: str
+    url: str
+    title: str
+    marks: tuple[Item, ...]  # each a link back to one mark: its letter, with the locator as its note
+
+
+def references(linked: LinkedSite, key: str) -> list[Reference]:
+    """Return the numbered list of what a page's body cites, each with links back to its marks."""
+    rendered = linked.bodies.get(key)
+    found: dict[int, list[Any]] = {}
+    for citation in rendered.citations if rendered else ():
+        found.setdefault(citation.number, []).append(citation)
+    refs = []
+    for number, marks in sorted(found.items()):
+        entity = linked.entity(marks[0].key)
+        label = short_name(linked.site.collections[entity.collection], entity) or entity.title
+        backs = tuple(
+            Item(_letter(i) if len(marks) > 1 else "↑", "#" + c.mark, note=c.locator)
+            for i, c in enumerate(marks)
+        )
+        title = entity.title if label != entity.title else ""
+        refs.append(Reference(number, label, url_for(linked.site, entity.url), title, backs))
+    return refs
+
+
+def _letter(index: int) -> str:
+    """Return a, b, … z, aa, ab, …: the name of the index-th back link of one reference."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    return letters[index] if index < 26 else _letter(index // 26 - 1) + letters[index % 26]
+
+
 def item_for(linked: LinkedSite, key: str, note: str = "", prefix: str = "") -> Item:
     """Return an item linking to the entity with that key."""
     entity = linked.entity(key)
