@@ -37,7 +37,7 @@ def vocabulary() -> dict[str, Any]:
         if "rdf:Property" in kinds:
             properties[name] = _names(node.get("schema:domainIncludes"))
     source = f"schema.org release {RELEASE}, CC BY-SA 3.0 (https://schema.org/docs/terms.html)"
-    return {"source": source, "types": dict(sorted(types.items())), "properties": dict(sorted(properties.items()))}
+    return {"source": source, "types": types, "properties": properties}
 
 
 if __name__ == "__main__":

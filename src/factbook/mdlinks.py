@@ -332,7 +332,7 @@ class _Citations(InlineProcessor):
         state = self.state
         written = m.group(0)
         line = state.line_of(written)
-        marks = etree.Element("span", {"class": "cites"})
+        marks = etree.Element("span", {"class": "cites", "data-pagefind-ignore": ""})
         for part in m.group(1).split(";"):
             name, _, locator = part.strip()[1:].partition(",")
             name, locator = name.strip(), " ".join(locator.split())
