@@ -121,7 +121,7 @@ def test_feed_parses_cleanly_with_absolute_ids_and_links(site: Path) -> None:
 
 def test_graph_has_no_duplicate_edge_self_loop_or_word_for_a_date(site: Path) -> None:
     graph = json.loads((site / "graph.json").read_text())
-    assert len(graph["nodes"]) >= 190 and len(graph["edges"]) > 1000 and len(graph["facts"]) >= 50
+    assert len(graph["nodes"]) >= 180 and len(graph["edges"]) > 1000 and len(graph["facts"]) >= 50
     assert all(_target(site, _local(n["url"])) for n in graph["nodes"])
     edges = [(e["source"], e["target"], e["relation"], e["role"]) for e in graph["edges"]]
     assert len(edges) == len(set(edges)) and not [e for e in edges if e[0] == e[1]]

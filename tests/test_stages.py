@@ -11,7 +11,7 @@ from factbook.assemble import assemble_site
 from factbook.build import Options, build, check, make_site
 from factbook.link import link_site
 from factbook.load import load_sources
-from factbook.views import relations
+from factbook.views import details, relations
 
 ITU = "---\ntitle: International Telecommunication Union\nacronym: ITU\nsources: [press]\n---\n## History\n"
 
@@ -127,13 +127,31 @@ def test_inverse_relations_group_by_role_and_order_by_date(make_site) -> None:
     assert problems + more == []
     groups = {g.title: [i.text for i in g.items] for g in relations(linked, "organizations/itu")}
     assert groups == {
-        "Events (organizer)": ["Early", "Late"],
-        "Events (participant)": ["Visit"],
+        "Events as organizer": ["Early", "Late"],
+        "Events as participant": ["Visit"],
         "People": ["P"],
         "Mentioned in people": ["P"],
     }
     cited = {g.title: [i.text for i in g.items] for g in relations(linked, "sources/press")}
     assert cited["Events citing it"] == ["Visit", "Early", "Late"]
+
+
+def test_details_leave_out_fields_not_shown_and_text_that_a_link_repeats(make_site) -> None:
+    memo = "---\ntitle: A memo\npublisher: example office\npublisher_organization: office\nfile: 001.txt\nkind: memo\n---\n"
+    root = make_site(
+        {
+            "content/organizations/office.md": "---\ntitle: Example Office\nsources: [press]\n---\n",
+            "content/sources/memo.md": memo,
+        }
+    )
+    sources = load_sources(root)
+    site, problems = assemble_site(sources.config, sources.collections, sources.documents)
+    linked, more = link_site(site)
+    assert problems + more == []
+    rows = {d.label: [i.text for i in d.items] for d in details(linked, linked.entity("sources/memo"))}
+    assert rows == {"Publishing organization": ["Example Office"], "Kind": ["memo"]}
+    press = {d.label: [i.text for i in d.items] for d in details(linked, linked.entity("sources/press"))}
+    assert press == {"Publisher": ["Example Office"]}  # no link to say it instead
 
 
 def test_fact_sheets_feed_the_fact_box_of_what_they_are_about(make_site, tmp_path: Path) -> None:

@@ -36,6 +36,7 @@ _FIELD_SETTINGS: dict[str, Any] = {
     "property": _TEXT,
     "note": _TEXT,
     "aside": _FLAG,
+    "show": _FLAG,
     "fields": {"$ref": "#/$defs/fields"},
 }
 _COLLECTION_SETTINGS: dict[str, Any] = {
@@ -286,6 +287,7 @@ def _field(name: str, spec: dict[str, Any], removed: set[str], shared: bool = Fa
         schema_property=str(spec.get("property", "")),
         note=str(spec.get("note", "")),
         aside=bool(spec.get("aside", False)),
+        show=bool(spec.get("show", True)),
         shared=shared or bool(spec.get(SHARED)),
     )
 

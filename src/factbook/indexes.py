@@ -10,7 +10,9 @@ from markupsafe import Markup
 from .link import LinkedSite
 from .model import Collection, Entity
 from .slugs import heading_id
-from .views import Group, Item, fact_rows, item_for, short_name
+from .views import Group, Item, fact_rows, folded, item_for, short_name
+
+LETTERS_FROM = 12  # a list longer than this is split by first letter
 
 
 def index_context(
@@ -21,7 +23,8 @@ def index_context(
     sections: list[tuple[str, list[Group]]] = []
     for group in collection.group_by:
         if group == "letter":
-            sections.append(("A–Z", _a_to_z(linked, collection, members)))
+            groups = _a_to_z(linked, collection, members)
+            sections.append(("A–Z" if any(g.title for g in groups) else "By name", groups))
         elif group == "year":
             sections.append(("By year", _by_year(linked, collection, members)))
         elif group == "folder":
@@ -45,19 +48,33 @@ def index_context(
 
 def _entry(linked: LinkedSite, collection: Collection, entity: Entity) -> Item:
     note = entity.date.words() if entity.date else ""
-    return item_for(linked, entity.key, note, prefix=short_name(collection, entity))
+    item = item_for(linked, entity.key, note)
+    acronym = short_name(collection, entity)
+    # The short name is part of the link, after the name it stands for, unless the name has it.
+    if acronym and acronym not in entity.title.split():
+        return Item(f"{item.text} ({acronym})", item.url, item.prefix, item.note, item.summary)
+    return item
+
+
+def _by_name(found: list[Entity]) -> list[Entity]:
+    return sorted(found, key=lambda e: (folded(e.title), e.key))
 
 
 def _a_to_z(linked: LinkedSite, collection: Collection, members: list[Entity]) -> list[Group]:
+    if not members:
+        return []
+    if len(members) <= LETTERS_FROM:
+        return [Group("", "all", tuple(_entry(linked, collection, e) for e in _by_name(members)))]
     groups: dict[str, list[Entity]] = {}
     for entity in members:
-        letter = entity.title[:1].upper() if entity.title[:1].isalpha() else "#"
+        first = folded(entity.title)[:1].upper()
+        letter = first if first.isalpha() else "#"
         groups.setdefault(letter, []).append(entity)
     return [
         Group(
             letter,
             f"letter-{letter.lower() if letter != '#' else 'other'}",
-            tuple(_entry(linked, collection, e) for e in sorted(found, key=lambda e: e.title.lower())),
+            tuple(_entry(linked, collection, e) for e in _by_name(found)),
         )
         for letter, found in sorted(groups.items())
     ]
@@ -71,7 +88,7 @@ def _by_folder(linked: LinkedSite, collection: Collection, members: list[Entity]
         Group(
             folder or "(top)",
             "folder-" + (heading_id(folder) or "top"),
-            tuple(_entry(linked, collection, e) for e in sorted(found, key=lambda e: e.title.lower())),
+            tuple(_entry(linked, collection, e) for e in _by_name(found)),
         )
         for folder, found in sorted(groups.items())
     ]
@@ -105,7 +122,7 @@ def _by_field(linked: LinkedSite, collection: Collection, members: list[Entity],
         Group(
             kind,
             f"{field}-" + heading_id(kind),
-            tuple(_entry(linked, collection, e) for e in sorted(found, key=lambda e: e.title.lower())),
+            tuple(_entry(linked, collection, e) for e in _by_name(found)),
         )
         for kind, found in sorted(groups.items())
     ]

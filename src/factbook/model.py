@@ -27,6 +27,7 @@ class FieldSpec:
     schema_property: str = ""  # the schema.org property it maps to
     note: str = ""  # for a date: the field that explains it
     aside: bool = False  # shown as a list beside the text
+    show: bool = True  # shown in the page's details box (false: kept in the data only)
     shared: bool = False  # declared for every collection (under "*")
 
     @property

@@ -12,8 +12,12 @@ from .model import Entity, Ref
 from .views import field_label, short_name
 
 WIDTH = 960
-LANE = 16
-TOP = 28
+LANE = 20
+TOP = 26
+FONT = 13  # the text size of both pictures, in picture units: at full size, 13 CSS px
+LABEL_CHARS = 30
+TIES_FONT = 14
+MARGIN = 160  # room either side of the ties circle for its labels
 
 
 def _position(point: Point, end: bool = False) -> float:
@@ -39,7 +43,7 @@ def span(date: PartialDate, last_year: int) -> tuple[float, float, bool]:
 
 
 def timeline(linked: LinkedSite, events: list[Entity], label: str) -> str:
-    """Return an SVG timeline of dated events: years on an axis, each event a linked mark."""
+    """Return an SVG timeline of dated events: years on an axis, each event a named, linked bar."""
     dated = sorted(
         (e for e in events if e.date and not e.date.undated), key=lambda e: (e.date.sort_key(), e.key)
     )  # type: ignore[union-attr]
@@ -55,18 +59,25 @@ def timeline(linked: LinkedSite, events: list[Entity], label: str) -> str:
         begin, finish, is_open = span(event.date, last)  # type: ignore[arg-type]
         x = 20 + (begin - first) * scale
         width = max((finish - begin) * scale, 6.0)
-        if free and free[0][0] <= x:
+        shown, cut = _fit(event.title, LABEL_CHARS)
+        words = _text_width(shown + cut)
+        # The name goes after its bar, or before it when the axis ends first (an open span).
+        after = x + width + 4 + words <= WIDTH - 2
+        left, right = (x, x + width + 4 + words) if after else (x - 4 - words, x + width)
+        if free and free[0][0] <= left:
             lane = heapq.heappop(free)[1]
         else:
             lane, lanes = lanes, lanes + 1
-        heapq.heappush(free, (x + width + 3, lane))
+        heapq.heappush(free, (right + 8, lane))
         name = escape(f"{event.title} ({event.date.words()})")  # type: ignore[union-attr]
         y = TOP + lane * LANE
         cls = "mark open" if is_open else "mark"
+        tx, anchor = (x + width + 4, "start") if after else (x - 4, "end")
         marks.append(
             f'<a href="{escape(url_for(linked.site, event.url))}" aria-label="{name}">'
             f"<title>{name}</title>"
-            f'<rect class="{cls}" x="{x:.1f}" y="{y}" width="{width:.1f}" height="{LANE - 5}" rx="2"/></a>'
+            f'<rect class="{cls}" x="{x:.1f}" y="{y + 3}" width="{width:.1f}" height="{LANE - 8}" rx="2"/>'
+            f'<text x="{tx:.1f}" y="{y + LANE - 5}" text-anchor="{anchor}">{_words(shown, cut)}</text></a>'
         )
     height = TOP + lanes * LANE + 8
     step = 1 if last - first <= 12 else 5 if last - first <= 60 else 10
@@ -76,14 +87,38 @@ def timeline(linked: LinkedSite, events: list[Entity], label: str) -> str:
             continue
         x = 20 + (year - first) * scale
         ticks.append(
-            f'<line class="tick" x1="{x:.1f}" y1="16" x2="{x:.1f}" y2="{height}"/>'
-            f'<text x="{x + 2:.1f}" y="12">{year}</text>'
+            f'<line class="tick" x1="{x:.1f}" y1="18" x2="{x:.1f}" y2="{height}"/>'
+            f'<text x="{x + 2:.1f}" y="14">{year}</text>'
         )
     title = escape(label)
     return (
         f'<svg class="timeline" viewBox="0 0 {WIDTH} {height}" role="group" aria-label="{title}">'
         f"<title>{title}</title>{''.join(ticks)}{''.join(marks)}</svg>"
     )
+
+
+def _text_width(text: str, size: float = FONT) -> float:
+    """Return a little more than a line of text is wide when drawn, in picture units."""
+    wide = sum(1 for c in text if c.isupper() or c in "mwMW@%")
+    # Fonts differ from system to system: an eighth more keeps a label whole in most of them.
+    return 1.125 * size * (0.52 * len(text) + 0.18 * wide)
+
+
+def _fit(text: str, limit: int) -> tuple[str, str]:
+    """Return text cut at a word to at most limit characters, and "…" if it was cut (else "")."""
+    if len(text) <= limit:
+        return text, ""
+    cut = text[: limit - 1].rsplit(" ", 1)[0] if " " in text[: limit - 1] else text[: limit - 1]
+    return cut.rstrip(" ,;:(-–"), "…"
+
+
+def _words(shown: str, cut: str) -> str:
+    """Return a label as SVG text: its words, then its "…" (if cut) hidden from assistive technology.
+
+    The accessible name, the full title, starts with the visible words (WCAG 2.5.3); the
+    ellipsis is not one of them.
+    """
+    return escape(shown) + (f'<tspan aria-hidden="true">{cut}</tspan>' if cut else "")
 
 
 def ties(linked: LinkedSite, entity: Entity, limit: int = 24) -> str:
@@ -109,16 +144,21 @@ def ties(linked: LinkedSite, entity: Entity, limit: int = 24) -> str:
         other = linked.entity(key)
         kind = other.collection
         collection = site.collections[kind]
-        label = escape(_label(other, short_name(collection, other)))
         name = escape(f"{other.title} ({collection.label}, {neighbours[key]})")
         anchor = "start" if math.cos(angle) > 0.2 else "end" if math.cos(angle) < -0.2 else "middle"
         dx = 9 if anchor == "start" else -9 if anchor == "end" else 0
+        room = {
+            "start": size + MARGIN - (x + dx),
+            "end": x + dx + MARGIN,
+            "middle": 2 * min(x + MARGIN, size + MARGIN - x, 130),
+        }[anchor]
+        shown, cut = _fit_width(_label(other, short_name(collection, other)), room - 4, TIES_FONT)
         dy = 4 if anchor != "middle" else (16 if math.sin(angle) > 0 else -10)
         edges.append(f'<line class="edge" x1="{centre}" y1="{centre}" x2="{x:.1f}" y2="{y:.1f}"/>')
         nodes.append(
             f'<a href="{escape(url_for(linked.site, other.url))}" aria-label="{name}"><title>{name}</title>'
             f'<circle class="node {kind}" cx="{x:.1f}" cy="{y:.1f}" r="7"/>'
-            f'<text x="{x + dx:.1f}" y="{y + dy:.1f}" text-anchor="{anchor}">{label}</text></a>'
+            f'<text x="{x + dx:.1f}" y="{y + dy:.1f}" text-anchor="{anchor}">{_words(shown, cut)}</text></a>'
         )
     more = len(neighbours) - len(keys)
     note = (
@@ -126,19 +166,27 @@ def ties(linked: LinkedSite, entity: Entity, limit: int = 24) -> str:
         if more > 0
         else ""
     )
-    me = escape(_short(entity.title))
+    me, cut = _fit_width(entity.title, 2 * radius - 40, TIES_FONT)
     title = escape(f"What {entity.title} is tied to: {len(neighbours)} pages")
     return (
-        f'<svg class="ties" viewBox="-140 0 {size + 280} {size}" role="group" aria-label="{title}">'
+        f'<svg class="ties" viewBox="{-MARGIN} 0 {size + 2 * MARGIN} {size}" role="group"'
+        f' aria-label="{title}">'
         f"<title>{title}</title>"
         f'{"".join(edges)}<circle class="node centre" cx="{centre}" cy="{centre}" r="11"/>'
-        f'<text class="centre-label" x="{centre}" y="{centre - 16}" text-anchor="middle">{me}</text>'
+        f'<text class="centre-label" x="{centre}" y="{centre - 16}" text-anchor="middle">'
+        f"{_words(me, cut)}</text>"
         f"{''.join(nodes)}{note}</svg>"
     )
 
 
-def _short(text: str, limit: int = 34) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+def _fit_width(text: str, room: float, size: float) -> tuple[str, str]:
+    """Return text cut at a word so that it and its "…" fit in room, and the "…" (else "")."""
+    limit = len(text)
+    shown, cut = text, ""
+    while limit > 1 and _text_width(shown + cut, size) > room:
+        limit -= 1
+        shown, cut = _fit(text, limit)
+    return shown, cut
 
 
 def _cites(linked: LinkedSite, ref: Ref) -> bool:
@@ -147,19 +195,10 @@ def _cites(linked: LinkedSite, ref: Ref) -> bool:
     return bool(cites) and ref.field.split(".")[-1] == cites
 
 
-def _label(entity: Entity, acronym: str, limit: int = 30) -> str:
-    """Return a node's visible label: its acronym, or its title's first words.
+def _label(entity: Entity, acronym: str) -> str:
+    """Return a node's visible label: its acronym when its title starts with it, else its title.
 
     The label is always the start of the link's accessible name (which is the full title), as
-    WCAG 2.5.3 asks, so a shortened title ends at a word with no ellipsis.
+    WCAG 2.5.3 asks.
     """
-    if acronym and entity.title.startswith(acronym):
-        return acronym
-    if len(entity.title) <= limit:
-        return entity.title
-    words, text = entity.title.split(), ""
-    for word in words:
-        if len(text) + len(word) + 1 > limit:
-            break
-        text = f"{text} {word}".strip()
-    return text or entity.title[:limit]
+    return acronym if acronym and entity.title.startswith(acronym) else entity.title

@@ -445,8 +445,15 @@ def _home(linked: LinkedSite) -> dict[str, Any]:
         if c.home
     ]
     timelines = [c for c in site.collections.values() if c.timeline]
+    # The timeline as a list, oldest first, for screens too narrow for the picture.
+    years: dict[int, list[Item]] = {}
+    for event in reversed(events):
+        if event.date and event.date.year:
+            years.setdefault(event.date.year, []).append(item_for(linked, event.key, _when(event)))
     return {
         "timeline": Markup(_timeline(linked)),
+        "timeline_years": [Group(str(y), f"year-{y}", tuple(found)) for y, found in years.items()],
+        "lead": (home.summary if home else "") or site.config.description,
         "timeline_index": url_for(site, index_url(timelines[0])) if len(timelines) == 1 else "",
         "timeline_name": " and ".join(c.plural for c in timelines),
         "timeline_single": timelines[0].label if len(timelines) == 1 else "page",

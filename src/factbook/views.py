@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,12 +136,38 @@ def details(linked: LinkedSite, entity: Entity) -> list[Detail]:
     rows = []
     for spec in collection.fields:
         value = entity.fields.get(spec.name)
-        if spec.name in apart or value in (None, "", []):
+        if spec.name in apart or not spec.show or value in (None, "", []):
+            continue
+        if _said_by_link(linked, entity, collection, spec, value):
             continue
         items = _items(linked, entity, spec, value, (spec.name,))
         if items:
             rows.append(Detail(spec.label, tuple(items)))
     return rows
+
+
+def _said_by_link(
+    linked: LinkedSite, entity: Entity, collection: Collection, spec: FieldSpec, value: Any
+) -> bool:
+    """Return whether a text field only names what a reference of the same property links to."""
+    if spec.type not in {"string", "text"} or not spec.schema_property:
+        return False
+    for other in collection.fields:
+        if other.schema_property != spec.schema_property or not other.is_reference:
+            continue
+        for ref in entity.refs:
+            if ref.field == other.name:
+                target = linked.entity(ref.target)
+                names = {target.title, short_name(linked.site.collections[target.collection], target)}
+                if folded(str(value)) in {folded(n) for n in names if n}:
+                    return True
+    return False
+
+
+def folded(text: str) -> str:
+    """Return text as it sorts and compares: without accents, case or surrounding spaces."""
+    decomposed = unicodedata.normalize("NFKD", text.strip())
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 def _items(
@@ -212,20 +239,37 @@ def relations(linked: LinkedSite, key: str) -> list[Group]:
             continue
         source = linked.entity(ref.source)
         rank = 2 if ref.field == MENTIONS else 1 if ref.shared else 0
-        groups.setdefault((rank, source.collection, ref.field, ref.role), []).append(ref)
+        # A role from a fixed list names a group; a role in free words goes with each item.
+        named = _named_roles(linked.site.collections[source.collection], ref.field)
+        groups.setdefault((rank, source.collection, ref.field, ref.role if named else ""), []).append(ref)
     result = []
     for (_, collection, field, role), refs in sorted(groups.items()):
         title = _group_title(linked.site.collections[collection], field, refs[0].label, role)
-        entities = sorted({r.source for r in refs}, key=lambda k: _by_date(linked.entity(k)))
-        items = tuple(item_for(linked, k, _date_note(linked.entity(k))) for k in entities)
+        pairs = sorted(
+            {(r.source, "" if role else r.role) for r in refs},
+            key=lambda p: (_by_date(linked.entity(p[0])), p[1]),
+        )
+        items = tuple(
+            item_for(linked, k, "; ".join(w for w in (words, _date_note(linked.entity(k))) if w))
+            for k, words in pairs
+        )
         result.append(Group(title, _group_id(title), items))
     return result
 
 
+def _named_roles(collection: Collection, field: str) -> bool:
+    """Return whether the roles of a reference in a list of objects come from a fixed list."""
+    parts = field.split(".")
+    spec = collection.field(parts[0]) if len(parts) > 1 else None
+    role = next((f for f in spec.fields if f.name == "role"), None) if spec else None
+    return bool(role and role.enum)
+
+
 def _group_title(collection: Collection, field: str, label: str, role: str) -> str:
+    """Return a group's heading: its relation, and the role the page plays in it, as words."""
     if field == MENTIONS:
         return f"Mentioned in {collection.plural}"
-    return f"{label} ({role})" if role else label
+    return f"{label} as {role}" if role else label
 
 
 def asides(linked: LinkedSite, entity: Entity) -> list[Group]:
