@@ -123,7 +123,7 @@ def test_search_excerpts_are_prose_with_words_apart(site: Path) -> None:  # noqa
         page = browser.new_page()
         page.set_viewport_size(PHONE)
         page.goto(base + "/search/?q=UNICEF")
-        page.wait_for_selector(".pagefind-ui__result-link", timeout=15000)
+        page.wait_for_selector(".search-results a", timeout=15000)
         assert page.input_value("#site-search-q") == "UNICEF"
         fields = page.eval_on_selector_all(
             "input[type=search]", "els => els.filter(e => e.checkVisibility()).length"

@@ -340,9 +340,9 @@ def test_search_finds_an_organization_and_nothing_for_nonsense(site: Path) -> No
     with serve_folder(site) as base, chromium() as browser:
         page = browser.new_page()
         page.goto(base + "/search/?q=UNESCO")
-        page.wait_for_selector(".pagefind-ui__result-link", timeout=15000)
+        page.wait_for_selector(".search-results a", timeout=15000)
         links = page.eval_on_selector_all(
-            ".pagefind-ui__result-link", "els => els.map(e => e.getAttribute('href'))"
+            ".search-results a", "els => els.map(e => e.getAttribute('href'))"
         )
         assert "/organizations/unesco/" in links
         found = page.evaluate(

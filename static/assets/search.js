@@ -1,29 +1,93 @@
 // The search page: Pagefind's results for the query in the header's search box, which is the
-// page's one search field (filled from ?q=, searching as one types).
+// page's one search field (filled from ?q=, searching as one types). Results are drawn here from
+// Pagefind's own API, all of a batch at once, so that nothing on the page moves while they load.
 (function () {
   "use strict";
   var script = document.currentScript;
   var bundle = script.getAttribute("data-bundle");
   var box = document.getElementById("site-search-q");
+  var status = document.getElementById("search-status");
+  var list = document.getElementById("search-results");
+  var more = document.getElementById("search-more");
+  var kind = document.getElementById("search-kind");
   var query = new URLSearchParams(location.search).get("q") || "";
+  var BATCH = 10;
+  var found = [];
+  var shown = 0;
+  var asked = 0;
   if (box) { box.value = query; }
-  var loader = document.createElement("script");
-  loader.src = bundle + "pagefind-ui.js";
-  loader.onload = function () {
-    var ui = new PagefindUI({ element: "#search", bundlePath: bundle, showSubResults: true, showImages: false });
-    document.getElementById("search").classList.add("search-driven");
-    function search(text) {
-      ui.triggerSearch(text);
-      var url = new URL(location.href);
-      if (text) { url.searchParams.set("q", text); } else { url.searchParams.delete("q"); }
-      history.replaceState(null, "", url);
+
+  function item(data) {
+    var li = document.createElement("li");
+    var link = document.createElement("a");
+    link.href = data.url;
+    link.textContent = (data.meta && data.meta.title) || data.url;
+    var heading = document.createElement("h2");
+    heading.appendChild(link);
+    li.appendChild(heading);
+    var excerpt = document.createElement("p");
+    excerpt.className = "excerpt";
+    excerpt.innerHTML = data.excerpt; // Pagefind's excerpt: the page's text, escaped, with <mark>
+    li.appendChild(excerpt);
+    return li;
+  }
+
+  function showMore() {
+    var batch = found.slice(shown, shown + BATCH);
+    var ask = asked;
+    return Promise.all(batch.map(function (r) { return r.data(); })).then(function (data) {
+      if (ask !== asked) { return; } // a newer search has begun
+      data.forEach(function (d) { list.appendChild(item(d)); });
+      shown += batch.length;
+      more.hidden = shown >= found.length;
+    });
+  }
+
+  function run(pagefind, text) {
+    var ask = ++asked;
+    var filters = kind && kind.value ? { type: kind.value } : {};
+    var url = new URL(location.href);
+    if (text) { url.searchParams.set("q", text); } else { url.searchParams.delete("q"); }
+    history.replaceState(null, "", url);
+    if (!text.trim()) {
+      list.replaceChildren();
+      status.textContent = "";
+      more.hidden = true;
+      return;
     }
-    if (query) { ui.triggerSearch(query); }
+    pagefind.debouncedSearch(text, { filters: filters }, 150).then(function (search) {
+      if (search === null || ask !== asked) { return; }
+      found = search.results;
+      shown = 0;
+      list.replaceChildren();
+      var n = found.length;
+      status.textContent = n === 0 ? "No page matches \u201c" + text + "\u201d."
+        : n + (n === 1 ? " page matches" : " pages match") + " \u201c" + text + "\u201d.";
+      return showMore();
+    });
+  }
+
+  import(bundle + "pagefind.js").then(function (pagefind) {
+    pagefind.options({ excerptLength: 24 });
+    if (kind) {
+      pagefind.filters().then(function (all) {
+        Object.keys(all.type || {}).sort().forEach(function (name) {
+          var option = document.createElement("option");
+          option.value = name;
+          option.textContent = name + " (" + all.type[name] + ")";
+          kind.appendChild(option);
+        });
+        kind.parentElement.hidden = false;
+      });
+      kind.addEventListener("change", function () { run(pagefind, box.value); });
+    }
+    more.addEventListener("click", function () { showMore(); });
     if (box) {
-      box.addEventListener("input", function () { search(box.value); });
-      box.form.addEventListener("submit", function (event) { event.preventDefault(); search(box.value); });
+      box.addEventListener("input", function () { run(pagefind, box.value); });
+      box.form.addEventListener("submit", function (event) { event.preventDefault(); run(pagefind, box.value); });
     }
-  };
-  loader.onerror = function () { document.getElementById("search-missing").hidden = false; };
-  document.head.appendChild(loader);
+    run(pagefind, query);
+  }, function () {
+    document.getElementById("search-missing").hidden = false;
+  });
 })();
