@@ -341,9 +341,7 @@ def test_search_finds_an_organization_and_nothing_for_nonsense(site: Path) -> No
         page = browser.new_page()
         page.goto(base + "/search/?q=UNESCO")
         page.wait_for_selector(".search-results a", timeout=15000)
-        links = page.eval_on_selector_all(
-            ".search-results a", "els => els.map(e => e.getAttribute('href'))"
-        )
+        links = page.eval_on_selector_all(".search-results a", "els => els.map(e => e.getAttribute('href'))")
         assert "/organizations/unesco/" in links
         found = page.evaluate(
             """async () => {
