@@ -9,7 +9,8 @@
   var status = document.getElementById("search-status");
   var list = document.getElementById("search-results");
   var more = document.getElementById("search-more");
-  var kind = document.getElementById("search-kind");
+  var filterBox = document.getElementById("search-filters");
+  var selects = [];
   var query = new URLSearchParams(location.search).get("q") || "";
   var BATCH = 10;
   var found = [];
@@ -45,7 +46,8 @@
 
   function run(pagefind, text) {
     var ask = ++asked;
-    var filters = kind && kind.value ? { type: kind.value } : {};
+    var filters = {};
+    selects.forEach(function (select) { if (select.value) { filters[select.name] = select.value; } });
     var url = new URL(location.href);
     if (text) { url.searchParams.set("q", text); } else { url.searchParams.delete("q"); }
     history.replaceState(null, "", url);
@@ -69,18 +71,34 @@
 
   import(bundle + "pagefind.js").then(function (pagefind) {
     pagefind.options({ excerptLength: 24 });
-    if (kind) {
-      pagefind.filters().then(function (all) {
-        Object.keys(all.type || {}).sort().forEach(function (name) {
+    // One list per filter the pages declare (data-pagefind-filter): their type, their topics, ...
+    pagefind.filters().then(function (all) {
+      Object.keys(all).sort().forEach(function (name, i) {
+        var label = document.createElement("label");
+        var select = document.createElement("select");
+        select.name = name;
+        select.id = "search-filter-" + i;
+        label.htmlFor = select.id;
+        label.textContent = name.charAt(0).toUpperCase() + name.slice(1) + " ";
+        var any = document.createElement("option");
+        any.value = "";
+        any.textContent = "any";
+        select.appendChild(any);
+        Object.keys(all[name]).sort().forEach(function (value) {
           var option = document.createElement("option");
-          option.value = name;
-          option.textContent = name + " (" + all.type[name] + ")";
-          kind.appendChild(option);
+          option.value = value;
+          option.textContent = value + " (" + all[name][value] + ")";
+          select.appendChild(option);
         });
-        kind.parentElement.hidden = false;
+        select.addEventListener("change", function () { run(pagefind, box.value); });
+        selects.push(select);
+        var part = document.createElement("span");
+        part.appendChild(label);
+        part.appendChild(select);
+        filterBox.appendChild(part);
       });
-      kind.addEventListener("change", function () { run(pagefind, box.value); });
-    }
+      filterBox.hidden = selects.length === 0;
+    });
     more.addEventListener("click", function () { showMore(); });
     if (box) {
       box.addEventListener("input", function () { run(pagefind, box.value); });
