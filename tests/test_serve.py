@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import http.client
 import os
 import shutil
@@ -266,3 +267,25 @@ def test_serves_a_vault_and_rebuilds_on_a_save(tmp_path: Path) -> None:
         assert server.get("/attachments/new.txt") == (200, b"a new attachment")
     finally:
         server.stop()
+
+
+def _indexed_text(output: Path) -> str:
+    """Return the text of every page in the served folder's search index."""
+    texts = []
+    for fragment in (output / "pagefind" / "fragment").iterdir():
+        texts.append(gzip.decompress(fragment.read_bytes()).decode("utf-8", "replace"))
+    return "\n".join(texts)
+
+
+def test_search_works_in_the_preview_and_follows_each_save(served: Served) -> None:
+    served.wait_for("search index updated")
+    status, _ = served.get("/pagefind/pagefind.js")
+    assert status == 200
+    log = next(line for line in served.lines if "serving " in line)
+    output = Path(log.split(" from ")[1].split(" (Ctrl-C")[0])
+    assert "International Telecommunication Union" in _indexed_text(output)
+    _edit(served.root / "content" / "organizations" / "itu.md", "## History", "## History\n\nZanzibarword.")
+    served.wait_for("rebuilt ")
+    served.wait_for("search index updated", count=2)
+    assert "Zanzibarword" in _indexed_text(output)
+    assert not list(output.parent.glob(".*pagefind*"))  # no half-made index left beside it

@@ -232,13 +232,16 @@ def clean_command(source: str, output: str | None) -> None:
 @click.option("--open", "open_browser", is_flag=True, help="Open the site in a browser.")
 @click.option("--drafts", is_flag=True, help="Include pages marked draft: true.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors in the overlay.")
-def serve_command(source: str, host: str, port: int, open_browser: bool, drafts: bool, strict: bool) -> None:
+@click.option("--no-search", is_flag=True, help="Do not index the preview for search.")
+def serve_command(
+    source: str, host: str, port: int, open_browser: bool, drafts: bool, strict: bool, no_search: bool
+) -> None:
     """Build, serve and watch the site, reloading the browser on every save."""
     from .serve import PortInUse, serve
 
     root = _root(source)
     try:
-        options = Options(root=root, drafts=drafts, strict=strict, jobs=default_jobs())
+        options = Options(root=root, drafts=drafts, strict=strict, jobs=default_jobs(), search=not no_search)
         serve(options, host, port, open_browser, log=_log)
     except PortInUse as error:
         raise click.UsageError(str(error)) from error

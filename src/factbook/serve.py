@@ -33,6 +33,7 @@ from watchdog.observers import Observer
 from .build import Options, builder_for, publish
 from .link import render_serially
 from .parallel import render_serially_into
+from .search import SearchError, index_site
 from .theme import theme_dirs
 from .write import static_files, write_changes
 
@@ -72,12 +73,36 @@ class Preview:
         self._wake = threading.Condition()
         self._stopping = False
         self.log = print
+        self._index_wanted = threading.Event()
+        self.indexed = 0  # search indexes made, for the tests' sake
+
+    def run_indexer(self) -> None:
+        """Index the served site for search after each good build, off the rebuild's path.
+
+        Pagefind reads the whole folder in a process of its own; saves made while it runs are
+        indexed once it is done, in one more run.
+        """
+        while True:
+            self._index_wanted.wait()
+            if self._stopping:
+                return
+            self._index_wanted.clear()
+            started = time.perf_counter()
+            try:
+                index_site(self.output, swap=True)
+            except SearchError as error:
+                self.log(f"search index not updated: {error}")
+                continue
+            self.indexed += 1
+            self.log(f"search index updated in {(time.perf_counter() - started) * 1000:.0f} ms")
 
     def first_build(self) -> None:
         """Build the whole site once into the served folder (errors go to the overlay)."""
         update = self.builder.update()
         publish(replace(update, full=True), self.output, self.options.root)
         self._report(update.report.problems, update.report.failed(self.options.strict))
+        if self.options.search:
+            self._index_wanted.set()
         # Rebuilds run on a thread beside the server's and the watcher's: a process forked from
         # there may inherit a lock held by another thread, so they render in this process.
         self.builder.render_many = render_serially
@@ -102,6 +127,7 @@ class Preview:
         with self._wake:
             self._stopping = True
             self._wake.notify()
+        self._index_wanted.set()
 
     def run_worker(self) -> None:
         """Rebuild after each burst of changes until stopped (runs in its own thread)."""
@@ -145,6 +171,8 @@ class Preview:
         self._report(update.report.problems, failed)
         if not failed:
             self._send({"command": "reload", "path": "*", "liveCSS": False})
+            if self.options.search:
+                self._index_wanted.set()
         # After the browsers are told: a full collection of a big site's objects takes longer
         # than a rebuild, so keep the cyclic collector off what has been built so far.
         gc.freeze()
@@ -275,6 +303,8 @@ def serve(options: Options, host: str, port: int, open_browser: bool, log=print)
         observer.start()
         worker = threading.Thread(target=preview.run_worker, name="factbook-rebuild", daemon=True)
         worker.start()
+        indexer = threading.Thread(target=preview.run_indexer, name="factbook-search", daemon=True)
+        indexer.start()
         url = f"http://{host}:{port}/"
         log(f"serving {options.root.resolve()} at {url} from {output} (Ctrl-C to stop)")
         signal.signal(signal.SIGTERM, lambda *_: loop.add_callback_from_signal(loop.stop))
