@@ -77,7 +77,7 @@ def references(linked: LinkedSite, key: str) -> list[Reference]:
     refs = []
     for number, marks in sorted(found.items()):
         entity = linked.entity(marks[0].key)
-        label = short_name(linked.site.collections[entity.collection], entity) or entity.title
+        label = cited_item(linked, entity.key).text
         backs = tuple(
             Item(_letter(i) if len(marks) > 1 else "↑", "#" + c.mark, note=c.locator)
             for i, c in enumerate(marks)
@@ -85,6 +85,14 @@ def references(linked: LinkedSite, key: str) -> list[Reference]:
         title = entity.title if label != entity.title else ""
         refs.append(Reference(number, label, url_for(linked.site, entity.url), title, backs))
     return refs
+
+
+def cited_item(linked: LinkedSite, key: str) -> Item:
+    """Return an item linking to a cited page under its short label (its title when it has none)."""
+    entity = linked.entity(key)
+    label = short_name(linked.site.collections[entity.collection], entity)
+    url = url_for(linked.site, entity.url)
+    return Item(label or entity.title, url, summary=entity.title if label else "")
 
 
 def _letter(index: int) -> str:
@@ -283,7 +291,8 @@ def asides(linked: LinkedSite, entity: Entity) -> list[Group]:
             r.target for r in entity.refs if r.field == spec.name or r.field.endswith("." + spec.name)
         )
         if keys:
-            items = tuple(item_for(linked, k) for k in keys)
+            cited = spec.name == collection.cites
+            items = tuple(cited_item(linked, k) if cited else item_for(linked, k) for k in keys)
             found.append(Group(spec.label, spec.name, items))
     tags = tags_of(linked, entity.key)
     if tags:
@@ -314,7 +323,7 @@ def fact_rows(linked: LinkedSite, pairs: tuple[tuple[str, Fact], ...]) -> list[F
     rows = []
     for sheet, fact in pairs:
         about = tuple(item_for(linked, k) for k in fact.about)
-        source = item_for(linked, fact.source) if fact.source else Item("no source")
+        source = cited_item(linked, fact.source) if fact.source else Item("no source")
         sheet_item = item_for(linked, sheet)
         sheet_item = Item(sheet_item.text, sheet_item.url + "#" + fact.id)
         value = format_value(fact.value, fact.unit, fact.qualifier)
