@@ -68,6 +68,7 @@ def make_environment(template_dirs: list[Path]) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # a changed theme gets a new environment (build.Builder's stamp)
     )
     env.filters["date_words"] = date_words
     env.filters["value"] = format_value

@@ -6,6 +6,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+from markupsafe import escape
+
 from .dates import DateError, PartialDate, parse_date
 from .link import MENTIONS, LinkedSite, url_for
 from .mdlinks import tag_path
@@ -24,6 +26,17 @@ class Item:
     prefix: str = ""
     note: str = ""
     summary: str = ""
+
+    def __html__(self) -> str:
+        """Return the item as HTML: its link (or text), with its prefix and note around it."""
+        # Written here rather than in a template macro: lists of them are most of a page, and
+        # a macro call per item cost more than the rest of the page.
+        shown = (
+            f'<a href="{escape(self.url)}">{escape(self.text)}</a>' if self.url else str(escape(self.text))
+        )
+        before = f'<span class="prefix">{escape(self.prefix)}</span> ' if self.prefix else ""
+        after = f' <span class="note">({escape(self.note)})</span>' if self.note else ""
+        return before + shown + after
 
 
 @dataclass(frozen=True, slots=True)
