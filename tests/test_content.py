@@ -101,9 +101,9 @@ def test_bodies_without_obsidian_syntax_render_the_same_without_its_extension(fl
     full, plain = renderer._md, renderer._plain
     for entity in linked.site.entities.values():
         folder = posixpath.dirname(content_path(entity))
-        renderer._plain = full  # everything through the parser with Obsidian's syntax
+        renderer._plain, renderer._prune = full, False  # everything through the full parser
         with_notes = renderer.render(entity.doc.body, entity.doc.body_line, folder, linked.table)
-        renderer._plain = plain
+        renderer._plain, renderer._prune = plain, True  # the quick one, without unneeded patterns
         assert renderer.render(entity.doc.body, entity.doc.body_line, folder, linked.table) == with_notes
 
 

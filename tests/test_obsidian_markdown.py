@@ -325,3 +325,27 @@ def test_reset_forgets_the_last_document() -> None:
 def test_named_extension_loads() -> None:
     html = markdown.markdown("==x==", extensions=["factbook.obsidian"])
     assert html == "<p><mark>x</mark></p>"
+
+
+TRICKY = [
+    "Plain words and a [[link]] only.",
+    "A line with two spaces  \nthen a break.",
+    "A tab\t\nthen text, and a carriage\r\nreturn.",
+    "Some `code`, an escaped \\*star\\*, *em*, __strong__ and snake_case_words.",
+    "An entity &amp; a bare & and <b>html</b> and <https://example.org> and <a@b.org>.",
+    "An image ![alt](x.png), a [ref][r] and a [short] one.\n\n[r]: https://example.org\n[short]: /x/",
+    "A footnote[^1].\n\n[^1]: The note, with *emphasis*.",
+    "    indented code with * and _ and < and &\n\nafter",
+    "* a list\n* with _under_ and **bold**\n\n> a quote with ![[embed]] text",
+]
+
+
+@pytest.mark.parametrize("source", TRICKY)
+def test_leaving_out_unneeded_inline_patterns_gives_the_same_bytes(source: str) -> None:
+    from factbook.assemble import SlugIndex
+    from factbook.mdlinks import LinkTable, MarkdownRenderer
+
+    table = LinkTable(SlugIndex({}), {}, {})
+    quick, full = MarkdownRenderer(), MarkdownRenderer()
+    full._prune = False
+    assert quick.render(source, 1, "", table) == full.render(source, 1, "", table)

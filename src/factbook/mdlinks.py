@@ -35,6 +35,25 @@ RESOLVED = "data-factbook-resolved"
 # heading with no space, tasks, mermaid): a body without any is rendered without that extension.
 OBSIDIAN = re.compile(r"\[!|==|%%|\$|\^[\w-]+\s*$|(?<![\w&/])#[^\s#\d]|^#[^\s#]|\[[ xX]\]|mermaid", re.M)
 _ESCAPED = re.compile(STX + r"(\d+)" + "\x03")
+# Python-Markdown's inline patterns, each with the characters without which it cannot match
+# (before its whitespace normalisation: a tab or carriage return may become the spaces of a
+# line break).
+UNNEEDED = {
+    "backtick": ("`",),
+    "escape": ("\\",),
+    "footnote": ("[^",),
+    "image_link": ("![",),
+    "image_reference": ("![",),
+    "short_image_ref": ("![",),
+    "autolink": ("<",),
+    "automail": ("<",),
+    "html": ("<",),
+    "entity": ("&",),
+    "em_strong": ("*", "_"),
+    "em_strong2": ("_",),
+    "not_strong": ("*", "_"),
+    "linebreak": ("  \n", "\t", "\r"),
+}
 _SIZE = re.compile(r"^(\d+)(?:x(\d+))?$")
 
 
@@ -545,15 +564,38 @@ class MarkdownRenderer:
         )
         # Most bodies use none of Obsidian's syntax: a parser without it is much quicker and,
         # for them, gives the same bytes (tests/test_obsidian_markdown.py holds it to that).
-        self._plain = markdown.Markdown(
-            extensions=[*names, LinkExtension(self._state)], extension_configs=configs, output_format="html"
+        self._names, self._configs = names, configs
+        self._plain = self._parser(frozenset())
+        # With a site's own extensions, which may write text the core patterns then read, every
+        # body gets every pattern.
+        self._prune = not extensions
+
+    @lru_cache(maxsize=32)  # noqa: B019 (one renderer per process and settings, kept for its life)
+    def _parser(self, without: frozenset[str]) -> markdown.Markdown:
+        """Return a parser without Obsidian's syntax, and without the inline patterns named."""
+        md = markdown.Markdown(
+            extensions=[*self._names, LinkExtension(self._state)],
+            extension_configs=self._configs,
+            output_format="html",
         )
+        for name in without:
+            md.inlinePatterns.deregister(name, strict=False)
+        return md
 
     def render(self, source: str, first_line: int, doc_dir: str, table: LinkTable) -> Rendered:
         """Return the HTML of source and what its links point to; errors carry file lines."""
         self._state = state = _State(source, first_line, doc_dir, table)
         notes = OBSIDIAN.search(source) is not None
-        md = self._md if notes else self._plain
+        if notes:
+            md = self._md
+        elif self._prune:
+            # An inline pattern is tried on every run of text; one whose characters the body
+            # lacks can never match, and leaving it out gives the same bytes, sooner.
+            md = self._parser(
+                frozenset(n for n, marks in UNNEEDED.items() if not any(m in source for m in marks))
+            )
+        else:
+            md = self._plain
         md.inlinePatterns["factbook-wikilinks"].state = state  # type: ignore[attr-defined]
         md.inlinePatterns["factbook-citations"].state = state  # type: ignore[attr-defined]
         md.treeprocessors["factbook-relative-links"].state = state  # type: ignore[attr-defined]
