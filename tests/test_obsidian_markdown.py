@@ -337,6 +337,9 @@ TRICKY = [
     "A footnote[^1].\n\n[^1]: The note, with *emphasis*.",
     "    indented code with * and _ and < and &\n\nafter",
     "* a list\n* with _under_ and **bold**\n\n> a quote with ![[embed]] text",
+    "A [bracket] and [another][] with no definition, and [a link](/x/ 'title').",
+    "A [reference][id] defined below.\n\n[id]: https://example.org 'Title'",
+    "[short]\n\n[short]: /s/",
 ]
 
 

@@ -42,7 +42,11 @@ UNNEEDED = {
     "backtick": ("`",),
     "escape": ("\\",),
     "footnote": ("[^",),
+    "link": ("](",),
     "image_link": ("![",),
+    # A reference link resolves only to a definition ("[id]: url") of the same body.
+    "reference": ("]:",),
+    "short_reference": ("]:",),
     "image_reference": ("![",),
     "short_image_ref": ("![",),
     "autolink": ("<",),
