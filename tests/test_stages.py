@@ -219,3 +219,32 @@ def test_base_url_becomes_a_path_prefix(make_site, tmp_path: Path, base: str) ->
     html = (tmp_path / "out/organizations/itu/index.html").read_text()
     assert 'href="/factbook/sources/press/"' in html
     assert 'href="/factbook/assets/factbook.css"' in html
+
+
+def test_pages_of_the_same_title_list_in_one_order_whatever_the_hash_seed(make_site, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    files = {"content/organizations/itu.md": ITU}
+    for i in range(6):  # same title, no date: only their keys tell them apart
+        files[f"content/events/e{i}.md"] = (
+            "---\ntitle: Meeting\ndate: undated\nsources: [press]\n---\nOn [[itu]].\n"
+        )
+    root = make_site(files)
+    pages = []
+    for seed in ("1", "2", "3"):
+        out = tmp_path / f"out{seed}"
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        command = [
+            sys.executable,
+            "-m",
+            "factbook",
+            "build",
+            "--no-search",
+            "--no-cache",
+            "--output",
+            str(out),
+        ]
+        subprocess.run(command, cwd=root, env=env, check=True, capture_output=True)
+        pages.append((out / "organizations" / "itu" / "index.html").read_bytes())
+    assert pages[0] == pages[1] == pages[2]

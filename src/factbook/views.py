@@ -268,7 +268,7 @@ def relations(linked: LinkedSite, key: str) -> list[Group]:
         title = _group_title(linked.site.collections[collection], field, refs[0].label, role)
         pairs = sorted(
             {(r.source, "" if role else r.role) for r in refs},
-            key=lambda p: (_by_date(linked.entity(p[0])), p[1]),
+            key=lambda p: (_by_date(linked.entity(p[0])), p[1], p[0]),  # the key: same titles too
         )
         items = tuple(
             item_for(linked, k, "; ".join(w for w in (words, _date_note(linked.entity(k))) if w))
