@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import traceback
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -31,6 +30,7 @@ from .views import (
     date_words,
     details,
     fact_rows,
+    folded,
     format_value,
     item_for,
     opens_with_heading,
@@ -154,8 +154,10 @@ def _jsonld(linked: LinkedSite, spec: PageSpec, context: dict[str, Any]) -> str:
     if spec.key in site.entities:
         return page_graph(linked, spec.url, title, description, crumbs, key=spec.key)
     if spec.key in site.collections:
+        # In the order the index lists them by name.
         members = sorted(
-            (e for e in site.entities.values() if e.collection == spec.key), key=lambda e: sort_name(e.title)
+            (e for e in site.entities.values() if e.collection == spec.key),
+            key=lambda e: (folded(e.title), e.key),
         )
         items = [(e.title, e.url) for e in members]
         return page_graph(
@@ -163,12 +165,6 @@ def _jsonld(linked: LinkedSite, spec: PageSpec, context: dict[str, Any]) -> str:
         )
     kind = "SearchResultsPage" if spec.url == "/search/" else "WebPage"
     return page_graph(linked, spec.url, title, description, crumbs, page_type=kind)
-
-
-def sort_name(name: str) -> str:
-    """Return a name as lists sort it: case and accents set aside."""
-    folded = unicodedata.normalize("NFKD", name.casefold())
-    return "".join(c for c in folded if not unicodedata.combining(c))
 
 
 def _choose(env: jinja2.Environment, names: str) -> jinja2.Template:

@@ -62,11 +62,6 @@ def fits(prop: str, schema_type: str) -> bool:
     return domains is not None and not kinds_of(schema_type).isdisjoint(domains)
 
 
-def is_property(prop: str) -> bool:
-    """Return whether schema.org has a property of that name."""
-    return prop in _vocabulary()["properties"]
-
-
 def entity_node(linked: LinkedSite, entity: Entity) -> tuple[dict[str, Any], dict[str, Any]]:
     """Return the schema.org node of one entity, and the properties that belong on its page instead.
 
