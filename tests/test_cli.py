@@ -40,6 +40,21 @@ def test_build_writes_site_and_says_how_to_open_it(tiny: Path) -> None:
         "to browse it: python -m http.server -d _site 8000, then open http://127.0.0.1:8000/" in result.stdout
     )
     assert result.stderr.startswith("ok: 0 errors, 0 warnings; 1 event, 1 fact sheet, 2 organizations")
+    # The tiny site names no public url: said once, and the files invalid without a host left out.
+    assert result.stderr.count("names no public url") == 1
+    assert (
+        "content/site.yaml:1: warning: site.yaml names no public url: sitemap.xml and the feeds"
+        in result.stderr
+    )
+    assert (
+        not (tiny / "_site" / "sitemap.xml").exists()
+        and not (tiny / "_site" / "events" / "feed.xml").exists()
+    )
+    assert "canonical" not in (tiny / "_site" / "index.html").read_text()
+    check = run_cli("check", "--strict", cwd=tiny)  # not a problem of the content
+    assert check.returncode == 0 and "public url" not in check.stderr
+    hosted = run_cli("build", "--base-url", "https://example.org/", "--output", "hosted", cwd=tiny)
+    assert "public url" not in hosted.stderr and (tiny / "hosted" / "sitemap.xml").is_file()
 
 
 def test_failed_build_prints_problems_sorted_and_keeps_previous_output(tiny: Path) -> None:

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import KW_ONLY, dataclass, field, replace
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 import jinja2
 
@@ -19,7 +19,7 @@ from .errors import Problem
 from .exports import graph_exports
 from .link import LinkedSite, RenderMany, link_site, render_serially
 from .load import FileRecord, content_folder, load_sources
-from .model import Site
+from .model import Site, SiteConfig
 from .parallel import markdown_renderer, page_renderer, render_serially_into
 from .render import (
     Output,
@@ -160,6 +160,7 @@ class Builder:
             sizes,
         )
         problems += found
+        problems += _missing_image(config, files, options.root)
         clock.lap("model")
         linked, found = link_site(site, self.linked, self.render_many, sources.unreadable)
         self.linked = linked
@@ -206,6 +207,17 @@ class Builder:
             return not spec.key or spec.key in pages or spec.key in collections
 
         return only
+
+
+def _missing_image(config: SiteConfig, files: dict[str, str], root: Path) -> list[Problem]:
+    """Return a warning when the site's picture for sharing is no file of the content or theme."""
+    if not config.image:
+        return []
+    name = config.image.lstrip("/")
+    if "/" + quote(name) in files.values() or name in static_files(theme_dirs(root, "static")):
+        return []
+    message = f"image '{config.image}' is no file of the content or of the theme's static folder"
+    return [Problem(config.path or "site.yaml", config.image_line, message, warning=True)]
 
 
 def _signature(path: Path) -> tuple[int, int]:

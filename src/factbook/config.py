@@ -24,7 +24,11 @@ SETTINGS_SCHEMA: dict[str, Any] = {
         "title": _TEXT,
         "description": _TEXT,
         "language": _TEXT,
-        "url": {"type": "string", "pattern": "^https?://[^/]+"},
+        "url": {
+            "type": "string",
+            "pattern": "^https?://[^/]+",
+            "title": "a full address such as https://example.org/",
+        },
         "base_url": _TEXT,
         "image": _TEXT,
         "copyright": _TEXT,
@@ -99,6 +103,9 @@ def parse_config(text: str | None, path: str) -> tuple[SiteConfig, list[Problem]
             extensions, found = _extensions(value, path, lambda i: marked.line((key, i)) + 1)  # noqa: B023
             values[key] = extensions
             problems += found
+        elif key == "image":
+            values["image"] = value
+            values["image_line"] = marked.line((key,)) + 1
         elif key == "url":
             if "base_url" in data:
                 message = "'url' and 'base_url' both set: 'base_url' is the older name of 'url'"

@@ -98,6 +98,7 @@ class SiteConfig:
     base_url: str = "/"  # the site's public URL (site.yaml's url), or only its path
     copyright: str = ""
     image: str = ""  # the picture shown when a page is shared, a path in the theme or the content
+    image_line: int = 1
     nav: tuple[str, ...] = ()
     markdown_extensions: tuple[tuple[str, str], ...] = ()  # (name, configuration as JSON)
     links: str = ""  # "warn": every link that leads nowhere is a warning (else as its collection says)
