@@ -289,3 +289,17 @@ def test_search_works_in_the_preview_and_follows_each_save(served: Served) -> No
     served.wait_for("search index updated", count=2)
     assert "Zanzibarword" in _indexed_text(output)
     assert not list(output.parent.glob(".*pagefind*"))  # no half-made index left beside it
+
+
+def test_a_page_replaced_between_its_size_and_its_bytes_is_served_whole(tmp_path: Path) -> None:
+    from factbook.serve import _SiteHandler
+
+    page = tmp_path / "index.html"
+    page.write_text("<html><head></head><body>old</body></html>")
+    handler = _SiteHandler.__new__(_SiteHandler)  # only the two reads Tornado makes are tried
+    handler.absolute_path = str(page)
+    size = handler.get_content_size()
+    page.write_text("<html><head></head><body>a longer new page</body></html>")  # a rebuild
+    body = handler.get_content(str(page))
+    assert len(body) == size and b"old" in body  # the bytes the Content-Length was taken from
+    assert b"a longer new page" in handler.get_content(str(page))  # the next request: the new page

@@ -230,15 +230,28 @@ class _SiteHandler(web.StaticFileHandler):
     def set_extra_headers(self, path: str) -> None:
         self.set_header("Cache-Control", "no-store")
 
+    # The bytes a request's Content-Length was taken from. A rebuild may replace the file between
+    # Tornado asking its size and reading it; the one read serves both. The event loop runs one
+    # request's size and content with nothing between them, so one slot is enough.
+    _read_for: tuple[str, bytes] = ("", b"")
+
     @classmethod
-    def get_content(cls, abspath: str, start: int | None = None, end: int | None = None):  # type: ignore[override]
+    def _read(cls, abspath: str) -> bytes:
         data = Path(abspath).read_bytes()
         if abspath.endswith(".html"):
             data = data.replace(b"</head>", SCRIPT + b"</head>", 1)
-        return data[start:end]
+        return data
+
+    @classmethod
+    def get_content(cls, abspath: str, start: int | None = None, end: int | None = None):  # type: ignore[override]
+        path, data = cls._read_for
+        cls._read_for = ("", b"")
+        return (data if path == abspath else cls._read(abspath))[start:end]
 
     def get_content_size(self) -> int:
-        return len(self.get_content(self.absolute_path))
+        data = self._read(self.absolute_path)
+        type(self)._read_for = (self.absolute_path, data)
+        return len(data)
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         missing = Path(self.root) / "404.html"
