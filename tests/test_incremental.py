@@ -9,7 +9,7 @@ from factbook.build import Builder, Options, build
 from factbook.theme import theme_dirs
 from factbook.write import static_files, write_changes
 
-from .conftest import SITES, write_files
+from .conftest import SITES, run_cli, write_files
 from .test_golden import _files
 
 
@@ -164,3 +164,95 @@ def test_a_save_during_a_rebuild_is_built_too(tmp_path: Path) -> None:
     worker.join(5)
     assert "Second save:" in page.read_text()
     assert preview.rebuilds == 2
+
+
+def _cli_build(root: Path, output: Path, *extra: str) -> str:
+    """Return what one `factbook build` in its own process printed (it must succeed)."""
+    done = run_cli("build", "--source", str(root), "--output", str(output), "--no-search", *extra, cwd=root)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    return done.stdout
+
+
+def _inode(path: Path) -> int:
+    return path.stat().st_ino
+
+
+def test_command_line_builds_redo_only_what_changed_and_equal_full_builds(tmp_path: Path) -> None:
+    root = tmp_path / "site"
+    shutil.copytree(SITES / "tiny" / "content", root / "content")
+    out = tmp_path / "out"
+    content = root / "content"
+    assert _cli_build(root, out).startswith("built ")
+
+    def step(change, *extra: str) -> str:  # type: ignore[no-untyped-def]
+        change()
+        said = _cli_build(root, out, *extra)
+        reference = tmp_path / "reference"
+        shutil.rmtree(reference, ignore_errors=True)
+        assert not build(Options(root, reference, base_url=extra[1] if extra else None)).errors
+        assert _files(out) == _files(reference)
+        return said
+
+    itu = content / "organizations" / "itu.md"
+    topic = out / "topics" / "ict" / "index.html"
+    untouched = _inode(topic)
+    # One body edited: that page is made again, an unrelated page is the old file, linked.
+    said = step(lambda: itu.write_text(itu.read_text().replace("## History", "## History\n\nMore.")))
+    assert said.startswith(f"updated {out} in ")
+    assert _inode(topic) == untouched
+    assert "More." in (out / "organizations" / "itu" / "index.html").read_text()
+    # A title every related page shows.
+    said = step(
+        lambda: itu.write_text(itu.read_text().replace("title: International", "title: The International"))
+    )
+    assert said.startswith("updated ") and _inode(topic) != untouched
+    # A new page, a rename, a deletion, a fact, a date that reorders lists, an attachment.
+    step(lambda: (content / "topics" / "health.md").write_text("---\ntitle: Health\n---\nSee [[itu]].\n"))
+    step(lambda: (content / "topics" / "health.md").rename(content / "topics" / "medicine.md"))
+    step(lambda: (content / "topics" / "medicine.md").unlink())
+    figures = content / "facts" / "figures.yaml"
+    step(lambda: figures.write_text(figures.read_text().replace("150000", "150001")))
+    event = content / "events" / "telecom-2009.md"
+    step(lambda: event.write_text(event.read_text().replace("2009-10-05/2009-10-09", "2008")))
+    # A template of the site's own, and another setting: every page again.
+    said = step(
+        lambda: (
+            (root / "templates").mkdir()
+            or (root / "templates" / "topics.html").write_text(
+                '{% extends "entity.html" %}{% block lead %}<p>T</p>{% endblock %}'
+            )
+        )
+    )
+    assert said.startswith("built ")
+    said = step(lambda: None, "--base-url", "/sub/")
+    assert said.startswith("built ")
+    # A file of the output removed by hand: the output is not what the last build left, so all again.
+    said = step(
+        lambda: (out / "topics" / "ict" / "index.html").unlink() or itu.touch(), "--base-url", "/sub/"
+    )
+    assert said.startswith("built ")
+
+
+def test_a_damaged_or_foreign_build_state_means_a_whole_build(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from factbook import cache
+
+    root = tmp_path / "site"
+    shutil.copytree(SITES / "tiny" / "content", root / "content")
+    out = tmp_path / "out"
+    options = Options(root, out, cache=True)
+    assert not build(options).errors
+    state = cache.cache_folder(out) / cache.STATE
+    itu = root / "content" / "organizations" / "itu.md"
+    good = state.read_bytes()
+    for damage in (b"\x80\x04junk", b"[]", b'{"state": {"digest": 1}}', good.replace(b'"faces"', b'"f"')):
+        state.write_bytes(damage)
+        itu.write_text(itu.read_text() + "\nOne more line.\n")
+        report = build(options)
+        assert not report.errors and not report.incremental
+    itu.write_text(itu.read_text() + "\nAnd another.\n")
+    assert build(options).incremental
+    # Another version of factbook or of a library it uses: nothing of the old state is trusted.
+    monkeypatch.setattr(cache, "_versions", lambda: "factbook=999")
+    itu.write_text(itu.read_text() + "\nA last one.\n")
+    assert not build(options).incremental

@@ -30,7 +30,7 @@ def test_serial_parallel_and_cached_builds_are_byte_identical(tmp_path: Path) ->
     assert not build(Options(root, serial, jobs=1)).problems
     assert not build(Options(root, parallel, jobs=2)).problems
     first = build(Options(root, cached, jobs=2, cache=True))
-    assert first.cache_hits == 0 and (cache_folder(cached) / "markdown.pickle").is_file()
+    assert first.cache_hits == 0 and any((cache_folder(cached) / "markdown").iterdir())
     (root / "content" / "organizations" / "itu.md").touch()  # inputs changed: a real rebuild
     second = build(Options(root, cached, jobs=2, cache=True))
     assert not second.up_to_date and second.cache_hits > 200
@@ -65,10 +65,39 @@ def test_a_damaged_cache_is_ignored(tmp_path: Path) -> None:
     shutil.copytree(SITES / "tiny" / "content", root / "content")
     out = tmp_path / "out"
     build(Options(root, out, cache=True))
-    (cache_folder(out) / "markdown.pickle").write_bytes(b"not a pickle")
+    shards = sorted((cache_folder(out) / "markdown").iterdir())
+    shards[0].write_bytes(b"not a pickle")
     (root / "content" / "topics" / "ict.md").touch()
     report = build(Options(root, out, cache=True))
-    assert not report.problems and report.cache_hits == 0
+    assert not report.problems and report.cache_hits < len(shards)
+    assert "1 cache file(s) not written by factbook on this machine, or damaged: discarded" in [
+        n.message for n in report.notices
+    ]
+    assert _files(out) == _files(_plain(root, tmp_path))
+
+
+def test_a_cache_file_crafted_elsewhere_is_never_unpickled(tmp_path: Path) -> None:
+    import pickle
+
+    root = tmp_path / "tiny"
+    shutil.copytree(SITES / "tiny" / "content", root / "content")
+    out = tmp_path / "out"
+    build(Options(root, out, cache=True))
+    proof = tmp_path / "ran"
+
+    class Payload:
+        def __reduce__(self):  # type: ignore[no-untyped-def]
+            return (open, (str(proof), "w"))
+
+    for shard in (cache_folder(out) / "markdown").iterdir():
+        # Signed with another machine's key, or with the right header and no valid signature.
+        shard.write_bytes(b"factbook-cache-1\n" + b"\0" * 32 + pickle.dumps(Payload()))
+    (cache_folder(out) / "manifest.json").write_text("[]")
+    (cache_folder(out) / "state.json").write_text('{"versions": 1}')
+    (root / "content" / "topics" / "ict.md").touch()
+    report = build(Options(root, out, cache=True))
+    assert not proof.exists()
+    assert not report.problems and report.cache_hits == 0 and not report.incremental
     assert _files(out) == _files(_plain(root, tmp_path))
 
 

@@ -12,9 +12,19 @@ from urllib.parse import quote, unquote
 import jinja2
 
 from .assemble import AssemblyCache, assemble_site
-from .cache import MarkdownCache, cache_folder, inputs_signature, record, up_to_date
+from .cache import (
+    MarkdownCache,
+    cache_folder,
+    forget_state,
+    inputs_signature,
+    load_state,
+    output_signature,
+    record,
+    save_state,
+    up_to_date,
+)
 from .config import with_overrides
-from .depend import affected_entities
+from .depend import Digest, affected_entities, digest, fingerprint
 from .errors import Problem
 from .exports import graph_exports
 from .link import LinkedSite, RenderMany, link_site, render_serially
@@ -66,6 +76,7 @@ class Report:
     # Each collection's labels as they read in a sentence: (singular, plural).
     labels: dict[str, tuple[str, str]] = field(default_factory=dict)
     notices: tuple[Problem, ...] = ()  # what the build left out and why, not problems of the content
+    incremental: bool = False  # only the pages a change touched were rendered again
 
     @property
     def errors(self) -> tuple[Problem, ...]:
@@ -130,10 +141,42 @@ class Builder:
         self.linked: LinkedSite | None = None  # the last linking, good or not: a checked cache
         self.template_dirs = theme_dirs(options.root, "templates")
         self.env: jinja2.Environment = make_environment(self.template_dirs)
-        self.good: LinkedSite | None = None
+        # The last good build: its link graph (in serve), or its digest (read back by the command line).
+        self.good: LinkedSite | Digest | None = None
         self.good_files: set[str] = set()
-        self.good_stamp: object = None
+        self.good_stamp = ""
         self.good_attachments: dict[str, tuple[Path, tuple[int, int]]] = {}
+
+    def snapshot(self) -> dict[str, object]:
+        """Return, as JSON values, what a build in another process needs to redo only what changed."""
+        if self.good is None:
+            raise ValueError("no successful build to take a snapshot of")
+        good = self.good if isinstance(self.good, Digest) else digest(self.good)
+        return {
+            "digest": good.to_json(),
+            "stamp": self.good_stamp,
+            "files": sorted(self.good_files),
+            "attachments": {
+                name: [str(source), *signature]
+                for name, (source, signature) in sorted(self.good_attachments.items())
+            },
+        }
+
+    def restore(self, state: dict[str, object]) -> None:
+        """Continue from the snapshot of a build made by another process; raise ValueError if malformed."""
+        try:
+            good = Digest.from_json(state["digest"])
+            stamp, files, attachments = state["stamp"], state["files"], state["attachments"]
+            if not isinstance(stamp, str) or not isinstance(files, list) or not isinstance(attachments, dict):
+                raise TypeError("wrong types")
+            kept = {
+                str(name): (Path(str(source)), (int(size), int(mtime)))
+                for name, (source, size, mtime) in attachments.items()
+            }
+            names = {str(name) for name in files}
+        except (KeyError, TypeError, ValueError) as error:
+            raise ValueError(f"not a build snapshot: {error}") from error
+        self.good, self.good_stamp, self.good_files, self.good_attachments = good, stamp, names, kept
 
     def update(self, sink: Staging | None = None) -> Update:
         """Rebuild from what is on disk now; return the pages that changed since the last success.
@@ -167,7 +210,9 @@ class Builder:
         problems += found
         clock.lap("link")
         self.template_dirs = theme_dirs(options.root, "templates")  # a templates/ made since counts
-        stamp = (config, sources.collections, _template_stamp(self.template_dirs), nav_items(linked))
+        stamp = fingerprint(
+            (config, sources.collections, _template_stamp(self.template_dirs), nav_items(linked))
+        )
         only = None if self.good is None or stamp != self.good_stamp else self._only(self.good, linked)
         if stamp != self.good_stamp:
             self.env = make_environment(self.template_dirs)
@@ -175,7 +220,9 @@ class Builder:
         problems += found
         clock.lap("render")
         report = replace(
-            _report(site, problems, count, clock.laps), notices=tuple(linked.memo.get("notices", ()))
+            _report(site, problems, count, clock.laps),
+            notices=tuple(linked.memo.get("notices", ())),
+            incremental=only is not None,
         )
         if report.failed(options.strict):
             return Update(report, linked, [], [], only is None)
@@ -200,7 +247,7 @@ class Builder:
         return Update(report, linked, pages, removed, only is None, changed)
 
     @staticmethod
-    def _only(old: LinkedSite, new: LinkedSite):  # type: ignore[no-untyped-def]
+    def _only(old: LinkedSite | Digest, new: LinkedSite):  # type: ignore[no-untyped-def]
         pages, collections = affected_entities(old, new)
 
         def only(spec: PageSpec) -> bool:
@@ -269,39 +316,88 @@ def check(options: Options) -> Report:
 
 
 def build(options: Options) -> Report:
-    """Build the site into the output folder; on any failure leave the old output untouched."""
+    """Build the site into the output folder; on any failure leave the old output untouched.
+
+    With the cache, a build after a successful one renders and writes only the pages a change
+    touches, in place: the result is the same as a whole build's.
+    """
     output = options.output or options.root / "_site"
     check_output(output, options.root)
     inputs = ""
+    settings = {"base_url": options.base_url, "drafts": options.drafts, "search": options.search}
     if options.cache:
         folders = [
             content_folder(options.root)[0],  # a vault is its own content folder
             *theme_dirs(options.root, "templates"),
             *theme_dirs(options.root, "static"),
         ]
-        settings = {"base_url": options.base_url, "drafts": options.drafts, "search": options.search}
         # The output and its cache are never inputs, even when they sit inside a vault.
         skip = {os.path.realpath(output), os.path.realpath(cache_folder(output).parent)}
         inputs = inputs_signature(folders, settings, frozenset(skip))
         if up_to_date(output, inputs):
             return Report((), up_to_date=True)
     markdown_cache = MarkdownCache(cache_folder(output) if options.cache else None)
-    staging = Staging(output)
-    try:
-        report, files = _build_into(options, staging, markdown_cache)
-        if report.failed(options.strict):
+    builder = builder_for(options, markdown_cache)
+    state = load_state(output, settings) if options.cache else None
+    if state is not None:
+        try:
+            builder.restore(state)
+        except ValueError:
+            pass  # a state this factbook cannot read: a whole build, as with none
+    if builder.good is not None:
+        report = _update_in_place(options, output, builder)
+    else:
+        staging = Staging(output)
+        try:
+            report, files = _build_into(options, staging, builder)
+            if report.failed(options.strict):
+                staging.discard()
+                return report
+            staging.commit()
+        except BaseException:
             staging.discard()
-            return report
-        staging.commit()
-    except BaseException:
-        staging.discard()
-        raise
+            raise
+        report = replace(report, files=files)
+    if markdown_cache.discarded:
+        count = len(markdown_cache.discarded)
+        message = f"{count} cache file(s) not written by factbook on this machine, or damaged: discarded"
+        notice = Problem(str(cache_folder(output)), 1, message, warning=True)
+        report = replace(report, notices=(*report.notices, notice))
+    if report.failed(options.strict):
+        return report
     if options.cache:
         started = time.perf_counter()
         markdown_cache.save()
-        record(output, inputs)
+        signature = output_signature(output)
+        save_state(output, builder.snapshot(), settings, signature)
+        record(output, inputs, signature)
         report.seconds["cache"] = time.perf_counter() - started
-    return replace(report, files=files, cache_hits=markdown_cache.hits)
+    return replace(report, cache_hits=markdown_cache.hits)
+
+
+def _update_in_place(options: Options, output: Path, builder: Builder) -> Report:
+    """Render and write only what changed since the build the output holds, as serve does.
+
+    Each file is replaced atomically; the state is dropped first, so that an update cut short
+    is followed by a whole build.
+    """
+    update = builder.update()
+    report = update.report
+    if report.failed(options.strict) or update.linked is None:
+        return report
+    forget_state(output)
+    started = time.perf_counter()
+    seconds = dict(report.seconds)
+    written = publish(update, output, options.root)
+    seconds["write"] = time.perf_counter() - started
+    if options.search:
+        try:
+            index_site(output, swap=True)
+        except SearchError as error:
+            problem = Problem("content", 1, f"search index: {error}")
+            return replace(report, problems=(*report.problems, problem))
+        seconds["search"] = time.perf_counter() - started - seconds["write"]
+    return replace(report, seconds=seconds, files=written)
 
 
 def publish(
@@ -329,8 +425,8 @@ def publish(
     return write_changes(output, update.pages, update.removed, assets)
 
 
-def _build_into(options: Options, staging: Staging, markdown_cache: MarkdownCache) -> tuple[Report, int]:
-    update = builder_for(options, markdown_cache).update(staging)
+def _build_into(options: Options, staging: Staging, builder: Builder) -> tuple[Report, int]:
+    update = builder.update(staging)
     report, linked = update.report, update.linked
     if report.failed(options.strict) or linked is None:
         return report, 0

@@ -4,14 +4,18 @@
   if every link in it still resolves today as it did then (Rendered.still_valid).
 - A manifest of every input's signature and of the output's files: when neither changed, the
   build has nothing to do.
+- The last build's state (a digest of its link graph, its files): when only the content changed
+  and the output is as that build left it, the next build renders only the pages a change touches.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
 import pickle
+import secrets
 from collections.abc import Iterable
 from functools import lru_cache
 from importlib import metadata
@@ -22,8 +26,10 @@ from .link import BodyJob, RenderMany
 from .mdlinks import EXTENSIONS, LinkTable, Rendered
 
 FOLDER = ".factbook-cache"
-MARKDOWN = "markdown.pickle"
+SHARDS = "markdown"
+LEGACY = "markdown.pickle"  # the one-file cache of earlier factbooks: removed on sight
 MANIFEST = "manifest.json"
+STATE = "state.json"
 
 
 def cache_folder(output: Path) -> Path:
@@ -55,29 +61,29 @@ def body_key(job: BodyJob, extensions: tuple[tuple[str, str], ...] = ()) -> str:
 
 
 class MarkdownCache:
-    """Rendered Markdown by key, read from and written to the cache folder."""
+    """Rendered Markdown by key, read from and written to the cache folder.
+
+    The entries are pickled, in shards by the key's first two hex digits (a save rewrites only
+    the shards that changed), each behind an HMAC keyed per machine: a cache file written
+    anywhere else, or damaged, is never unpickled, only discarded.
+    """
 
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
         self.entries: dict[str, Rendered] = {}
         self.used: dict[str, Rendered] = {}
         self.hits = 0
-        if folder is not None:
-            try:
-                with open(folder / MARKDOWN, "rb") as handle:
-                    loaded = pickle.load(handle)
-                if isinstance(loaded, dict) and loaded.get("versions") == _versions():
-                    self.entries = loaded["entries"]
-            except (
-                OSError,
-                pickle.UnpicklingError,
-                EOFError,
-                AttributeError,
-                TypeError,
-                KeyError,
-                ValueError,
-            ):
-                self.entries = {}  # a damaged or old cache is as good as none
+        self.discarded: list[str] = []  # shards that could not be trusted or read, by name
+        self._loaded: dict[str, frozenset[str]] = {}  # each shard read: its keys
+        self._fresh: set[str] = set()  # shards holding a body rendered by this build
+        if folder is not None and (folder / SHARDS).is_dir():
+            for path in sorted((folder / SHARDS).iterdir()):
+                entries = _read_shard(path)
+                if entries is None:
+                    self.discarded.append(path.name)
+                    continue
+                self.entries.update(entries)
+                self._loaded[path.name] = frozenset(entries)
 
     def wrap(self, render_many: RenderMany) -> RenderMany:
         """Return a RenderMany that takes valid hits from the cache and renders only the rest."""
@@ -93,6 +99,7 @@ class MarkdownCache:
             fresh = render_many([batch[i] for i in missing], table) if missing else []
             for i, rendered in zip(missing, fresh, strict=True):
                 found[i] = rendered
+                self._fresh.add(_shard(keys[i]))
             result = [r for r in found if r is not None]
             self.used.update(zip(keys, result, strict=True))
             return result
@@ -100,14 +107,81 @@ class MarkdownCache:
         return cached
 
     def save(self) -> None:
-        """Write the entries this build used (so the cache never grows past one site)."""
+        """Write the shards this build changed, of the entries it used (so the cache never grows
+        past one site)."""
         if self.folder is None:
             return
-        self.folder.mkdir(parents=True, exist_ok=True)
-        entries = {k: r.with_job(("", 0, "")) for k, r in self.used.items()}
-        _atomic_write(
-            self.folder / MARKDOWN, pickle.dumps({"versions": _versions(), "entries": entries}, protocol=5)
-        )
+        shards: dict[str, dict[str, Rendered]] = {}
+        for key, rendered in self.used.items():
+            shards.setdefault(_shard(key), {})[key] = rendered
+        folder = self.folder / SHARDS
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, entries in shards.items():
+            if name in self._fresh or self._loaded.get(name) != frozenset(entries):
+                stripped = {k: r.with_job(("", 0, "")) for k, r in entries.items()}
+                payload = pickle.dumps({"versions": _versions(), "entries": stripped}, protocol=5)
+                _atomic_write(folder / name, _sign(payload))
+        for name in self._loaded.keys() - shards.keys():
+            (folder / name).unlink(missing_ok=True)
+        (self.folder / LEGACY).unlink(missing_ok=True)
+
+
+def _shard(key: str) -> str:
+    return key[:2] + ".pickle"
+
+
+_MAGIC = b"factbook-cache-1\n"
+
+
+@lru_cache(maxsize=1)
+def _machine_key() -> bytes:
+    """Return this machine's (this user's) secret for signing cache files, made on first use."""
+    home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "factbook"
+    path = home / "cache-key"
+    try:
+        key = path.read_bytes()
+        if len(key) == 32:
+            return key
+    except OSError:
+        pass
+    key = secrets.token_bytes(32)
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".cache-key.{os.getpid()}")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(key)
+        os.replace(temporary, path)
+    except OSError:
+        pass  # no place to keep it: this run's caches are good for this run only
+    return key
+
+
+def _sign(payload: bytes) -> bytes:
+    return _MAGIC + hmac.new(_machine_key(), payload, hashlib.sha256).digest() + payload
+
+
+def _read_shard(path: Path) -> dict[str, Rendered] | None:
+    """Return the entries of a shard signed on this machine by this factbook, or None."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    head = len(_MAGIC)
+    mac, payload = data[head : head + 32], data[head + 32 :]
+    expected = hmac.new(_machine_key(), payload, hashlib.sha256).digest()
+    if not data.startswith(_MAGIC) or not hmac.compare_digest(mac, expected):
+        return None
+    try:
+        loaded = pickle.loads(payload)  # signed by this machine's key: written by factbook here
+    except Exception:  # noqa: BLE001 - a file we wrote but cannot read back is only discarded
+        return None
+    if not isinstance(loaded, dict) or loaded.get("versions") != _versions():
+        return None
+    entries = loaded.get("entries")
+    if not isinstance(entries, dict) or not all(isinstance(r, Rendered) for r in entries.values()):
+        return None
+    return entries
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -119,27 +193,38 @@ def _atomic_write(path: Path, data: bytes) -> None:
 def _signatures(folders: Iterable[Path], skip: frozenset[str] = frozenset()) -> list[tuple[str, int, int]]:
     found = []
     for folder in folders:
-        for dirpath, dirnames, filenames in os.walk(folder):
-            dirnames[:] = sorted(
-                d for d in dirnames if os.path.realpath(os.path.join(dirpath, d)) not in skip
-            )
-            for name in sorted(filenames):
-                path = os.path.join(dirpath, name)
+        stack = [os.fspath(folder)]
+        while stack:
+            try:
+                entries = list(os.scandir(stack.pop()))
+            except OSError:
+                continue
+            for entry in entries:
                 try:
-                    stat = os.stat(path)
+                    if entry.is_dir(follow_symlinks=False):
+                        if not skip or os.path.realpath(entry.path) not in skip:
+                            stack.append(entry.path)
+                        continue
+                    stat = entry.stat()
                 except OSError:
                     continue
-                found.append((path, stat.st_size, stat.st_mtime_ns))
+                found.append((entry.path, stat.st_size, stat.st_mtime_ns))
+    found.sort()
     return found
+
+
+@lru_cache(maxsize=1)
+def code_signature() -> str:
+    """Return a hash of factbook's own files: an edited factbook makes another site."""
+    return hashlib.sha256(json.dumps(_signatures([Path(__file__).parent])).encode()).hexdigest()
 
 
 def inputs_signature(
     folders: Iterable[Path], options: dict[str, object], skip: frozenset[str] = frozenset()
 ) -> str:
     """Return a hash of every input file's path, size and time, the settings and the versions."""
-    code = Path(__file__).parent  # an edited factbook makes another site
     data = json.dumps(
-        [_versions(), options, _signatures([*folders, code], skip)], sort_keys=True, default=str
+        [_versions(), code_signature(), options, _signatures(folders, skip)], sort_keys=True, default=str
     )
     return hashlib.sha256(data.encode()).hexdigest()
 
@@ -150,12 +235,18 @@ def output_signature(output: Path) -> str:
     return hashlib.sha256(data.encode()).hexdigest()
 
 
+def _read_json(path: Path) -> dict[str, object]:
+    """Return the JSON object in a file, or {} if it is missing, unreadable or not an object."""
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 def up_to_date(output: Path, inputs: str) -> bool:
     """Return whether the output was built from exactly these inputs and not touched since."""
-    try:
-        manifest = json.loads((cache_folder(output) / MANIFEST).read_text())
-    except (OSError, ValueError):
-        return False
+    manifest = _read_json(cache_folder(output) / MANIFEST)
     return (
         manifest.get("inputs") == inputs
         and output.is_dir()
@@ -163,9 +254,44 @@ def up_to_date(output: Path, inputs: str) -> bool:
     )
 
 
-def record(output: Path, inputs: str) -> None:
-    """Remember that the output now holds the site built from these inputs."""
+def save_state(output: Path, state: dict[str, object], settings: dict[str, object], signature: str) -> None:
+    """Keep the state of the build now in the output (of that signature), for the next build."""
+    data = {
+        "versions": _versions(),
+        "code": code_signature(),
+        "settings": settings,
+        "output": signature,
+        "state": state,
+    }
+    _atomic_write(cache_folder(output) / STATE, json.dumps(data, separators=(",", ":")).encode())
+
+
+def forget_state(output: Path) -> None:
+    """Drop the state of the last build: the output is about to differ from it."""
+    (cache_folder(output) / STATE).unlink(missing_ok=True)
+
+
+def load_state(output: Path, settings: dict[str, object]) -> dict[str, object] | None:
+    """Return the state of the build the output holds, if made by this factbook with these settings.
+
+    None when there is none, it is unreadable, or the output was touched since it was built.
+    """
+    data = _read_json(cache_folder(output) / STATE)
+    if (
+        data.get("versions") != _versions()
+        or data.get("code") != code_signature()
+        or data.get("settings") != json.loads(json.dumps(settings))
+        or not isinstance(data.get("state"), dict)
+        or not output.is_dir()
+        or data.get("output") != output_signature(output)
+    ):
+        return None
+    return data["state"]  # type: ignore[return-value]
+
+
+def record(output: Path, inputs: str, signature: str) -> None:
+    """Remember that the output (of that signature) now holds the site built from these inputs."""
     folder = cache_folder(output)
     folder.mkdir(parents=True, exist_ok=True)
-    manifest = {"inputs": inputs, "output": output_signature(output)}
+    manifest = {"inputs": inputs, "output": signature}
     _atomic_write(folder / MANIFEST, json.dumps(manifest).encode())

@@ -118,7 +118,13 @@ def build_command(
         click.echo(str(notice), err=True)
     seconds = time.perf_counter() - started
     cached = f"; {report.cache_hits} Markdown bodies from the cache" if report.cache_hits else ""
-    click.echo(f"built {report.pages} pages ({report.files} files) into {out} in {seconds:.2f} s{cached}")
+    if report.incremental:
+        click.echo(
+            f"updated {out} in {seconds:.2f} s: {report.pages} pages made again,"
+            f" {report.files} files written, the rest kept from the last build{cached}"
+        )
+    else:
+        click.echo(f"built {report.pages} pages ({report.files} files) into {out} in {seconds:.2f} s{cached}")
     click.echo(
         f"to browse it: python -m http.server -d {out} 8000, then open http://127.0.0.1:8000/"
         " (links are root-relative; or preview with: factbook serve)"

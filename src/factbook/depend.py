@@ -1,6 +1,16 @@
-"""Which pages a change touches, computed afresh from the two link graphs (never stored)."""
+"""Which pages a change touches: from the two link graphs in serve, or from a digest of the last
+build's graph, kept between runs of the command line."""
 
 from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Mapping
+from datetime import date, datetime
+from enum import Enum
+from operator import attrgetter
+from pathlib import PurePath
+from typing import Any
 
 from .link import LinkedSite
 from .model import Entity
@@ -25,6 +35,155 @@ def _own(linked: LinkedSite, key: str) -> tuple[object, ...]:
     )
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Digest:
+    """A build's link graph in brief: per page, a hash of its face and of its own inputs."""
+
+    faces: dict[str, str]
+    owns: dict[str, str]
+    anchors: dict[str, tuple[str, ...]]
+    fact_subjects: frozenset[str]
+    orders: dict[str, tuple[str, ...]]  # each dated collection's pages in time order
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the digest as plain JSON values."""
+        return {
+            "faces": self.faces,
+            "owns": self.owns,
+            "anchors": {k: list(v) for k, v in self.anchors.items()},
+            "fact_subjects": sorted(self.fact_subjects),
+            "orders": {k: list(v) for k, v in self.orders.items()},
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> Digest:
+        """Return the digest read back from to_json's values; raise ValueError for anything else."""
+        try:
+            faces, owns = _strings(data["faces"]), _strings(data["owns"])
+            anchors = {k: tuple(_list(v)) for k, v in _mapping(data["anchors"]).items()}
+            orders = {k: tuple(_list(v)) for k, v in _mapping(data["orders"]).items()}
+            subjects = frozenset(_list(data["fact_subjects"]))
+        except (KeyError, TypeError) as error:
+            raise ValueError(f"not a digest: {error}") from error
+        if faces.keys() != owns.keys():
+            raise ValueError("not a digest: faces and owns name different pages")
+        return cls(faces, owns, anchors, subjects, orders)
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise TypeError("expected an object")
+    return value
+
+
+def _strings(value: Any) -> dict[str, str]:
+    mapping = _mapping(value)
+    if not all(isinstance(v, str) for v in mapping.values()):
+        raise TypeError("expected strings")
+    return mapping
+
+
+def _list(value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise TypeError("expected a list of strings")
+    return value
+
+
+def digest(linked: LinkedSite) -> Digest:
+    """Return the digest of a linked site (made once per site)."""
+    made = linked.memo.get("digest")
+    if made is None:
+        entities = linked.site.entities
+        made = Digest(
+            {k: _hash(repr(face(e))) for k, e in entities.items()},
+            {k: _own_print(linked, k) for k in entities},
+            {k: tuple(sorted(_anchors(linked, k))) for k in entities},
+            frozenset(_fact_subjects(linked)),
+            {
+                name: tuple(date_order(linked, name))
+                for name, c in linked.site.collections.items()
+                if c.sort == "date"
+            },
+        )
+        linked.memo["digest"] = made
+    return made
+
+
+def _hash(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+# A reference as a page shows it (its line only ever reaches messages), a plain tuple: quick to repr.
+_REF = attrgetter("source", "target", "field", "label", "role", "item", "shown", "shared")
+
+
+def _own_print(linked: LinkedSite, key: str) -> str:
+    """Return a hash of what a page shows of its own (as _own), quicker than fingerprint.
+
+    A repr is the same in every process but for sets, so the two sets here go in sorted; a set
+    missed would only make a page look changed, never one that changed look the same.
+    """
+    entity = linked.site.entities[key]
+    doc = entity.doc
+    body = linked.bodies.get(key)
+    parts = [
+        # What a page shows of its file; line numbers only ever reach messages.
+        repr((doc.path, doc.kind, doc.collection, doc.stem, doc.folder, doc.body, doc.data)),
+        repr([_REF(r) for r in entity.refs]),
+        repr([_REF(r) for r in linked.inverse.get(key, ())]),
+        repr(linked.facts_about.get(key, ())),
+        repr(linked.site.facts.get(key, ())),
+        repr(sorted(linked.dead.get(key, ()))),
+    ]
+    if body is not None:
+        # The HTML is made from the body and where its links lead, as is all the rest.
+        parts += [body.html, repr((body.toc, sorted(body.anchors), body.links, body.embeds, body.tags))]
+        parts.append(repr(body.citations))
+    return _hash("\x1f".join(parts))
+
+
+def fingerprint(value: object) -> str:
+    """Return a hash of a value that is the same in every process (sets and dicts in sorted order)."""
+    parts: list[str] = []
+    _canonical(value, parts)
+    return _hash("\x1f".join(parts))
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _canonical(value: object, out: list[str]) -> None:
+    if value is None or isinstance(value, (str, int, float)):
+        out.append(repr(value))  # bool is an int, and its repr differs from 0 and 1
+    elif isinstance(value, (tuple, list)):
+        out.append("(")
+        for item in value:
+            _canonical(item, out)
+        out.append(")")
+    elif isinstance(value, (frozenset, set)):
+        out.append("{" + "\x1e".join(sorted(fingerprint(item) for item in value)) + "}")
+    elif isinstance(value, Mapping):
+        items = sorted((fingerprint(k), v) for k, v in value.items())
+        out.append("{")
+        for key, item in items:
+            out.append(key)
+            _canonical(item, out)
+        out.append("}")
+    elif dataclasses.is_dataclass(value):
+        kind = type(value)
+        names = _FIELDS.get(kind)
+        if names is None:
+            names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(kind) if f.compare)
+        out.append(kind.__name__ + "(")
+        for name in names:
+            _canonical(getattr(value, name), out)
+        out.append(")")
+    elif isinstance(value, (PurePath, date, datetime, Enum)):
+        out.append(f"{type(value).__name__}:{value}")
+    else:
+        raise TypeError(f"no stable fingerprint for {type(value).__name__}")
+
+
 def dependencies(linked: LinkedSite, key: str) -> set[str]:
     """Return the entities whose face the page of key shows."""
     entity = linked.site.entities[key]
@@ -43,8 +202,15 @@ def dependencies(linked: LinkedSite, key: str) -> set[str]:
     return found
 
 
-def changed_entities(old: LinkedSite, new: LinkedSite) -> tuple[set[str], set[str]]:
+def changed_entities(old: LinkedSite | Digest, new: LinkedSite) -> tuple[set[str], set[str]]:
     """Return the keys whose own page changed, and the keys whose face changed (or that came or went)."""
+    if isinstance(old, Digest):
+        now = digest(new)
+        faces = set(old.faces.keys() ^ now.faces.keys())
+        faces.update(k for k in old.faces.keys() & now.faces.keys() if old.faces[k] != now.faces[k])
+        own = {k for k in now.owns if old.owns.get(k) != now.owns[k]}
+        faces.update(k for k in own & old.anchors.keys() if old.anchors[k] != now.anchors[k])
+        return own, faces
     before, after = old.site.entities, new.site.entities
     faces = {k for k in before.keys() ^ after.keys()}
     faces.update(
@@ -79,7 +245,15 @@ def _fact_subjects(linked: LinkedSite) -> set[str]:
     }
 
 
-def affected_entities(old: LinkedSite, new: LinkedSite) -> tuple[set[str], set[str]]:
+def _past_subjects(old: LinkedSite | Digest) -> set[str]:
+    return set(old.fact_subjects) if isinstance(old, Digest) else _fact_subjects(old)
+
+
+def _past_order(old: LinkedSite | Digest, collection: str) -> list[str]:
+    return list(old.orders.get(collection, ())) if isinstance(old, Digest) else date_order(old, collection)
+
+
+def affected_entities(old: LinkedSite | Digest, new: LinkedSite) -> tuple[set[str], set[str]]:
     """Return the entity pages to render again, and the collections whose index changes."""
     own, faces = changed_entities(old, new)
     pages = set(own)
@@ -98,12 +272,12 @@ def affected_entities(old: LinkedSite, new: LinkedSite) -> tuple[set[str], set[s
         pages.update(k for k in new.site.entities if k not in pages and dependencies(new, k) & faces)
     collections = {_collection(k) for k in faces}
     sheets = {n for n, c in new.site.collections.items() if c.fact_list}
-    if any(_collection(k) in sheets for k in own) or faces & (_fact_subjects(old) | _fact_subjects(new)):
+    if any(_collection(k) in sheets for k in own) or faces & (_past_subjects(old) | _fact_subjects(new)):
         collections.update(sheets)  # their index lists every fact with its subjects and source
     dated = {n for n, c in new.site.collections.items() if c.sort == "date"}
     for name in dated & {_collection(k) for k in faces}:
-        for linked in (old, new):  # previous / next links around a page that moved or changed
-            order = date_order(linked, name)
+        # Previous / next links around a page that moved or changed, in the old order and the new.
+        for order in (_past_order(old, name), date_order(new, name)):
             for i, key in enumerate(order):
                 if key in faces:
                     pages.update(order[max(i - 1, 0) : i + 2])
