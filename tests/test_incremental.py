@@ -132,22 +132,29 @@ def test_a_save_during_a_rebuild_is_built_too(tmp_path: Path) -> None:
     import threading
     import time
 
+    from factbook.rebuild import Rebuilder
     from factbook.serve import Preview
 
     root = tmp_path / "site"
     shutil.copytree(SITES / "tiny" / "content", root / "content")
     preview = Preview(Options(root), tmp_path / "served")
     preview.log = lambda message: None
-    preview.first_build()
-    real_update = preview.builder.update
     started = threading.Event()
 
-    def slow_update(*args, **kwargs):  # type: ignore[no-untyped-def]
-        started.set()
-        time.sleep(0.5)  # a long build, during which the writer saves again
-        return real_update(*args, **kwargs)
+    class SlowBuilder:  # in this process, each rebuild long enough for the writer to save again
+        site = Rebuilder(preview.options, preview.output)
 
-    preview.builder.update = slow_update  # type: ignore[method-assign]
+        def build(self, changes, timeout):  # type: ignore[no-untyped-def]
+            if changes is not None:
+                started.set()
+                time.sleep(0.5)
+            return self.site.build(changes)
+
+        def end(self) -> None:
+            pass
+
+    preview.start_builder = SlowBuilder
+    preview.first_build()
     worker = threading.Thread(target=preview.run_worker, daemon=True)
     worker.start()
     itu = root / "content" / "organizations" / "itu.md"

@@ -43,6 +43,7 @@ STAGES: dict[str, int] = {
     "build": 10,
     "scaffold": 11,
     "starter": 11,
+    "rebuild": 10.5,
     "serve": 11,
     "cli": 12,
     "__main__": 13,

@@ -7,12 +7,11 @@ import http.client
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -21,20 +20,22 @@ from .browser import chromium
 from .conftest import SITES
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _wait(condition: Callable[[], object], timeout: float = 30, what: str = "a condition") -> None:
+    """Return once condition() is true, polling briefly; fail after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.01)
 
 
 class Served:
-    """A `factbook serve` subprocess on a free loopback port."""
+    """A `factbook serve` subprocess on the free loopback port it binds and reports."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *arguments: str) -> None:
         self.root = root
-        self.port = _free_port()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "factbook", "serve", "--port", str(self.port)],
+            [sys.executable, "-m", "factbook", "serve", "--port", "0", *arguments],
             cwd=root,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -44,6 +45,13 @@ class Served:
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
         self.wait_for("serving ")
+        log = next(line for line in self.lines if "serving " in line)
+        self.port = int(log.split(" at http://127.0.0.1:")[1].split("/")[0])
+        self.output = Path(log.split(" from ")[1].split(" (Ctrl-C")[0])
+
+    def count(self, text: str) -> int:
+        """Return how many log lines hold text."""
+        return sum(text in line for line in self.lines)
 
     def _read(self) -> None:
         assert self.process.stdout is not None
@@ -57,10 +65,10 @@ class Served:
                 raise AssertionError(f"no {text!r} in the log:\n" + "\n".join(self.lines))
             time.sleep(0.02)
 
-    def get(self, path: str) -> tuple[int, bytes]:
+    def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
         try:
-            connection.request("GET", path)
+            connection.request("GET", path, headers=headers or {})
             response = connection.getresponse()
             return response.status, response.read()
         finally:
@@ -125,10 +133,8 @@ def test_paths_out_of_the_output_folder_are_refused(served: Served, path: str) -
 def test_symlinks_out_of_the_output_folder_are_refused(served: Served) -> None:
     status, body = served.get("/index.html")
     assert status == 200
-    log = next(line for line in served.lines if "serving " in line)
-    output = Path(log.split(" from ")[1].split(" (Ctrl-C")[0])
-    assert (output / "index.html").is_file()
-    link = output / "escape.txt"
+    assert (served.output / "index.html").is_file()
+    link = served.output / "escape.txt"
     os.symlink("/etc/hostname", link)
     try:
         status, body = served.get("/escape.txt")
@@ -153,6 +159,124 @@ def test_only_loopback_by_default_and_a_taken_port_says_so(served: Served) -> No
 def test_ctrl_c_stops_cleanly(served: Served) -> None:
     assert served.stop() == 0
     served.wait_for("stopped")
+
+
+def _websocket(port: int, host: str, origin: str | None) -> int:
+    """Return the status of a WebSocket handshake on the live socket (101: accepted)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    headers = {
+        "Host": host,
+        "Connection": "Upgrade",
+        "Upgrade": "websocket",
+        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+        "Sec-WebSocket-Version": "13",
+    }
+    if origin is not None:
+        headers["Origin"] = origin
+    try:
+        connection.request("GET", "/livereload", headers=headers)
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def test_only_pages_of_the_preview_reach_it_dns_rebinding_is_refused(tmp_path: Path) -> None:
+    root = tmp_path / "site"
+    shutil.copytree(SITES / "tiny" / "content", root / "content")
+    server = Served(root, "--allowed-host", "Preview.Test", "--no-search")
+    port = server.port
+    try:
+        for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}", "localhost", "preview.test"):
+            assert server.get("/", {"Host": host})[0] == 200, host
+        for path in ("/", "/organizations/itu/", "/__factbook__/live.js", "/no/such/page/"):
+            status, body = server.get(path, {"Host": f"evil.example:{port}"})
+            assert status == 403 and b"--allowed-host evil.example" in body
+            assert b"International" not in body
+        assert server.get("/", {"Host": "127.0.0.1.evil.example"})[0] == 403
+        assert _websocket(port, f"evil.example:{port}", None) == 403
+        assert _websocket(port, f"127.0.0.1:{port}", "http://evil.example") == 403
+        assert _websocket(port, f"127.0.0.1:{port}", f"http://evil.example:{port}") == 403
+        assert _websocket(port, f"127.0.0.1:{port}", "null") == 403
+        assert _websocket(port, f"127.0.0.1:{port}", f"http://localhost:{port}") == 101
+        assert _websocket(port, f"127.0.0.1:{port}", None) == 101  # not a browser
+    finally:
+        server.stop()
+
+
+def test_a_nul_in_the_path_is_a_bad_request_not_a_traceback(served: Served) -> None:
+    for path in ("/%00", "/organizations/%00/", "/a%00b.html"):
+        status, body = served.get(path)
+        assert status in {400, 404}
+        assert b"Traceback" not in body
+    assert served.get("/")[0] == 200
+    assert not any("Traceback" in line or "500" in line for line in served.lines)
+
+
+def _descendants(pid: int) -> set[int]:
+    """Return the ids of every process below pid now."""
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children = (task / "children").read_text().split()
+        except OSError:
+            continue
+        for child in map(int, children):
+            found |= {child, *_descendants(child)}
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.parametrize("ending", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_ends_every_child_and_removes_the_served_folder(tmp_path: Path, ending: int) -> None:
+    root = tmp_path / "site"
+    shutil.copytree(SITES / "tiny" / "content", root / "content")
+    server = Served(root)
+    children = _descendants(server.process.pid)
+    assert children, "serve builds in a process of its own"
+    itu = root / "content" / "organizations" / "itu.md"
+    _edit(itu, "The Union met in", "The Union first met in")  # a rebuild and an index, maybe under way
+    children |= _descendants(server.process.pid)
+    server.process.send_signal(ending)
+    assert server.process.wait(timeout=20) == 0
+    _wait(lambda: not any(_alive(pid) for pid in children), timeout=10, what="the children to end")
+    assert not server.output.parent.exists()
+    server.stop()
+    assert server.count("stopped") == 1 and server.count("Traceback") == 0
+
+
+def test_a_hundred_saves_in_a_row_never_hang_serve(tmp_path: Path) -> None:
+    root = tmp_path / "site"
+    shutil.copytree(SITES / "tiny" / "content", root / "content")
+    server = Served(root, "--no-search")
+    settings = root / "content" / "site.yaml"
+    original = settings.read_text(encoding="utf-8")
+    topics, aside = root / "content" / "topics", tmp_path / "topics"
+    started = time.monotonic()
+    try:
+        for i in range(100):
+            done = server.count("rebuilt ") + server.count("build failed")
+            if i % 10 == 3:
+                shutil.move(topics, aside)  # a folder deleted...
+            elif i % 10 == 4:
+                shutil.move(aside, topics)  # ...and put back
+            settings.write_text(original.replace("title: ", f"title: Save {i} of ", 1), encoding="utf-8")
+            _wait(
+                lambda done=done: server.count("rebuilt ") + server.count("build failed") > done,
+                timeout=20,
+                what=f"rebuild {i + 1}",
+            )
+        _wait(lambda: b"Save 99 of " in server.get("/")[1], timeout=20, what="the last save in the page")
+        assert server.process.poll() is None
+    finally:
+        assert server.stop() == 0
+    assert time.monotonic() - started < 60
 
 
 def test_pages_keep_being_served_during_a_rebuild(tmp_path: Path) -> None:
@@ -186,16 +310,16 @@ def test_browser_sees_edits_styles_and_errors(served: Served) -> None:
         page = browser.new_page()
         page.goto(served.url + "/organizations/itu/")
         page.wait_for_function("document.querySelector('h1').textContent.includes('International')")
-        page.wait_for_timeout(300)  # the live socket connects
+        page.wait_for_function("window.factbookLive === true")  # the live socket is up
 
         itu = content / "organizations" / "itu.md"
         _edit(itu, "The Union met in", "The Union first met in")
         page.wait_for_selector("text=The Union first met in", timeout=10000)
 
-        # Two saves a second apart: both reach the page (livereload alone drops the second).
+        # Saves one right after another: each reaches the page (livereload alone drops a reload
+        # that comes within 3 s of the one before).
         _edit(itu, "first met", "once met")
         page.wait_for_selector("text=The Union once met in", timeout=10000)
-        time.sleep(1)
         _edit(itu, "once met", "twice met")
         page.wait_for_selector("text=The Union twice met in", timeout=10000)
 
@@ -281,8 +405,7 @@ def test_search_works_in_the_preview_and_follows_each_save(served: Served) -> No
     served.wait_for("search index updated")
     status, _ = served.get("/pagefind/pagefind.js")
     assert status == 200
-    log = next(line for line in served.lines if "serving " in line)
-    output = Path(log.split(" from ")[1].split(" (Ctrl-C")[0])
+    output = served.output
     assert "International Telecommunication Union" in _indexed_text(output)
     _edit(served.root / "content" / "organizations" / "itu.md", "## History", "## History\n\nZanzibarword.")
     served.wait_for("rebuilt ")
@@ -303,3 +426,58 @@ def test_a_page_replaced_between_its_size_and_its_bytes_is_served_whole(tmp_path
     body = handler.get_content(str(page))
     assert len(body) == size and b"old" in body  # the bytes the Content-Length was taken from
     assert b"a longer new page" in handler.get_content(str(page))  # the next request: the new page
+
+
+def test_a_build_that_overruns_or_dies_is_reported_and_the_next_save_starts_afresh(tmp_path: Path) -> None:
+    from factbook.build import Options
+    from factbook.serve import Preview
+
+    root = tmp_path / "site"
+    shutil.copytree(SITES / "tiny" / "content", root / "content")
+    preview = Preview(Options(root), tmp_path / "served")
+    sent: list[dict[str, object]] = []
+    preview._send = sent.append  # type: ignore[method-assign]  # what the browsers would get
+    preview.log = lambda line: None
+    preview.first_build()
+    worker = threading.Thread(target=preview.run_worker, daemon=True)
+    worker.start()
+    page = tmp_path / "served" / "organizations" / "itu" / "index.html"
+    itu = root / "content" / "organizations" / "itu.md"
+
+    def overlay() -> list[str]:
+        return [p for m in sent if m["command"] == "factbook-problems" for p in m["problems"]]  # type: ignore[attr-defined]
+
+    def reloaded(text: str) -> bool:
+        return text in page.read_text() and sent[-1]["command"] == "reload" and sent[-2]["problems"] == []
+
+    try:
+        first = preview.builder.pid
+        preview.timeout = 1.0
+        base = Path(__file__).parents[1] / "templates" / "base.html"
+        (root / "templates").mkdir()
+        (root / "templates" / "base.html").write_text(
+            "{% for i in range(10**12) %}{% endfor %}" + base.read_text()
+        )
+        preview.changed(str(root / "templates" / "base.html"))
+        _wait(lambda: any("took longer than 1 s" in p for p in overlay()), what="the overrun reported")
+        assert not _alive(first) and preview.builder is None
+
+        preview.timeout = 60
+        shutil.rmtree(root / "templates")
+        _edit(itu, "The Union met in", "The Union first met in")
+        preview.changed(str(itu))
+        _wait(lambda: reloaded("first met"), what="a fresh build")
+        second = preview.builder.pid
+        assert second != first
+
+        os.kill(second, signal.SIGKILL)  # as if it crashed
+        _edit(itu, "first met", "second met")
+        preview.changed(str(itu))
+        _wait(lambda: any("ended unexpectedly" in p for p in overlay()), what="the crash reported")
+        _edit(itu, "second met", "third met")
+        preview.changed(str(itu))
+        _wait(lambda: reloaded("third met"), what="a build after the crash")
+    finally:
+        preview.stop()
+        worker.join(5)
+    assert not worker.is_alive()

@@ -141,6 +141,7 @@ class Builder:
         self.linked: LinkedSite | None = None  # the last linking, good or not: a checked cache
         self.template_dirs = theme_dirs(options.root, "templates")
         self.env: jinja2.Environment = make_environment(self.template_dirs)
+        self.env_stamp: object = None  # the templates self.env compiled: a new one only for new templates
         # The last good build: its link graph (in serve), or its digest (read back by the command line).
         self.good: LinkedSite | Digest | None = None
         self.good_files: set[str] = set()
@@ -210,12 +211,12 @@ class Builder:
         problems += found
         clock.lap("link")
         self.template_dirs = theme_dirs(options.root, "templates")  # a templates/ made since counts
-        stamp = fingerprint(
-            (config, sources.collections, _template_stamp(self.template_dirs), nav_items(linked))
-        )
+        templates = _template_stamp(self.template_dirs)
+        stamp = fingerprint((config, sources.collections, templates, nav_items(linked)))
         only = None if self.good is None or stamp != self.good_stamp else self._only(self.good, linked)
-        if stamp != self.good_stamp:
-            self.env = make_environment(self.template_dirs)
+        if templates != self.env_stamp:
+            # Compiling the templates is most of a whole-site rebuild: a site.yaml save keeps them.
+            self.env, self.env_stamp = make_environment(self.template_dirs), templates
         pages, found, count = self.render_pages(linked, self.env, _shown(options.root), only, sink)
         problems += found
         clock.lap("render")

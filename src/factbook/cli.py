@@ -234,13 +234,34 @@ def clean_command(source: str, output: str | None) -> None:
 @click.option(
     "--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback by default)."
 )
-@click.option("--port", "-p", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--port",
+    "-p",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port (0: any free one).",
+)
+@click.option(
+    "--allowed-host",
+    "allowed_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="Also answer requests made to this host name (repeatable); loopback names always work.",
+)
 @click.option("--open", "open_browser", is_flag=True, help="Open the site in a browser.")
 @click.option("--drafts", is_flag=True, help="Include pages marked draft: true.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors in the overlay.")
 @click.option("--no-search", is_flag=True, help="Do not index the preview for search.")
 def serve_command(
-    source: str, host: str, port: int, open_browser: bool, drafts: bool, strict: bool, no_search: bool
+    source: str,
+    host: str,
+    port: int,
+    allowed_hosts: tuple[str, ...],
+    open_browser: bool,
+    drafts: bool,
+    strict: bool,
+    no_search: bool,
 ) -> None:
     """Build, serve and watch the site, reloading the browser on every save."""
     from .serve import PortInUse, serve
@@ -248,7 +269,7 @@ def serve_command(
     root = _root(source)
     try:
         options = Options(root=root, drafts=drafts, strict=strict, jobs=default_jobs(), search=not no_search)
-        serve(options, host, port, open_browser, log=_log)
+        serve(options, host, port, open_browser, log=_log, hosts=allowed_hosts)
     except PortInUse as error:
         raise click.UsageError(str(error)) from error
 

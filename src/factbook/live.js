@@ -55,6 +55,7 @@
         if (message.liveCSS && /\.css$/.test(message.path)) { reloadStyles(message.path); }
         else { location.reload(); }
       } else if (message.command === "factbook-problems") {
+        window.factbookLive = true; // the server answered this page's hello: reloads will come
         showProblems(message.problems);
       }
     };

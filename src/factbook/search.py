@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 BUNDLE = "pagefind"
@@ -15,16 +16,20 @@ class SearchError(RuntimeError):
     """Raised when Pagefind cannot index the site."""
 
 
-def index_site(folder: Path, swap: bool = False) -> None:
+Started = Callable[["subprocess.Popen[str]"], None] | None
+
+
+def index_site(folder: Path, swap: bool = False, started: Started = None) -> None:
     """Write the Pagefind index of the site in folder into folder/pagefind/.
 
     With swap, the index is made beside the folder and then put in place of the old one, so a
     site being served keeps a whole index and no file of an older one is left behind.
+    With started, Pagefind runs in a session of its own, which started is given to end.
     """
     if swap:
         fresh = folder.parent / f".{folder.name}.pagefind-new"
         shutil.rmtree(fresh, ignore_errors=True)
-        _run(["--site", str(folder), "--output-path", str(fresh)])
+        _run(["--site", str(folder), "--output-path", str(fresh)], started)
         old = folder.parent / f".{folder.name}.pagefind-old"
         shutil.rmtree(old, ignore_errors=True)
         if (folder / BUNDLE).exists():
@@ -32,15 +37,28 @@ def index_site(folder: Path, swap: bool = False) -> None:
         os.replace(fresh, folder / BUNDLE)
         shutil.rmtree(old, ignore_errors=True)
         return
-    _run(["--site", str(folder), "--output-subdir", BUNDLE])
+    _run(["--site", str(folder), "--output-subdir", BUNDLE], started)
 
 
-def _run(arguments: list[str]) -> None:
+def _run(arguments: list[str], started: Started = None) -> None:
     command = [sys.executable, "-m", "pagefind", *arguments, "--silent"]
+    pipe = subprocess.PIPE
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=600)
-    except (OSError, subprocess.TimeoutExpired) as error:
+        with subprocess.Popen(
+            command, stdout=pipe, stderr=pipe, text=True, start_new_session=started is not None
+        ) as process:
+            if started is not None:
+                started(process)
+            try:
+                stdout, stderr = process.communicate(timeout=600)
+            except subprocess.TimeoutExpired as error:
+                process.kill()
+                raise SearchError(f"pagefind could not run: {error}") from error
+            except BaseException:
+                process.kill()
+                raise
+    except OSError as error:
         raise SearchError(f"pagefind could not run: {error}") from error
-    if done.returncode != 0:
-        detail = (done.stderr or done.stdout).strip().splitlines()
-        raise SearchError("pagefind failed: " + (detail[-1] if detail else f"exit code {done.returncode}"))
+    if process.returncode != 0:
+        detail = (stderr or stdout).strip().splitlines()
+        raise SearchError("pagefind failed: " + (detail[-1] if detail else f"exit code {process.returncode}"))

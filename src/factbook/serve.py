@@ -3,39 +3,39 @@
 The livereload package gives the server its reload protocol (its WebSocket handler). Its own
 watcher is not used: it polls every 800 ms on the server's event loop, runs rebuilds there (so
 serving stalls), and drops a reload that comes within 3 s of the one before. Here watchdog
-reports changes at once, a worker thread rebuilds off the event loop, and every finished
-rebuild reaches the browser.
+reports changes at once, a worker thread hands each burst to a builder process (rebuild.py) off
+the event loop, and every finished rebuild reaches the browser. Only pages of the preview itself
+(by Host and Origin) are answered, so a web page cannot read drafts through DNS rebinding.
 """
 
 from __future__ import annotations
 
 import errno
-import gc
 import json
 import logging
 import os
 import shutil
 import signal
+import subprocess
 import tempfile
 import threading
 import time
 import webbrowser
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from livereload.handlers import LiveReloadHandler
-from tornado import ioloop, web
+from tornado import httpserver, ioloop, netutil, web
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from .build import Options, builder_for, publish
-from .link import render_serially
-from .parallel import render_serially_into
+from .build import Options
+from .rebuild import BuilderGone, BuilderProcess, BuildTimeout
 from .search import SearchError, index_site
-from .theme import theme_dirs
-from .write import static_files, write_changes
 
 WATCHED = {"content", "templates", "static"}
 CLIENT = "/__factbook__/live.js"
@@ -46,6 +46,7 @@ NOT_BUILT = (
     + b"</head><body><h1>Not built yet</h1>"
     + b"<p>The site has not built yet; the problems show above.</p></body></html>"
 )
+REBUILD_TIMEOUT = 120.0  # seconds a build may take before it is ended and reported
 DEBOUNCE = 0.04  # seconds of quiet after the last event of a burst (an editor's temp file and rename)
 
 
@@ -59,12 +60,12 @@ def _ignored(path: str) -> bool:
 
 
 class Preview:
-    """The live preview of one site: the last good build, the current problems, the watchers."""
+    """The live preview of one site: its builder process, the current problems, the watchers."""
 
-    def __init__(self, options: Options, output: Path) -> None:
+    def __init__(self, options: Options, output: Path, timeout: float = REBUILD_TIMEOUT) -> None:
         self.options = replace(options, base_url=options.base_url or "/")
         self.output = output
-        self.builder = builder_for(self.options)
+        self.timeout = timeout
         self.problems: list[str] = []
         self.loop: ioloop.IOLoop | None = None
         self.rebuilds = 0
@@ -75,6 +76,9 @@ class Preview:
         self.log = print
         self._index_wanted = threading.Event()
         self.indexed = 0  # search indexes made, for the tests' sake
+        self.builder: Any = None  # a BuilderProcess, or what start_builder returns
+        self.start_builder: Callable[[], Any] = lambda: BuilderProcess(self.options, self.output)
+        self._indexing: subprocess.Popen[str] | None = None
 
     def run_indexer(self) -> None:
         """Index the served site for search after each good build, off the rebuild's path.
@@ -89,25 +93,22 @@ class Preview:
             self._index_wanted.clear()
             started = time.perf_counter()
             try:
-                index_site(self.output, swap=True)
-            except SearchError as error:
-                self.log(f"search index not updated: {error}")
+                index_site(self.output, swap=True, started=self._indexer_started)
+            except (SearchError, OSError) as error:
+                if not self._stopping:
+                    self.log(f"search index not updated: {error}")
                 continue
             self.indexed += 1
             self.log(f"search index updated in {(time.perf_counter() - started) * 1000:.0f} ms")
 
+    def _indexer_started(self, process: subprocess.Popen[str]) -> None:
+        self._indexing = process
+        if self._stopping:
+            _end_group(process.pid)
+
     def first_build(self) -> None:
         """Build the whole site once into the served folder (errors go to the overlay)."""
-        update = self.builder.update()
-        publish(replace(update, full=True), self.output, self.options.root)
-        self._report(update.report.problems, update.report.failed(self.options.strict))
-        if self.options.search:
-            self._index_wanted.set()
-        # Rebuilds run on a thread beside the server's and the watcher's: a process forked from
-        # there may inherit a lock held by another thread, so they render in this process.
-        self.builder.render_many = render_serially
-        self.builder.render_pages = render_serially_into
-        gc.freeze()
+        self._build(None)
 
     def changed(self, path: str) -> None:
         """Note that a watched file changed; the worker rebuilds once the burst is over."""
@@ -123,11 +124,16 @@ class Preview:
             self._wake.notify()
 
     def stop(self) -> None:
-        """Ask the worker to finish."""
+        """Stop building and indexing: end the builder, Pagefind, and their children."""
         with self._wake:
             self._stopping = True
+            builder, self.builder = self.builder, None
             self._wake.notify()
         self._index_wanted.set()
+        if builder is not None:
+            builder.end()
+        if self._indexing is not None:
+            _end_group(self._indexing.pid)
 
     def run_worker(self) -> None:
         """Rebuild after each burst of changes until stopped (runs in its own thread)."""
@@ -140,53 +146,68 @@ class Preview:
                 while time.monotonic() - self._last_event < DEBOUNCE:
                     self._wake.wait(DEBOUNCE)
                 changes, self._changes = self._changes, set()
-            try:
-                self.rebuild(changes)
-            except Exception as error:  # a bug of ours must not kill the preview
-                self._report([f"factbook: internal error while rebuilding: {error!r}"], True)
+            self._build(changes)
 
-    def rebuild(self, changes: set[str]) -> None:
-        """Rebuild for the changed paths, update the served folder, and tell the browsers."""
-        started = time.perf_counter()
-        root = str(self.options.root.resolve())
-        static = [str(d.resolve()) for d in theme_dirs(self.options.root, "static")]
-        in_static = {c for c in changes if any(c.startswith(s + os.sep) for s in static)}
-        assets = static_files(theme_dirs(self.options.root, "static"))
-        if in_static == changes:
-            write_changes(self.output, [], [], assets)
-            css = sorted(c for c in changes if c.endswith(".css"))
-            path = "/" + Path(css[0]).name if css and len(css) == len(changes) else "*"
-            self._send({"command": "reload", "path": path, "liveCSS": path != "*"})
-            self.log(f"assets changed: {', '.join(os.path.relpath(c, root) for c in sorted(changes))}")
+    def _build(self, changes: set[str] | None) -> None:
+        """Build for the changes in the builder process (a fresh one builds the whole site)."""
+        with self._wake:
+            if self._stopping:
+                return
+            if self.builder is None:
+                self.builder = self.start_builder()
+                changes = None
+            builder = self.builder
+        try:
+            result = builder.build(changes, self.timeout)
+        except (BuildTimeout, BuilderGone) as error:
+            if self._stopping:
+                return
+            self._discard(builder)
+            why = (
+                f"the build took longer than {self.timeout:g} s and was stopped"
+                if isinstance(error, BuildTimeout)
+                else f"the build process ended unexpectedly ({error})"
+            )
+            self._report([f"factbook: {why}; the next save starts a fresh build"], True)
             return
-        update = self.builder.update()
-        failed = update.report.failed(self.options.strict)
-        if not failed:
-            publish(update, self.output, self.options.root, assets_changed=bool(in_static))
-        self.rebuilds += 1
-        seconds = time.perf_counter() - started
-        self.log(
-            f"rebuilt {len(update.pages)} pages in {seconds * 1000:.0f} ms" if not failed else "build failed"
-        )
-        self._report(update.report.problems, failed)
-        if not failed:
-            self._send({"command": "reload", "path": "*", "liveCSS": False})
-            if self.options.search:
-                self._index_wanted.set()
-        # After the browsers are told: a full collection of a big site's objects takes longer
-        # than a rebuild, so keep the cyclic collector off what has been built so far.
-        gc.freeze()
-
-    def _report(self, problems: Any, failed: bool) -> None:
-        shown = [str(p) for p in problems] if failed else []
-        for line in (str(p) for p in problems):
+        if result.crashed:
+            self.log(result.crashed.rstrip())
+            self._discard(builder)
+        for line in result.log:
             self.log(line)
-        self.problems = shown
-        self._send({"command": "factbook-problems", "problems": shown})
+        if result.built:
+            self.rebuilds += 1
+        if result.problems is not None:
+            self.problems = list(result.problems)
+            self._send({"command": "factbook-problems", "problems": self.problems})
+        if result.reload is not None:
+            self._send(result.reload)
+            if self.options.search and result.problems is not None:
+                self._index_wanted.set()
+
+    def _discard(self, builder: Any) -> None:
+        with self._wake:
+            if self.builder is builder:
+                self.builder = None
+        builder.end()
+
+    def _report(self, problems: list[str], failed: bool) -> None:
+        for line in problems:
+            self.log(line)
+        self.problems = problems if failed else []
+        self._send({"command": "factbook-problems", "problems": self.problems})
 
     def _send(self, message: dict[str, Any]) -> None:
         if self.loop is not None:
             self.loop.add_callback(broadcast, message)
+
+
+def _end_group(pid: int) -> None:
+    """End a process started in a session of its own, with every process in it."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def broadcast(message: dict[str, Any]) -> None:
@@ -198,8 +219,54 @@ def broadcast(message: dict[str, Any]) -> None:
             LiveReloadHandler.waiters.discard(waiter)
 
 
-class _LiveHandler(LiveReloadHandler):
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def allowed_hosts(host: str, names: Iterable[str] = ()) -> frozenset[str]:
+    """Return the host names the preview answers to: the loopback names, its address, the names given."""
+    return LOOPBACK | {_host_name(n) for n in (host, *names)}
+
+
+def _host_name(host: str) -> str:
+    """Return a Host header's or netloc's name, without port, brackets or final dot, in lower case."""
+    name = host.strip().lower()
+    if name.startswith("["):
+        name = name[1 : name.find("]")] if "]" in name else name[1:]
+    elif name.count(":") == 1:
+        name = name.split(":")[0]
+    return name.rstrip(".")
+
+
+def _origin_allowed(origin: str, hosts: frozenset[str]) -> bool:
+    """Return whether a browser page at origin may use the live socket (an http page of the preview)."""
+    try:
+        parts = urlsplit(origin)
+        return parts.scheme == "http" and parts.hostname is not None and _host_name(parts.netloc) in hosts
+    except ValueError:
+        return False
+
+
+class _Guarded(web.RequestHandler):
+    """Answers only requests made to the preview by name: another Host is a DNS-rebinding page's."""
+
+    def prepare(self) -> None:
+        hosts: frozenset[str] = self.application.settings["allowed_hosts"]
+        name = _host_name(self.request.host)
+        if name not in hosts:
+            self.set_status(403)
+            self.set_header("Content-Type", "text/plain; charset=utf-8")
+            self.finish(
+                f"403: this preview answers to {', '.join(sorted(hosts))} only; to reach it as "
+                f"{name or 'this host'}, start it with --allowed-host {name or 'NAME'}\n"
+            )
+
+
+class _LiveHandler(_Guarded, LiveReloadHandler):
     preview: Preview
+
+    def check_origin(self, origin: str) -> bool:
+        # A page of another site may open a socket to loopback: it must not read the overlay.
+        return _origin_allowed(origin, self.application.settings["allowed_hosts"])
 
     def on_message(self, message: str | bytes) -> None:
         super().on_message(message)
@@ -210,17 +277,19 @@ class _LiveHandler(LiveReloadHandler):
             )
 
 
-class _ClientHandler(web.RequestHandler):
+class _ClientHandler(_Guarded):
     def get(self) -> None:
         self.set_header("Content-Type", "text/javascript; charset=utf-8")
         self.set_header("Cache-Control", "no-store")
         self.write(resources.files("factbook").joinpath("live.js").read_bytes())
 
 
-class _SiteHandler(web.StaticFileHandler):
+class _SiteHandler(_Guarded, web.StaticFileHandler):
     """Serves files under the output folder only, with the live client in every page."""
 
     def validate_absolute_path(self, root: str, absolute_path: str) -> str | None:
+        if "\x00" in absolute_path:
+            raise web.HTTPError(400, "a NUL in the path")
         real_root = os.path.realpath(root)
         real = os.path.realpath(absolute_path)
         if real != real_root and not real.startswith(real_root + os.sep):
@@ -266,15 +335,16 @@ class _SiteHandler(web.StaticFileHandler):
             self.write(f"{status_code}: {self._reason}")
 
 
-def make_app(preview: Preview) -> web.Application:
-    """Return the web application: the live protocol, the client script, the site."""
+def make_app(preview: Preview, hosts: frozenset[str] = LOOPBACK) -> web.Application:
+    """Return the web application for requests to the hosts: the live protocol, the client, the site."""
     live = type("LiveHandler", (_LiveHandler,), {"preview": preview})
     return web.Application(
         [
             (r"/livereload", live),
             (CLIENT, _ClientHandler),
             (r"/(.*)", _SiteHandler, {"path": str(preview.output), "default_filename": "index.html"}),
-        ]
+        ],
+        allowed_hosts=hosts,
     )
 
 
@@ -292,45 +362,70 @@ class _Events(FileSystemEventHandler):
                 self.preview.changed(os.fsdecode(path))
 
 
-def serve(options: Options, host: str, port: int, open_browser: bool, log=print) -> None:  # type: ignore[no-untyped-def]
-    """Build, serve and watch until interrupted; raise PortInUse if the port is taken."""
+def serve(  # type: ignore[no-untyped-def]
+    options: Options, host: str, port: int, open_browser: bool, log=print, hosts: Iterable[str] = ()
+) -> None:
+    """Build, serve and watch until interrupted; raise PortInUse if the port is taken.
+
+    Port 0 takes a free port; the log line "serving ... at URL" names it. Ctrl-C, SIGTERM and
+    SIGHUP end the builder, Pagefind and their children, and remove the served folder.
+    """
+    if threading.current_thread() is threading.main_thread():
+        for ending in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(ending, signal.default_int_handler)  # stops as Ctrl-C does, cleaning up
+    try:
+        sockets = netutil.bind_sockets(port, address=host)
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            raise PortInUse(f"port {port} on {host} is in use; choose another with --port") from error
+        raise
+    port = sockets[0].getsockname()[1]
+    url = f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
     output = Path(tempfile.mkdtemp(prefix="factbook-serve-")) / "site"
     # The preview is published at this server: its feeds and sitemap name it.
-    preview = Preview(replace(options, base_url=options.base_url or f"http://{host}:{port}/"), output)
+    preview = Preview(replace(options, base_url=options.base_url or url), output)
     preview.log = log
     loop = ioloop.IOLoop.current()
     preview.loop = loop
     logging.getLogger("tornado.access").setLevel(logging.ERROR)
-    server = None
+    server = httpserver.HTTPServer(make_app(preview, allowed_hosts(host, hosts)))
     observer = Observer()
+    threads = [
+        threading.Thread(target=preview.run_worker, name="factbook-rebuild", daemon=True),
+        threading.Thread(target=preview.run_indexer, name="factbook-search", daemon=True),
+    ]
     try:
-        try:
-            server = make_app(preview).listen(port, address=host)
-        except OSError as error:
-            if error.errno == errno.EADDRINUSE:
-                raise PortInUse(f"port {port} on {host} is in use; choose another with --port") from error
-            raise
+        server.add_sockets(sockets)
         preview.first_build()
         # The whole site folder, so that a templates/ or static/ made later is seen too.
         observer.schedule(_Events(preview), str(options.root.resolve()), recursive=True)
         observer.start()
-        worker = threading.Thread(target=preview.run_worker, name="factbook-rebuild", daemon=True)
-        worker.start()
-        indexer = threading.Thread(target=preview.run_indexer, name="factbook-search", daemon=True)
-        indexer.start()
-        url = f"http://{host}:{port}/"
+        for thread in threads:
+            thread.start()
         log(f"serving {options.root.resolve()} at {url} from {output} (Ctrl-C to stop)")
-        signal.signal(signal.SIGTERM, lambda *_: loop.add_callback_from_signal(loop.stop))
         if open_browser:
             webbrowser.open(url)
         loop.start()
     except KeyboardInterrupt:
-        log("stopped")
+        pass
     finally:
-        preview.stop()
-        if observer.is_alive():
-            observer.stop()
-            observer.join(timeout=5)
-        if server is not None:
-            server.stop()
-        shutil.rmtree(output.parent, ignore_errors=True)
+        _stop(preview, observer, server, threads, output.parent)
+    log("stopped")
+
+
+def _stop(
+    preview: Preview, observer: Any, server: Any, threads: list[threading.Thread], folder: Path
+) -> None:
+    """End the children, the watcher and the server, then remove the served folder."""
+    if threading.current_thread() is threading.main_thread():
+        for ending in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(ending, signal.SIG_IGN)  # a second Ctrl-C must not leave the folder behind
+    preview.stop()
+    if observer.is_alive():
+        observer.stop()
+        observer.join(timeout=5)
+    server.stop()
+    for thread in threads:
+        if thread.is_alive():
+            thread.join(timeout=5)
+    shutil.rmtree(folder, ignore_errors=True)
