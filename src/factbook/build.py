@@ -15,7 +15,7 @@ from .assemble import AssemblyCache, assemble_site
 from .cache import MarkdownCache, cache_folder, inputs_signature, record, up_to_date
 from .config import with_overrides
 from .depend import affected_entities
-from .errors import Problem
+from .errors import Problem, os_problem
 from .exports import graph_exports
 from .link import LinkedSite, RenderMany, link_site, render_serially
 from .load import FileRecord, content_folder, load_sources
@@ -32,7 +32,7 @@ from .render import (
 )
 from .search import SearchError, index_site
 from .theme import theme_dirs
-from .write import Staging, check_output, static_files, write_changes, write_site
+from .write import Staging, check_output, output_lock, static_files, write_changes, write_site
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,9 +269,17 @@ def check(options: Options) -> Report:
 
 
 def build(options: Options) -> Report:
-    """Build the site into the output folder; on any failure leave the old output untouched."""
+    """Build the site into the output folder; on any failure leave the old output untouched.
+
+    Builds into one output take turns: a second waits for the first to finish.
+    """
     output = options.output or options.root / "_site"
     check_output(output, options.root)
+    with output_lock(output):
+        return _build_locked(options, output)
+
+
+def _build_locked(options: Options, output: Path) -> Report:
     inputs = ""
     if options.cache:
         folders = [
@@ -298,8 +306,12 @@ def build(options: Options) -> Report:
         raise
     if options.cache:
         started = time.perf_counter()
-        markdown_cache.save()
-        record(output, inputs)
+        try:
+            markdown_cache.save()
+            record(output, inputs)
+        except OSError as error:  # the new site is in place: only the next build is slower
+            notice = Problem(str(cache_folder(output)), 1, f"cache not saved: {os_problem(error, '')}")
+            report = replace(report, notices=(*report.notices, notice))
         report.seconds["cache"] = time.perf_counter() - started
     return replace(report, files=files, cache_hits=markdown_cache.hits)
 
