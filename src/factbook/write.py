@@ -20,7 +20,7 @@ from .render import Output
 
 try:
     import fcntl
-except ImportError:  # not on Windows: builds there are not serialised
+except ImportError:  # Windows has no flock: builds there do not take turns
     fcntl = None  # type: ignore[assignment]
 
 LOCK = "build.lock"
@@ -127,16 +127,14 @@ def _tell(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def _start_time(pid: int) -> str | None:
-    """Return when a process started (clock ticks since boot), or None where /proc cannot say."""
+def _process(pid: int) -> tuple[str, str] | None:
+    """Return a process's state and start time (clock ticks since boot), or None where /proc cannot say."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as handle:
             fields = handle.read().rsplit(b")", 1)[1].split()
+        return fields[0].decode(), fields[19].decode()
     except (OSError, IndexError):
         return None
-    if fields[0] == b"Z":  # a zombie: dead, only not yet reaped
-        return "dead"
-    return fields[19].decode()
 
 
 def _builder_alive(pid: int, started: str) -> bool:
@@ -147,8 +145,11 @@ def _builder_alive(pid: int, started: str) -> bool:
         return False
     except PermissionError:
         pass
-    now = _start_time(pid)
-    return now is None or (now != "dead" and now == started)
+    found = _process(pid)
+    if found is None:
+        return True  # no /proc to tell a reused PID by: keep it, to be safe
+    state, start = found
+    return state != "Z" and start == started  # a zombie is dead, only not yet reaped
 
 
 def remove_leftovers(output: Path) -> list[Path]:
@@ -174,7 +175,8 @@ def remove_leftovers(output: Path) -> list[Path]:
 
 def _stamp() -> str:
     """Return this process's PID and start time, to name its staging folders by."""
-    return f"{os.getpid()}-{_start_time(os.getpid()) or 0}-"
+    found = _process(os.getpid())
+    return f"{os.getpid()}-{found[1] if found else 0}-"
 
 
 class Staging:
