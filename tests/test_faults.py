@@ -18,6 +18,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from factbook import write
+from factbook.cache import cache_folder
 from factbook.cli import main
 from tests.conftest import SITES
 
@@ -254,7 +255,7 @@ def test_a_second_build_into_one_output_waits_for_the_first(tmp_path: Path) -> N
     root, output = _tiny(tmp_path / "site", 1), tmp_path / "out"
     env = {**os.environ, "PYTHONPATH": SRC}
     command = [sys.executable, "-m", "factbook", "build", "-s", str(root), "-o", str(output), "--no-search"]
-    with write.output_lock(output):
+    with write.output_lock(output, cache_folder(output) / write.LOCK):
         second = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         assert second.stderr is not None
         line = second.stderr.readline()  # the builder says so before it waits
@@ -283,7 +284,7 @@ def test_a_build_waiting_too_long_for_another_gives_up_with_a_message(
 ) -> None:
     root, output = _tiny(tmp_path / "site", 1), tmp_path / "out"
     monkeypatch.setattr(write, "LOCK_TIMEOUT", 0.2)
-    with write.output_lock(output):
+    with write.output_lock(output, cache_folder(output) / write.LOCK):
         result = _cli("build", "-s", str(root), "-o", str(output), "--no-search")
     _exits_with_a_message(result)
     assert f"another build into out (pid {os.getpid()}) still runs after 0 s" in result.output

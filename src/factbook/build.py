@@ -32,7 +32,7 @@ from .render import (
 )
 from .search import SearchError, index_site
 from .theme import theme_dirs
-from .write import Staging, check_output, output_lock, static_files, write_changes, write_site
+from .write import LOCK, Staging, check_output, output_lock, static_files, write_changes, write_site
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,7 +275,7 @@ def build(options: Options) -> Report:
     """
     output = options.output or options.root / "_site"
     check_output(output, options.root)
-    with output_lock(output):
+    with output_lock(output, cache_folder(output) / LOCK):
         return _build_locked(options, output)
 
 

@@ -12,9 +12,10 @@ import click
 
 from . import __version__
 from .build import Options, Report, build, check
+from .cache import cache_folder
 from .errors import os_problem
 from .parallel import default_jobs
-from .write import UnsafeOutput, check_output, output_lock, remove_leftovers
+from .write import LOCK, UnsafeOutput, check_output, output_lock, remove_leftovers
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
 
@@ -225,7 +226,7 @@ def clean_command(source: str, output: str | None) -> None:
         click.echo(f"nothing to remove: {out} does not exist")
         return
     try:
-        with output_lock(out):
+        with output_lock(out, cache_folder(out) / LOCK):
             leftovers = remove_leftovers(out)
             if out.exists():
                 shutil.rmtree(out)

@@ -15,7 +15,6 @@ from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
-from .cache import cache_folder
 from .render import Output
 
 try:
@@ -76,20 +75,15 @@ class OutputBusy(OSError):
     """Raised when another build into the same output did not finish in time."""
 
 
-def lock_path(output: Path) -> Path:
-    """Return the lock file of an output folder: in its cache folder, never published."""
-    return cache_folder(output) / LOCK
-
-
 @contextmanager
 def output_lock(
-    output: Path, waiting: Callable[[str], None] | None = None, timeout: float | None = None
+    output: Path, path: Path, waiting: Callable[[str], None] | None = None, timeout: float | None = None
 ) -> Iterator[None]:
-    """Hold the output's build lock while the block runs, waiting (up to timeout) for another build.
+    """Hold an output's build lock while the block runs, waiting (up to timeout) for another build.
 
-    The lock is an flock on a file holding the holder's PID, so a killed build never leaves it held.
+    The lock is an flock on the file at path (beside the output, never in it) holding the holder's
+    PID, so a killed build never leaves it held.
     """
-    path = lock_path(output)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
