@@ -315,3 +315,23 @@ def test_the_swap_falls_back_to_two_renames_without_renameat2(
     assert _cli("build", "-s", str(root), "-o", str(output), "--no-search").exit_code == 0
     assert _generations(output) == {"2"}
     assert _leftovers(output) == []
+
+
+@pytest.mark.parametrize("command", ["build", "check"])
+def test_a_content_file_that_cannot_be_read_is_a_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    root = _tiny(tmp_path / "site", 1)
+    read_bytes = Path.read_bytes
+
+    def refuse(self: Path) -> bytes:
+        if self.name == "itu.md":
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(self))
+        return read_bytes(self)
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    output = ["-o", str(tmp_path / "out"), "--no-search"] if command == "build" else []
+    result = _cli(command, "-s", str(root), *output)
+    _exits_with_a_message(result)
+    assert "organizations/itu.md: permission denied; check the owner and permissions" in result.output
+    assert not (tmp_path / "out").exists()

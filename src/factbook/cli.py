@@ -166,7 +166,11 @@ def _print_profile(report: Report, total: float) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def check_command(source: str, drafts: bool, strict: bool, fmt: str) -> None:
     """Run every validation of a build and write nothing."""
-    report = check(Options(root=_root(source), drafts=drafts, strict=strict, jobs=default_jobs()))
+    try:
+        report = check(Options(root=_root(source), drafts=drafts, strict=strict, jobs=default_jobs()))
+    except OSError as error:
+        click.echo(os_problem(error, source).replace("build again", "check again"), err=True)
+        sys.exit(EXIT_CONTENT)
     if fmt == "json":
         problems = [
             {
