@@ -25,7 +25,7 @@ from .cache import (
 )
 from .config import with_overrides
 from .depend import Digest, affected_entities, digest, fingerprint
-from .errors import Problem
+from .errors import Problem, os_problem
 from .exports import graph_exports
 from .link import LinkedSite, RenderMany, link_site, render_serially
 from .load import FileRecord, content_folder, load_sources
@@ -42,7 +42,7 @@ from .render import (
 )
 from .search import SearchError, index_site
 from .theme import theme_dirs
-from .write import Staging, check_output, static_files, write_changes, write_site
+from .write import LOCK, Staging, check_output, output_lock, static_files, write_changes, write_site
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,10 +320,16 @@ def build(options: Options) -> Report:
     """Build the site into the output folder; on any failure leave the old output untouched.
 
     With the cache, a build after a successful one renders and writes only the pages a change
-    touches, in place: the result is the same as a whole build's.
+    touches, in place: the result is the same as a whole build's. Builds into one output take
+    turns: a second waits for the first to finish.
     """
     output = options.output or options.root / "_site"
     check_output(output, options.root)
+    with output_lock(output, cache_folder(output) / LOCK):
+        return _build_locked(options, output)
+
+
+def _build_locked(options: Options, output: Path) -> Report:
     inputs = ""
     settings = {"base_url": options.base_url, "drafts": options.drafts, "search": options.search}
     if options.cache:
@@ -368,10 +374,14 @@ def build(options: Options) -> Report:
         return report
     if options.cache:
         started = time.perf_counter()
-        markdown_cache.save()
-        signature = output_signature(output)
-        save_state(output, builder.snapshot(), settings, signature)
-        record(output, inputs, signature)
+        try:
+            markdown_cache.save()
+            signature = output_signature(output)
+            save_state(output, builder.snapshot(), settings, signature)
+            record(output, inputs, signature)
+        except OSError as error:  # the new site is in place: only the next build is slower
+            notice = Problem(str(cache_folder(output)), 1, f"cache not saved: {os_problem(error, '')}")
+            report = replace(report, notices=(*report.notices, notice))
         report.seconds["cache"] = time.perf_counter() - started
     return replace(report, cache_hits=markdown_cache.hits)
 

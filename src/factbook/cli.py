@@ -12,8 +12,10 @@ import click
 
 from . import __version__
 from .build import Options, Report, build, check
+from .cache import cache_folder
+from .errors import os_problem
 from .parallel import default_jobs
-from .write import UnsafeOutput, check_output
+from .write import LOCK, UnsafeOutput, check_output, output_lock, remove_leftovers
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
 
@@ -104,6 +106,10 @@ def build_command(
             bar.close()
     except UnsafeOutput as error:
         raise click.UsageError(str(error)) from error
+    except OSError as error:  # the disk, not the content: the staging folder is gone, the old site kept
+        click.echo(os_problem(error, str(out)), err=True)
+        click.echo(f"nothing written; {out} is as it was", err=True)
+        sys.exit(EXIT_CONTENT)
     if report.up_to_date:
         click.echo(f"{out} is up to date: no source, template or setting changed since it was built")
         return
@@ -166,7 +172,11 @@ def _print_profile(report: Report, total: float) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def check_command(source: str, drafts: bool, strict: bool, fmt: str) -> None:
     """Run every validation of a build and write nothing."""
-    report = check(Options(root=_root(source), drafts=drafts, strict=strict, jobs=default_jobs()))
+    try:
+        report = check(Options(root=_root(source), drafts=drafts, strict=strict, jobs=default_jobs()))
+    except OSError as error:
+        click.echo(os_problem(error, source).replace("build again", "check again"), err=True)
+        sys.exit(EXIT_CONTENT)
     if fmt == "json":
         problems = [
             {
@@ -215,18 +225,29 @@ def new_command(source: str, collection: str, title: str) -> None:
 @source_option
 @click.option("--output", "-o", default=None, help="The built site to remove.  [default: SOURCE/_site]")
 def clean_command(source: str, output: str | None) -> None:
-    """Remove the built site."""
+    """Remove the built site, and what stopped builds left beside it."""
     root = Path(source)
     out = Path(output) if output else root / "_site"
     try:
         check_output(out, root)
     except UnsafeOutput as error:
         raise click.UsageError(str(error).replace("build into", "remove")) from error
-    if out.exists():
-        shutil.rmtree(out)
-        click.echo(f"removed {out}")
-    else:
+    if not out.absolute().parent.is_dir():
         click.echo(f"nothing to remove: {out} does not exist")
+        return
+    try:
+        with output_lock(out, cache_folder(out) / LOCK):
+            leftovers = remove_leftovers(out)
+            if out.exists():
+                shutil.rmtree(out)
+                click.echo(f"removed {out}")
+            elif not leftovers:
+                click.echo(f"nothing to remove: {out} does not exist")
+    except OSError as error:
+        click.echo(os_problem(error, str(out)).replace("build again", "clean again"), err=True)
+        sys.exit(EXIT_CONTENT)
+    for folder in leftovers:
+        click.echo(f"removed {folder}, left by a build that was stopped")
 
 
 @main.command("serve")

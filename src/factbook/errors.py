@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import errno
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -41,3 +42,30 @@ def did_you_mean(word: str, candidates: Iterable[str], n: int = 3) -> str:
 def line_of(text: str, offset: int) -> int:
     """Return the 1-based line number of a character offset in text."""
     return text.count("\n", 0, offset) + 1
+
+
+_PERMISSIONS = "check the owner and permissions of the folder, or use --output"
+_WHAT_TO_DO = {
+    errno.ENOSPC: ("no space left on device", "free some space, or build with --output elsewhere"),
+    errno.EDQUOT: ("disk quota exceeded", "free some space, or build with --output elsewhere"),
+    errno.EROFS: ("read-only file system", "build with --output into a writable folder"),
+    errno.EACCES: ("permission denied", _PERMISSIONS),
+    errno.EPERM: ("operation not permitted", _PERMISSIONS),
+    errno.ELOOP: ("symbolic links form a loop", "remove the link or point it at a file"),
+    errno.ENAMETOOLONG: ("name too long", "shorten the name of the file or folder"),
+    errno.EMFILE: ("too many open files", "raise the limit (ulimit -n) or build with fewer --jobs"),
+    errno.ENFILE: ("too many open files", "raise the limit (ulimit -n) or build with fewer --jobs"),
+    errno.EIO: ("input/output error", "check the disk, then build again"),
+}
+
+
+def os_problem(error: OSError, where: str) -> str:
+    """Return an operating-system error as 'path: what happened; what to do'."""
+    path = error.filename if error.filename is not None else where
+    known = _WHAT_TO_DO.get(error.errno or 0)
+    if known is not None:
+        return f"{path}: {known[0]}; {known[1]}"
+    what = error.strerror or str(error) or type(error).__name__
+    if "; " in what:  # it says what to do already
+        return f"{path}: {what}"
+    return f"{path}: {what[:1].lower()}{what[1:]}; check the path, then build again"

@@ -105,7 +105,7 @@ def _by_year(linked: LinkedSite, collection: Collection, members: list[Entity]) 
             f"year-{year}" if year else "undated",
             tuple(
                 _entry(linked, collection, e)
-                for e in sorted(found, key=lambda e: (e.date.sort_key() if e.date else (), e.title))
+                for e in sorted(found, key=lambda e: (e.date.sort_key() if e.date else (), e.title, e.key))
             ),
         )
         for year, found in ordered

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -234,7 +235,10 @@ def _walk(
             ):
                 continue
             inner = f"{relative}/{name}" if relative else name
-            if entry.is_symlink() and not os.path.realpath(entry.path).startswith(top):
+            real = os.path.realpath(entry.path) + os.sep
+            if entry.is_symlink() and top.startswith(real):
+                found.append((inner, entry, "symbolic link to a folder holding it (a loop); not followed"))
+            elif entry.is_symlink() and not real.startswith(top):
                 found.append((inner, entry, "symbolic link points outside the source tree; not followed"))
             elif entry.is_dir(follow_symlinks=False):
                 stack.append((inner, entry.path))
@@ -242,10 +246,30 @@ def _walk(
                 found.append(
                     (inner, entry, "files at the top of content/ are ignored; put it in a collection folder")
                 )
-            elif entry.is_file():
+            elif _is_file(entry):
                 found.append((inner, entry, ""))
+            elif entry.is_symlink() and not os.path.exists(entry.path):
+                found.append((inner, entry, _dangling(entry.path)))
     found.sort(key=lambda f: f[0])
     return found
+
+
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    """Return whether an entry is a file or a link to one (not a link in a loop)."""
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
+
+
+def _dangling(path: str) -> str:
+    """Return why a symbolic link leads nowhere: a loop of links, or a missing target."""
+    try:
+        os.stat(path)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return "symbolic links form a loop; not followed: remove the link or point it at a file"
+    return "symbolic link to nothing; not followed: remove it or restore its target"
 
 
 def read_document(

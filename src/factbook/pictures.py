@@ -133,7 +133,7 @@ def ties(linked: LinkedSite, entity: Entity, limit: int = 24) -> str:
         if ref.shown and ref.field != MENTIONS and not _cites(linked, ref):
             source = site.collections[linked.entity(ref.source).collection]
             neighbours.setdefault(ref.source, ref.role or field_label(source, ref.field))
-    keys = sorted(neighbours, key=lambda k: (k.split("/")[0], linked.entity(k).title))[:limit]
+    keys = sorted(neighbours, key=lambda k: (k.split("/")[0], linked.entity(k).title, k))[:limit]
     if not keys:
         return ""
     size, centre, radius = 520, 260, 190

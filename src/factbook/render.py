@@ -522,7 +522,7 @@ def _tags(linked: LinkedSite, tags: dict[str, tuple[str, tuple[str, ...]]]) -> d
 
 def _tag(linked: LinkedSite, tag: str, keys: tuple[str, ...]) -> dict[str, Any]:
     crumbs = [*_crumbs(linked)[:1], Crumb("Tags", url_for(linked.site, "/tags/"))]
-    tagged = [item_for(linked, k) for k in sorted(keys, key=lambda k: linked.entity(k).title.lower())]
+    tagged = [item_for(linked, k) for k in sorted(keys, key=lambda k: (linked.entity(k).title.lower(), k))]
     return {"title": "#" + tag, "crumbs": crumbs, "tags": [], "tagged": tagged}
 
 

@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import os
+import re
 import shutil
+import sys
 import tempfile
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 
 from .render import Output
+
+try:
+    import fcntl
+except ImportError:  # Windows has no flock: builds there do not take turns
+    fcntl = None  # type: ignore[assignment]
+
+LOCK = "build.lock"
+LOCK_TIMEOUT = 600.0  # seconds a build waits for another into the same output
+_POLL = 0.05
 
 
 class UnsafeOutput(ValueError):
@@ -55,16 +71,123 @@ def static_files(static_dirs: list[Path]) -> dict[str, Path]:
     return found
 
 
+class OutputBusy(OSError):
+    """Raised when another build into the same output did not finish in time."""
+
+
+@contextmanager
+def output_lock(
+    output: Path, path: Path, waiting: Callable[[str], None] | None = None, timeout: float | None = None
+) -> Iterator[None]:
+    """Hold an output's build lock while the block runs, waiting (up to timeout) for another build.
+
+    The lock is an flock on the file at path (beside the output, never in it) holding the holder's
+    PID, so a killed build never leaves it held.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        if fcntl is not None and not _try_lock(fd):
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
+            shown = output.name or str(output)
+            (waiting or _tell)(f"waiting for another build into {shown} (pid {holder})")
+            timeout = LOCK_TIMEOUT if timeout is None else timeout
+            deadline = time.monotonic() + timeout
+            while not _try_lock(fd):
+                if time.monotonic() > deadline:
+                    raise OutputBusy(
+                        errno.EBUSY,
+                        f"another build into {shown} (pid {holder}) still runs after {timeout:.0f} s;"
+                        " wait for it or stop it, then build again",
+                        str(output),
+                    )
+                time.sleep(_POLL)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _try_lock(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _tell(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _process(pid: int) -> tuple[str, str] | None:
+    """Return a process's state and start time (clock ticks since boot), or None where /proc cannot say."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            fields = handle.read().rsplit(b")", 1)[1].split()
+        return fields[0].decode(), fields[19].decode()
+    except (OSError, IndexError):
+        return None
+
+
+def _builder_alive(pid: int, started: str) -> bool:
+    """Return whether the process that made a staging folder still runs (and is the same one)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    found = _process(pid)
+    if found is None:
+        return True  # no /proc to tell a reused PID by: keep it, to be safe
+    state, start = found
+    return state != "Z" and start == started  # a zombie is dead, only not yet reaped
+
+
+def remove_leftovers(output: Path) -> list[Path]:
+    """Remove the staging folders beside an output that builders now dead left; return them."""
+    output = output.absolute()
+    pattern = re.compile(rf"\.{re.escape(output.name)}-(?:new|old)-(?:(\d+)-(\w+)-)?")
+    removed = []
+    try:
+        names = sorted(os.listdir(output.parent))
+    except OSError:
+        return []
+    for name in names:
+        found = pattern.match(name)
+        path = output.parent / name
+        if not found or not path.is_dir() or path.is_symlink():
+            continue
+        if found[1] and _builder_alive(int(found[1]), found[2]):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
+def _stamp() -> str:
+    """Return this process's PID and start time, to name its staging folders by."""
+    found = _process(os.getpid())
+    return f"{os.getpid()}-{found[1] if found else 0}-"
+
+
 class Staging:
     """A fresh folder beside the output that becomes the output only when complete.
 
     A file whose bytes are already in the old output is linked from there, not written again.
+    The folder's name carries the builder's PID and start time: the next build removes it if
+    that builder died before swapping it in.
     """
 
     def __init__(self, output: Path) -> None:
         self.output = output.absolute()
         self.output.parent.mkdir(parents=True, exist_ok=True)
-        self.folder = Path(tempfile.mkdtemp(prefix=f".{self.output.name}-new-", dir=self.output.parent))
+        remove_leftovers(self.output)
+        self.folder = Path(
+            tempfile.mkdtemp(prefix=f".{self.output.name}-new-{_stamp()}", dir=self.output.parent)
+        )
         self.count = 0
         self._made: set[str] = set()
 
@@ -124,12 +247,43 @@ def _place(old: Path, target: Path, data: bytes) -> None:
     target.write_bytes(data)
 
 
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two paths in one step with Linux's renameat2; return False where it is not supported."""
+    renameat2 = _renameat2()
+    if renameat2 is None:
+        return False
+    if renameat2(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in {errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP}:
+        return False  # an old kernel or a file system without it: two renames instead
+    raise OSError(code, os.strerror(code), str(second))
+
+
+@lru_cache(maxsize=1)
+def _renameat2() -> Callable[..., int] | None:
+    """Return glibc's renameat2 (2.28 and later), or None where the C library has none."""
+    try:
+        return ctypes.CDLL(None, use_errno=True).renameat2  # type: ignore[no-any-return]
+    except (OSError, AttributeError):
+        return None
+
+
 def _swap(staging: Path, output: Path) -> None:
     os.chmod(staging, 0o755)
-    if not output.exists():
+    if not output.exists() and not output.is_symlink():
         staging.rename(output)
         return
-    retired = Path(tempfile.mkdtemp(prefix=f".{output.name}-old-", dir=output.parent))
+    if not output.is_symlink() and _exchange(staging, output):
+        # The old site is now in the staging folder; a kill before it is gone leaves a leftover
+        # the next build removes, never a moment without an output.
+        shutil.rmtree(staging, ignore_errors=True)
+        return
+    retired = Path(tempfile.mkdtemp(prefix=f".{output.name}-old-{_stamp()}", dir=output.parent))
     retired.rmdir()
     output.rename(retired)
     try:
