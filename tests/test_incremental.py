@@ -219,6 +219,12 @@ def test_command_line_builds_redo_only_what_changed_and_equal_full_builds(tmp_pa
     step(lambda: (content / "topics" / "health.md").rename(content / "topics" / "medicine.md"))
     step(lambda: (content / "topics" / "medicine.md").unlink())
     figures = content / "facts" / "figures.yaml"
+    # An asset of the site's own, added then deleted.
+    (root / "static").mkdir()
+    said = step(lambda: (root / "static" / "extra.css").write_text("p { margin: 0 }"))
+    assert (out / "extra.css").is_file()
+    said = step(lambda: (root / "static" / "extra.css").unlink())
+    assert said.startswith("updated ") and not (out / "extra.css").exists()
     step(lambda: figures.write_text(figures.read_text().replace("150000", "150001")))
     event = content / "events" / "telecom-2009.md"
     step(lambda: event.write_text(event.read_text().replace("2009-10-05/2009-10-09", "2008")))

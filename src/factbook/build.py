@@ -242,6 +242,7 @@ class Builder:
             if self.good_attachments.get(name, (None, None))[1] != signature
         }
         files = {file_for(s.url) for s in page_specs(linked)} | set(attachments) | {e.path for e in exports}
+        files |= set(static_files(theme_dirs(options.root, "static")))  # an asset deleted goes too
         removed = sorted(self.good_files - files)
         self.good, self.good_files, self.good_stamp = linked, files, stamp
         self.good_attachments = attachments
