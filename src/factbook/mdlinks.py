@@ -6,6 +6,7 @@ import json
 import posixpath
 import re
 import xml.etree.ElementTree as etree
+from collections import deque
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -14,6 +15,7 @@ from urllib.parse import quote, unquote, urlsplit
 import markdown
 from markdown.extensions import Extension
 from markdown.inlinepatterns import InlineProcessor
+from markdown.treeprocessors import InlineProcessor as InlineTreeprocessor
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import STX, AtomicString
 
@@ -429,6 +431,60 @@ def _media(
     return fallback
 
 
+class _LinearInline(InlineTreeprocessor):
+    """Python-Markdown's inline pass, in time linear in the size of the page.
+
+    The original takes its work from the front of a list and looks each tail's element up by
+    index: both cost the length of a list at every step, so a 50 MB page took minutes.
+    """
+
+    def run(self, tree: etree.Element, ancestors: list[str] | None = None) -> etree.Element:
+        """Return the tree with inline patterns applied to every text (as the original does)."""
+        handle = self._InlineProcessor__handleInline  # type: ignore[attr-defined]
+        place = self._InlineProcessor__processPlaceholders  # type: ignore[attr-defined]
+        self.stashed_nodes: dict[str, etree.Element | str] = {}
+        tree_parents = [] if ancestors is None else ancestors[:]
+        self.parent_map = {c: p for p in tree.iter() for c in p}
+        stack = deque([(tree, tree_parents)])
+        self._InlineProcessor__build_ancestors(tree, tree_parents)  # type: ignore[attr-defined]
+        while stack:
+            current, parents = stack.popleft()
+            self.ancestors = parents
+            if current is not tree:
+                self.ancestors.append(current.tag.lower())
+            queue = []
+            # Children are read by index, live: one inserted after the current child comes next,
+            # so the current child is always at position i.
+            for i, child in enumerate(current):
+                if child.text and not isinstance(child.text, AtomicString):
+                    self.ancestors.append(child.tag.lower())
+                    text = child.text
+                    child.text = None
+                    found = place(handle(text), child)
+                    for item in found:
+                        self.parent_map[item[0]] = child
+                    stack.extend(found)
+                    queue.append((child, found))
+                    self.ancestors.pop()
+                if child.tail:
+                    tail = handle(child.tail)
+                    dummy = etree.Element("d")
+                    child.tail = None
+                    results = place(tail, dummy, False)
+                    if dummy.tail:
+                        child.tail = dummy.tail
+                    for new in reversed(results):
+                        self.parent_map[new[0]] = current
+                        current.insert(i + 1, new[0])
+                if len(child):
+                    self.parent_map[child] = current
+                    stack.append((child, self.ancestors[:]))
+            for element, found in queue:
+                for j, item in enumerate(found):
+                    element.insert(j, item[0])
+        return tree
+
+
 class _RelativeLinks(Treeprocessor):
     def __init__(self, md: markdown.Markdown, state: _State) -> None:
         super().__init__(md)
@@ -547,6 +603,7 @@ class LinkExtension(Extension):
         md.inlinePatterns.register(_Citations(self.state, md), "factbook-citations", 176)
         # After the inline pass (priority 20) so that links from [text](x.md) exist as elements.
         md.treeprocessors.register(_RelativeLinks(md, self.state), "factbook-relative-links", 5)
+        md.treeprocessors.register(_LinearInline(md), "inline", 20)
 
 
 class MarkdownRenderer:
@@ -604,7 +661,12 @@ class MarkdownRenderer:
         md.inlinePatterns["factbook-citations"].state = state  # type: ignore[attr-defined]
         md.treeprocessors["factbook-relative-links"].state = state  # type: ignore[attr-defined]
         md.reset()
-        html = md.convert(source)
+        try:
+            html = md.convert(source)
+        except RecursionError:  # Python-Markdown recurses once per level of lists and emphasis
+            md.reset()
+            message = "text nested too deeply to render (lists or emphasis hundreds of levels deep)"
+            return Rendered("", (), frozenset(), (), (LinkProblem(first_line, message),))
         tokens = tuple(getattr(md, "toc_tokens", ()))
         anchors = frozenset(_ids(tokens)) | frozenset(re.findall(r'\sid="([^"]+)"', html))
         for line, message in self._notes.problems if notes else ():  # an unclosed %%, bad math
