@@ -78,6 +78,7 @@ def link_table(
         name_table(site, files),
         prefix,
         f"{content}/" if content else "",
+        site.config.unsafe_html,
     )
 
 
