@@ -11,7 +11,7 @@ from markdown.treeprocessors import InlineProcessor
 
 from factbook import load
 from factbook.assemble import SlugIndex
-from factbook.build import Options, build
+from factbook.build import Builder, Options, build
 from factbook.cache import body_key
 from factbook.config import parse_config
 from factbook.errors import Problem
@@ -229,3 +229,11 @@ def test_a_url_field_with_a_refused_scheme_is_a_warning_and_no_link(make_site, t
     ]
     page = (output / "sources/press/index.html").read_text()
     assert "javascript:alert(1)" in page and 'href="javascript' not in page
+
+
+def test_a_rebuild_after_the_setting_changes_renders_the_bodies_again(make_site) -> None:
+    root = make_site({"content/pages/index.md": "---\ntitle: Home\n---\nA <b>bold</b> claim.\n"})
+    builder = Builder(Options(root))
+    assert "&lt;b&gt;bold" in builder.update().linked.bodies["pages/index"].html  # type: ignore[union-attr]
+    (root / "content/site.yaml").write_text("markdown: {unsafe_html: true}\n")
+    assert "<b>bold</b>" in builder.update().linked.bodies["pages/index"].html  # type: ignore[union-attr]

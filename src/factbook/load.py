@@ -22,7 +22,7 @@ SETTINGS = "site.yaml"
 DECLARATIONS = "collections.yaml"
 _EXTENSIONS = {"markdown": ".md", "yaml": ".yaml"}
 IMAGE_SUFFIXES = (".png", ".gif", ".jpg", ".jpeg", ".webp", ".svg")
-# A page or fact sheet larger than this is refused: rendering costs about 2 s and 40 MB a MB.
+# A page or fact sheet larger than this is refused: rendering costs some 3 s and 40 MB a MB.
 MAX_BYTES = 10_000_000
 
 
