@@ -107,6 +107,27 @@ def test_bodies_without_obsidian_syntax_render_the_same_without_its_extension(fl
         assert renderer.render(entity.doc.body, entity.doc.body_line, folder, linked.table) == with_notes
 
 
+def test_the_linear_inline_pass_gives_the_bytes_of_python_markdowns_own(flagship) -> None:
+    # factbook replaces Python-Markdown's inline pass (quadratic in a page's size) with its own.
+    import posixpath
+
+    from markdown.treeprocessors import InlineProcessor
+
+    from factbook.mdlinks import MarkdownRenderer
+    from factbook.names import content_path
+
+    linked = flagship[0]
+    ours, theirs = MarkdownRenderer(), MarkdownRenderer()
+    for renderer in (ours, theirs):
+        renderer._plain, renderer._prune = renderer._md, False  # every body through every pattern
+    theirs._md.treeprocessors.register(InlineProcessor(theirs._md), "inline", 20)
+    for entity in linked.site.entities.values():
+        folder = posixpath.dirname(content_path(entity))
+        body = entity.doc.body + "\n\n*a* **b** `c` [d](https://x.org) <e> &amp; [[f]]\n"
+        mine = ours.render(body, entity.doc.body_line, folder, linked.table)
+        assert mine == theirs.render(body, entity.doc.body_line, folder, linked.table)
+
+
 def test_claims_carry_numbered_citations_under_one_label_per_source(flagship) -> None:
     linked, _ = flagship
     sources = {k for k, e in linked.site.entities.items() if e.collection == "sources"}

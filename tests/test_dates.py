@@ -49,6 +49,8 @@ def test_dates_group_by_year() -> None:
         ("2010/2009", "'2010/2009' ends before it starts"),
         ("May 2005", "'May 2005' is not a date"),
         ("/", "'/' has neither a start nor an end"),
+        ("0000", "'0000' has no year 0"),
+        ("0000-05/2001", "'0000-05/2001' has no year 0"),
     ],
 )
 def test_bad_dates_say_what_is_wrong(text: str, message: str) -> None:

@@ -16,6 +16,7 @@ STAGES: dict[str, int] = {
     "dates": 0,
     "slugs": 0,
     "yamlio": 0,
+    "urls": 0,
     "model": 1,
     "schema": 2,
     "declare": 2.5,

@@ -12,6 +12,7 @@ from .errors import Problem, did_you_mean
 from .model import Collection, Document, Entity, Fact, FieldPath, FieldSpec, Ref, Site, SiteConfig
 from .schema import validate
 from .slugs import slugify
+from .urls import REFUSED, refused, shown
 
 
 class SlugIndex:
@@ -250,6 +251,9 @@ def _entity(doc: Document, collection: Collection) -> tuple[Entity | None, list[
                 continue
             if date_spec is spec:
                 date = parsed
+        elif spec.type == "url" and isinstance(value, str) and refused(value):
+            message = f"field '{path[-1]}': link to '{shown(value)}' {REFUSED}"
+            problems.append(Problem(doc.path, doc.line(path), message, warning=True))
     entity = Entity(
         key=f"{collection.name}/{slug}",
         collection=collection.name,

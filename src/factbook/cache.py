@@ -50,13 +50,13 @@ def _versions() -> str:
     return f"factbook={__version__};" + ";".join(found) + ";" + ",".join(EXTENSIONS)
 
 
-def body_key(job: BodyJob, extensions: tuple[tuple[str, str], ...] = ()) -> str:
+def body_key(job: BodyJob, extensions: tuple[tuple[str, str], ...] = (), unsafe_html: bool = False) -> str:
     """Return the cache key of a body: a hash of its source, place and the Markdown settings.
 
     Where its links lead (and the base URL in them) is checked on every hit instead.
     """
     source, line, folder = job
-    text = f"{_versions()}\0{extensions}\0{folder}\0{line}\0{source}"
+    text = f"{_versions()}\0{extensions}\0{unsafe_html}\0{folder}\0{line}\0{source}"
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -89,7 +89,7 @@ class MarkdownCache:
         """Return a RenderMany that takes valid hits from the cache and renders only the rest."""
 
         def cached(batch: list[BodyJob], table: LinkTable) -> list[Rendered]:
-            keys = [body_key(job, table.extensions) for job in batch]
+            keys = [body_key(job, table.extensions, table.unsafe_html) for job in batch]
             found: list[Rendered | None] = []
             for key in keys:
                 hit = self.entries.get(key)

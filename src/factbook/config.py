@@ -34,6 +34,11 @@ SETTINGS_SCHEMA: dict[str, Any] = {
         "copyright": _TEXT,
         "nav": {"type": "array", "items": _TEXT},
         "links": {"enum": ["error", "warn"]},
+        "markdown": {
+            "type": "object",
+            "properties": {"unsafe_html": {"type": "boolean"}},
+            "additionalProperties": False,
+        },
         "markdown_extensions": {
             "type": "array",
             "items": {
@@ -103,6 +108,8 @@ def parse_config(text: str | None, path: str) -> tuple[SiteConfig, list[Problem]
             extensions, found = _extensions(value, path, lambda i: marked.line((key, i)) + 1)  # noqa: B023
             values[key] = extensions
             problems += found
+        elif key == "markdown":
+            values["unsafe_html"] = bool(value.get("unsafe_html"))
         elif key == "image":
             values["image"] = value
             values["image_line"] = marked.line((key,)) + 1

@@ -116,6 +116,8 @@ def _point(text: str, original: str) -> Point:
     if not match:
         raise DateError(f"'{original}' is not a date; write it as {FORMS}")
     year, month, day = (int(g) if g else 0 for g in match.groups())
+    if not year:
+        raise DateError(f"'{original}' has no year 0: years start at 0001")
     if month and not 1 <= month <= 12:
         raise DateError(f"'{original}' has no month {month}")
     if day and not 1 <= day <= calendar.monthrange(year, month)[1]:

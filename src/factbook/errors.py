@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import difflib
 import errno
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -20,7 +23,13 @@ class Problem:
 
     def __str__(self) -> str:
         text = f"{self.path}:{self.line}: {'warning: ' if self.warning else ''}{self.message}"
-        return f"{text}; {self.hint}" if self.hint else text
+        return printable(f"{text}; {self.hint}" if self.hint else text)
+
+
+def printable(text: str) -> str:
+    """Return text with its control characters escaped, so it stays on one line of a report."""
+    # A file name with a newline in it would otherwise forge a second 'path:line:' line.
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 class ContentError(Exception):

@@ -78,6 +78,7 @@ def link_table(
         name_table(site, files),
         prefix,
         f"{content}/" if content else "",
+        site.config.unsafe_html,
     )
 
 
@@ -117,10 +118,15 @@ def link_site(
     return linked, problems
 
 
+def _settings(table: LinkTable) -> tuple[object, ...]:
+    """Return what a body's HTML depends on besides its text and links: the Markdown settings."""
+    return (table.extensions, table.unsafe_html)
+
+
 def _bodies(
     site: Site, table: LinkTable, previous: LinkedSite | None, render_many: RenderMany
 ) -> dict[str, Rendered]:
-    same_settings = previous is not None and previous.table.extensions == table.extensions
+    same_settings = previous is not None and _settings(previous.table) == _settings(table)
     old_bodies = previous.bodies if previous and same_settings else {}
     # Bodies need their links checked again only for targets that changed, unless pages came or
     # went (then a name that failed or was ambiguous may resolve differently).

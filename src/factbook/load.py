@@ -23,6 +23,8 @@ SETTINGS = "site.yaml"
 DECLARATIONS = "collections.yaml"
 _EXTENSIONS = {"markdown": ".md", "yaml": ".yaml"}
 IMAGE_SUFFIXES = (".png", ".gif", ".jpg", ".jpeg", ".webp", ".svg")
+# A page or fact sheet larger than this is refused: rendering costs some 3 s and 40 MB a MB.
+MAX_BYTES = 10_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,6 +278,10 @@ def read_document(
     path: Path, shown: str, collection: Collection, folder: str = ""
 ) -> tuple[Document | None, Problem | None]:
     """Return the document in one file, or the problem that kept it from being read."""
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        message = f"file is {size / 1e6:.1f} MB; content files may be up to {MAX_BYTES // 1_000_000} MB"
+        return None, Problem(shown, 1, message, "split it into several pages")
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
@@ -286,7 +292,8 @@ def read_document(
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     stem = path.stem
     if collection.vault and not text.startswith("---\n"):  # a note needs no front matter
-        return Document(shown, "markdown", collection.name, stem, {}, {(): 1}, text, 1, folder), None
+        body, problem = _without_nul(text, shown, 1)
+        return Document(shown, "markdown", collection.name, stem, {}, {(): 1}, body, 1, folder), problem
     if not text.strip():
         return None, Problem(shown, 1, "file is empty")
     if collection.format == "yaml":
@@ -299,8 +306,22 @@ def read_document(
     except StopIteration:
         return None, Problem(shown, 1, "front matter is not closed by a '---' line")
     front = "\n".join(lines[1:end])
-    body = "\n".join(lines[end + 1 :])
-    return _document(shown, collection.name, stem, front, 2, body, end + 2, folder)
+    body, nul = _without_nul("\n".join(lines[end + 1 :]), shown, end + 2)
+    doc, problem = _document(shown, collection.name, stem, front, 2, body, end + 2, folder)
+    return doc, problem or (nul if doc else None)
+
+
+def _without_nul(body: str, shown: str, first_line: int) -> tuple[str, Problem | None]:
+    """Return body with NUL characters replaced by U+FFFD, as CommonMark says, and a warning."""
+    # A NUL copied into the HTML makes a page that browsers and validators read differently.
+    at = body.find("\0")
+    if at < 0:
+        return body, None
+    line = first_line + body.count("\n", 0, at)
+    count = body.count("\0")
+    message = f"{count} NUL characters in the text, replaced by U+FFFD" if count > 1 else ""
+    message = message or "NUL character in the text, replaced by U+FFFD"
+    return body.replace("\0", "\ufffd"), Problem(shown, line, message, warning=True)
 
 
 def _document(

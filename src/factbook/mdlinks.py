@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import html
 import json
 import posixpath
 import re
 import xml.etree.ElementTree as etree
+from collections import deque
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -13,7 +15,8 @@ from urllib.parse import quote, unquote, urlsplit
 
 import markdown
 from markdown.extensions import Extension
-from markdown.inlinepatterns import InlineProcessor
+from markdown.inlinepatterns import HTML_RE, HtmlInlineProcessor, InlineProcessor
+from markdown.treeprocessors import InlineProcessor as InlineTreeprocessor
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import STX, AtomicString
 
@@ -21,6 +24,7 @@ from .assemble import SlugIndex
 from .names import NameTable, normal
 from .obsidian import ObsidianExtension
 from .slugs import heading_id
+from .urls import REFUSED, refused, shown
 
 WIKILINK = r"(!?)\[\[([^\]\n]+?)\]\]"
 # A citation, as Pandoc writes one: [@slug], [@slug, para. 3], [@one; @two, p. 4].
@@ -97,6 +101,7 @@ class LinkTable:
     names: NameTable = field(default_factory=NameTable)
     base: str = ""  # the site's base path, without its final '/'
     content: str = "content/"  # how messages name the content folder ("" in a vault)
+    unsafe_html: bool = False  # site.yaml's markdown.unsafe_html: the writer's raw HTML is published
 
     def by_name(self, text: str, folder: str = "") -> Resolution:
         """Return where [[text]] leads: by slug, else by file name, path, title or alias."""
@@ -429,10 +434,85 @@ def _media(
     return fallback
 
 
+# Attributes whose value a browser follows or loads (attr_list can set any of them).
+URL_ATTRIBUTES = frozenset(
+    {"href", "src", "srcset", "action", "formaction", "data", "poster", "cite", "ping"}
+)
+
+
+def _plain(text: str) -> str:
+    """Return text with Python-Markdown's placeholders of escaped characters put back."""
+    return _ESCAPED.sub(lambda m: chr(int(m.group(1))), text)
+
+
+class _EscapedHtml(HtmlInlineProcessor):
+    """The writer's inline HTML shown as text, and HTML comments left out (site.yaml may opt out)."""
+
+    def handleMatch(self, m: re.Match[str], data: str) -> tuple[str, int, int]:  # noqa: N802
+        raw = self.backslash_unescape(self.unescape(m.group(1)))
+        shown = "" if raw.startswith("<!--") else html.escape(raw, quote=False)
+        return self.md.htmlStash.store(shown), m.start(0), m.end(0)
+
+
+class _LinearInline(InlineTreeprocessor):
+    """Python-Markdown's inline pass, in time linear in the size of the page.
+
+    The original takes its work from the front of a list and looks each tail's element up by
+    index: both cost the length of a list at every step, so a 50 MB page took minutes.
+    """
+
+    def run(self, tree: etree.Element, ancestors: list[str] | None = None) -> etree.Element:
+        """Return the tree with inline patterns applied to every text (as the original does)."""
+        handle = self._InlineProcessor__handleInline  # type: ignore[attr-defined]
+        place = self._InlineProcessor__processPlaceholders  # type: ignore[attr-defined]
+        self.stashed_nodes: dict[str, etree.Element | str] = {}
+        tree_parents = [] if ancestors is None else ancestors[:]
+        self.parent_map = {c: p for p in tree.iter() for c in p}
+        stack = deque([(tree, tree_parents)])
+        self._InlineProcessor__build_ancestors(tree, tree_parents)  # type: ignore[attr-defined]
+        while stack:
+            current, parents = stack.popleft()
+            self.ancestors = parents
+            if current is not tree:
+                self.ancestors.append(current.tag.lower())
+            queue = []
+            # Children are read by index, live: one inserted after the current child comes next,
+            # so the current child is always at position i.
+            for i, child in enumerate(current):
+                if child.text and not isinstance(child.text, AtomicString):
+                    self.ancestors.append(child.tag.lower())
+                    text = child.text
+                    child.text = None
+                    found = place(handle(text), child)
+                    for item in found:
+                        self.parent_map[item[0]] = child
+                    stack.extend(found)
+                    queue.append((child, found))
+                    self.ancestors.pop()
+                if child.tail:
+                    tail = handle(child.tail)
+                    dummy = etree.Element("d")
+                    child.tail = None
+                    results = place(tail, dummy, False)
+                    if dummy.tail:
+                        child.tail = dummy.tail
+                    for new in reversed(results):
+                        self.parent_map[new[0]] = current
+                        current.insert(i + 1, new[0])
+                if len(child):
+                    self.parent_map[child] = current
+                    stack.append((child, self.ancestors[:]))
+            for element, found in queue:
+                for j, item in enumerate(found):
+                    element.insert(j, item[0])
+        return tree
+
+
 class _RelativeLinks(Treeprocessor):
-    def __init__(self, md: markdown.Markdown, state: _State) -> None:
+    def __init__(self, md: markdown.Markdown, state: _State, unsafe_html: bool = False) -> None:
         super().__init__(md)
         self.state = state
+        self.unsafe_html = unsafe_html
 
     def run(self, root: etree.Element) -> None:
         for parent in list(root.iter()):
@@ -442,6 +522,8 @@ class _RelativeLinks(Treeprocessor):
         for element in list(root.iter()):
             if RESOLVED in element.attrib:
                 del element.attrib[RESOLVED]
+                continue
+            if element.attrib and not self._safe(element):
                 continue
             attribute = "href" if element.tag == "a" else "src" if element.tag == "img" else ""
             if not attribute or element.get("class") == "broken-link":
@@ -456,6 +538,24 @@ class _RelativeLinks(Treeprocessor):
                     self.state.links.append(LinkUse("", unquote(parts.fragment), line))
                 continue
             self._resolve(element, attribute, href, unquote(parts.path), unquote(parts.fragment))
+
+    def _safe(self, element: etree.Element) -> bool:
+        """Return whether the element stays a link: one to a refused scheme becomes its text."""
+        for name in list(element.attrib):
+            lowered = name.lower()
+            if not self.unsafe_html and (lowered.startswith("on") or lowered == "srcdoc"):
+                del element.attrib[name]  # an event handler set with {: onclick=...} is script
+            elif lowered in URL_ATTRIBUTES and refused(_plain(element.attrib[name]), lowered):
+                url = element.attrib[name]
+                what = "image" if element.tag == "img" else "link to"
+                line = self.state.line_of(f"({url}", url)
+                message = f"{what} '{shown(url)}' {REFUSED}"
+                self.state.problems.append(LinkProblem(line, message, warning=True))
+                if (element.tag, lowered) in {("a", "href"), ("img", "src")}:
+                    _unlink(element)
+                    return False
+                del element.attrib[name]
+        return True
 
     def _resolve(self, element: etree.Element, attribute: str, href: str, path: str, anchor: str) -> None:
         state = self.state
@@ -538,22 +638,35 @@ def _unlink(element: etree.Element) -> None:
 class LinkExtension(Extension):
     """Resolves [[name]], [[name|text]], ![[embeds]] and relative links through the state's table."""
 
-    def __init__(self, state: _State) -> None:
+    def __init__(self, state: _State, unsafe_html: bool = False) -> None:
         super().__init__()
         self.state = state
+        self.unsafe_html = unsafe_html
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802
         md.inlinePatterns.register(_WikiLinks(self.state, md), "factbook-wikilinks", 175)
         md.inlinePatterns.register(_Citations(self.state, md), "factbook-citations", 176)
         # After the inline pass (priority 20) so that links from [text](x.md) exist as elements.
-        md.treeprocessors.register(_RelativeLinks(md, self.state), "factbook-relative-links", 5)
+        md.treeprocessors.register(
+            _RelativeLinks(md, self.state, self.unsafe_html), "factbook-relative-links", 5
+        )
+        md.treeprocessors.register(_LinearInline(md), "inline", 20)
+        if not self.unsafe_html:
+            # As Hugo does: the writer's HTML is text unless site.yaml says otherwise. Without
+            # its block preprocessor, an HTML block is a paragraph whose tags the inline
+            # pattern escapes.
+            md.preprocessors.deregister("html_block", strict=False)
+            md.inlinePatterns.register(_EscapedHtml(HTML_RE, md), "html", 90)
 
 
 class MarkdownRenderer:
     """Converts Markdown bodies one after another, reusing one parser (not thread-safe)."""
 
-    def __init__(self, extensions: tuple[tuple[str, str], ...] = (), base: str = "") -> None:
+    def __init__(
+        self, extensions: tuple[tuple[str, str], ...] = (), base: str = "", unsafe_html: bool = False
+    ) -> None:
         self._state = _State()
+        self._unsafe_html = unsafe_html
         configs: dict[str, dict[str, Any]] = {"toc": {"slugify": heading_id, "toc_depth": "2-4"}}
         names = list(EXTENSIONS)
         for name, options in extensions:
@@ -562,7 +675,7 @@ class MarkdownRenderer:
             configs[name] = {**configs.get(name, {}), **json.loads(options)}
         self._notes = ObsidianExtension(tag_url=lambda tag: f"{base}/tags/{tag_path(tag)}/")
         self._md = markdown.Markdown(
-            extensions=[*names, self._notes, LinkExtension(self._state)],
+            extensions=[*names, self._notes, LinkExtension(self._state, unsafe_html)],
             extension_configs=configs,
             output_format="html",
         )
@@ -578,7 +691,7 @@ class MarkdownRenderer:
     def _parser(self, without: frozenset[str]) -> markdown.Markdown:
         """Return a parser without Obsidian's syntax, and without the inline patterns named."""
         md = markdown.Markdown(
-            extensions=[*self._names, LinkExtension(self._state)],
+            extensions=[*self._names, LinkExtension(self._state, self._unsafe_html)],
             extension_configs=self._configs,
             output_format="html",
         )
@@ -604,7 +717,12 @@ class MarkdownRenderer:
         md.inlinePatterns["factbook-citations"].state = state  # type: ignore[attr-defined]
         md.treeprocessors["factbook-relative-links"].state = state  # type: ignore[attr-defined]
         md.reset()
-        html = md.convert(source)
+        try:
+            html = md.convert(source)
+        except RecursionError:  # Python-Markdown recurses once per level of lists and emphasis
+            md.reset()
+            message = "text nested too deeply to render (lists or emphasis hundreds of levels deep)"
+            return Rendered("", (), frozenset(), (), (LinkProblem(first_line, message),))
         tokens = tuple(getattr(md, "toc_tokens", ()))
         anchors = frozenset(_ids(tokens)) | frozenset(re.findall(r'\sid="([^"]+)"', html))
         for line, message in self._notes.problems if notes else ():  # an unclosed %%, bad math
@@ -623,14 +741,15 @@ class MarkdownRenderer:
 
 
 @lru_cache(maxsize=4)
-def _renderer(extensions: tuple[tuple[str, str], ...], base: str) -> MarkdownRenderer:
+def _renderer(extensions: tuple[tuple[str, str], ...], base: str, unsafe_html: bool) -> MarkdownRenderer:
     # One parser per process and settings: building it costs more than a page.
-    return MarkdownRenderer(extensions, base)
+    return MarkdownRenderer(extensions, base, unsafe_html)
 
 
 def render_markdown(source: str, first_line: int, doc_dir: str, table: LinkTable) -> Rendered:
     """Return the rendering of one Markdown body: a pure function of its arguments."""
-    return _renderer(table.extensions, table.base).render(source, first_line, doc_dir, table)
+    renderer = _renderer(table.extensions, table.base, table.unsafe_html)
+    return renderer.render(source, first_line, doc_dir, table)
 
 
 def tag_path(tag: str) -> str:

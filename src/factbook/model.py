@@ -101,6 +101,7 @@ class SiteConfig:
     image_line: int = 1
     nav: tuple[str, ...] = ()
     markdown_extensions: tuple[tuple[str, str], ...] = ()  # (name, configuration as JSON)
+    unsafe_html: bool = False  # markdown.unsafe_html: the writer's raw HTML is published as it is
     links: str = ""  # "warn": every link that leads nowhere is a warning (else as its collection says)
     drafts: bool = False
     path: str = ""  # where the settings were read, for messages

@@ -13,6 +13,7 @@ from .link import MENTIONS, LinkedSite, url_for
 from .mdlinks import tag_path
 from .model import Collection, Entity, Fact, FieldSpec, Ref
 from .slugs import heading_id
+from .urls import refused
 
 BUILT_IN = {"title", "summary", "slug", "draft"}
 
@@ -204,7 +205,8 @@ def _items(
         note = entity.fields.get(spec.note) if spec.note else ""
         return [Item(date_words(value), note=str(note or ""))]
     if spec.type == "url":
-        return [Item(str(value), url=str(value))]
+        # A refused scheme (javascript:) was a warning at check: the value shows as text.
+        return [Item(str(value), url="" if refused(str(value)) else str(value))]
     if spec.type == "boolean":
         return [Item("yes" if value else "no")]
     return [Item(format_value(value))]

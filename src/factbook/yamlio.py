@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,9 @@ _INT = "tag:yaml.org,2002:int"
 _FLOAT = "tag:yaml.org,2002:float"
 _BOOL = "tag:yaml.org,2002:bool"
 _NULL = "tag:yaml.org,2002:null"
+# Deeper data is no fact sheet: it would only overflow the stack of whatever walks it.
+MAX_DEPTH = 100
+ALIAS_BUDGET = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,29 +64,76 @@ def load_yaml(text: str) -> Marked:
         return _raise(line, f"invalid YAML: {problem}")
     except yaml.YAMLError as error:  # reader errors: control characters and the like
         return _raise(0, f"invalid YAML: {error}")
-    lines: dict[Path, int] = {}
-    data = _construct(node, (), lines) if node is not None else None
-    return Marked(data, lines)
+    except RecursionError:  # pragma: no cover - libyaml composes without Python recursion
+        return _raise(0, f"invalid YAML: nested more than {MAX_DEPTH} levels deep")
+    if node is None:
+        return Marked(None, {})
+    builder = _Builder()
+    data = builder.value(node, (), 0, node.start_mark.line)
+    return Marked(data, builder.lines)
 
 
 def _raise(line: int, message: str) -> Marked:
     raise YamlError(line, message)
 
 
-def _construct(node: yaml.Node, path: Path, lines: dict[Path, int]) -> Any:
-    lines[path] = node.start_mark.line
-    if isinstance(node, yaml.MappingNode):
-        result: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            key = str(_scalar(key_node)) if isinstance(key_node, yaml.ScalarNode) else "?"
-            if key in result:
-                raise YamlError(key_node.start_mark.line, f"duplicate key '{key}'")
-            result[key] = _construct(value_node, (*path, key), lines)
-            lines[(*path, key)] = key_node.start_mark.line
+class _Builder:
+    """Turns composed YAML nodes into plain values, with the line of each, within bounds.
+
+    An alias is the same node as its anchor: each use is a copy, and all the copies of a document
+    together may hold at most ALIAS_BUDGET values, so that a few hundred bytes of nested aliases
+    (a "billion laughs") cannot grow into gigabytes here or in whatever walks the data after.
+    """
+
+    def __init__(self) -> None:
+        self.lines: dict[Path, int] = {}
+        self.done: dict[int, Any] = {}  # a node's value, by the node's id
+        self.sizes: dict[int, int] = {}  # how many values a node holds, itself included
+        self.open: set[int] = set()  # the nodes being built: one met again is its own ancestor
+        self.copied = 0
+
+    def value(self, node: yaml.Node, path: Path, depth: int, line: int) -> Any:
+        """Return the plain value of node, found at path on line (0-based)."""
+        self.lines[path] = line
+        key = id(node)
+        if key in self.open:
+            raise YamlError(line, "YAML alias refers to a value that holds it")
+        if key in self.done:
+            self.copied += self.sizes[key]
+            if self.copied > ALIAS_BUDGET:
+                raise YamlError(
+                    line, f"YAML aliases expand to more than {ALIAS_BUDGET} values; write them out"
+                )
+            return copy.deepcopy(self.done[key])
+        if depth > MAX_DEPTH:
+            raise YamlError(line, f"YAML nested more than {MAX_DEPTH} levels deep")
+        self.open.add(key)
+        result = self._build(node, path, depth)
+        self.open.discard(key)
+        children = node.value if isinstance(node.value, list) else ()
+        nested = (n for item in children for n in (item if isinstance(item, tuple) else (item,)))
+        self.sizes[key] = 1 + sum(self.sizes.get(id(n), 1) for n in nested)
+        self.done[key] = result
         return result
-    if isinstance(node, yaml.SequenceNode):
-        return [_construct(item, (*path, i), lines) for i, item in enumerate(node.value)]
-    return _scalar(node)
+
+    def _build(self, node: yaml.Node, path: Path, depth: int) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            result: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                key = str(_scalar(key_node)) if isinstance(key_node, yaml.ScalarNode) else "?"
+                if key in result:
+                    raise YamlError(key_node.start_mark.line, f"duplicate key '{key}'")
+                line = key_node.start_mark.line
+                result[key] = self.value(value_node, (*path, key), depth + 1, line)
+                self.lines[(*path, key)] = line
+            return result
+        if isinstance(node, yaml.SequenceNode):
+            start = node.start_mark.line
+            return [
+                self.value(item, (*path, i), depth + 1, max(item.start_mark.line, start))
+                for i, item in enumerate(node.value)
+            ]
+        return _scalar(node)
 
 
 def _scalar(node: yaml.Node) -> Any:
