@@ -673,19 +673,26 @@ class MarkdownRenderer:
             if name not in names:
                 names.append(name)
             configs[name] = {**configs.get(name, {}), **json.loads(options)}
+        self._base = base
+        self._names, self._configs = names, configs
+        self._make_parsers()
+        # With a site's own extensions, which may write text the core patterns then read, every
+        # body gets every pattern.
+        self._prune = not extensions
+
+    def _make_parsers(self) -> None:
+        """Make this renderer's parsers afresh (dropping any made before)."""
+        base = self._base
         self._notes = ObsidianExtension(tag_url=lambda tag: f"{base}/tags/{tag_path(tag)}/")
         self._md = markdown.Markdown(
-            extensions=[*names, self._notes, LinkExtension(self._state, unsafe_html)],
-            extension_configs=configs,
+            extensions=[*self._names, self._notes, LinkExtension(self._state, self._unsafe_html)],
+            extension_configs=self._configs,
             output_format="html",
         )
         # Most bodies use none of Obsidian's syntax: a parser without it is much quicker and,
         # for them, gives the same bytes (tests/test_obsidian_markdown.py holds it to that).
-        self._names, self._configs = names, configs
+        self._parser.cache_clear()
         self._plain = self._parser(frozenset())
-        # With a site's own extensions, which may write text the core patterns then read, every
-        # body gets every pattern.
-        self._prune = not extensions
 
     @lru_cache(maxsize=32)  # noqa: B019 (one renderer per process and settings, kept for its life)
     def _parser(self, without: frozenset[str]) -> markdown.Markdown:
@@ -720,7 +727,9 @@ class MarkdownRenderer:
         try:
             html = md.convert(source)
         except RecursionError:  # Python-Markdown recurses once per level of lists and emphasis
-            md.reset()
+            # A parser stopped half-way keeps state (the inline pass's ancestors, for one) that
+            # would change how the next bodies render: it is never used again.
+            self._make_parsers()
             message = "text nested too deeply to render (lists or emphasis hundreds of levels deep)"
             return Rendered("", (), frozenset(), (), (LinkProblem(first_line, message),))
         tokens = tuple(getattr(md, "toc_tokens", ()))
