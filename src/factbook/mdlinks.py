@@ -13,6 +13,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 import markdown
 from markdown.extensions import Extension
+from markdown.extensions.toc import TocTreeprocessor
 from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import InlineProcessor as InlinePass
 from markdown.treeprocessors import Treeprocessor
@@ -587,6 +588,18 @@ class _InlinePass(InlinePass):
         return data
 
 
+class _Toc(TocTreeprocessor):
+    """The table-of-contents pass, which looks for its [TOC] marker only where one could be."""
+
+    def replace_marker(self, root: etree.Element, elem: etree.Element) -> None:
+        """Replace the marker's paragraph with the table, if an element's text is the marker."""
+        # The library's search joins the text of every element under every other; a body
+        # without an element whose own text is the marker has nothing to replace.
+        marker = self.marker
+        if any(e.text and e.text.strip() == marker for e in root.iter()):
+            super().replace_marker(root, elem)
+
+
 class LinkExtension(Extension):
     """Resolves [[name]], [[name|text]], ![[embeds]] and relative links through the state's table."""
 
@@ -600,6 +613,9 @@ class LinkExtension(Extension):
         # After the inline pass (priority 20) so that links from [text](x.md) exist as elements.
         md.treeprocessors.register(_RelativeLinks(md, self.state), "factbook-relative-links", 5)
         md.treeprocessors.register(_InlinePass(md), "inline", 20)
+        toc = md.treeprocessors["toc"] if "toc" in md.treeprocessors else None
+        if type(toc) is TocTreeprocessor:
+            toc.__class__ = _Toc
 
 
 class MarkdownRenderer:
