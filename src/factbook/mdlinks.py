@@ -15,6 +15,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 import markdown
 from markdown.extensions import Extension
+from markdown.extensions.toc import TocTreeprocessor
 from markdown.inlinepatterns import HTML_RE, HtmlInlineProcessor, InlineProcessor
 from markdown.treeprocessors import InlineProcessor as InlineTreeprocessor
 from markdown.treeprocessors import Treeprocessor
@@ -61,6 +62,15 @@ UNNEEDED = {
     "em_strong2": ("_",),
     "not_strong": ("*", "_"),
     "linebreak": ("  \n", "\t", "\r"),
+}
+# The same, for one run of text as the inline pass meets it: a reference link needs only its
+# brackets there (its definition was looked for in the body), and a link of ours its own marks.
+RUN_NEEDS = {
+    **UNNEEDED,
+    "reference": ("[",),
+    "short_reference": ("[",),
+    "factbook-wikilinks": ("[[",),
+    "factbook-citations": ("[@",),
 }
 _SIZE = re.compile(r"^(\d+)(?:x(\d+))?$")
 
@@ -635,6 +645,60 @@ def _unlink(element: etree.Element) -> None:
     element.tail = tail
 
 
+def _needs(name: str, pattern: object) -> tuple[str, ...]:
+    """Return the strings one of which a run of text must hold for the pattern to match (() if unknown)."""
+    if name in RUN_NEEDS:
+        return RUN_NEEDS[name]
+    # Emphasis and the like: a delimiter processor matches only at one of its tokens.
+    return tuple(getattr(pattern, "tokens", ())) if type(pattern).__name__ == "DelimiterProcessor" else ()
+
+
+class _InlinePass(_LinearInline):
+    """The linear inline pass, trying on each run of text only the patterns it can match.
+
+    A pattern skipped is one whose regular expression could not match the run: the tree, and
+    every pattern's state, are as if it had been tried.
+    """
+
+    def run(self, tree: etree.Element, ancestors: list[str] | None = None) -> etree.Element:
+        patterns = self.inlinePatterns
+        self._tries = [(pattern, ()) for pattern in patterns]
+        for name in list(RUN_NEEDS) + ["em_strong"]:
+            if name in patterns:
+                index = patterns.get_index_for_name(name)
+                self._tries[index] = (patterns[index], _needs(name, patterns[index]))
+        return super().run(tree, ancestors)
+
+    # Overrides the private __handleInline of Python-Markdown's pass (3.5 to 3.11 alike).
+    def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:  # noqa: N802, N803
+        if isinstance(data, AtomicString):
+            return data
+        tries = self._tries
+        start = 0
+        while patternIndex < len(tries):
+            pattern, needs = tries[patternIndex]
+            if needs and not any(mark in data for mark in needs):
+                start = 0  # as after a pattern that did not match
+                patternIndex += 1
+                continue
+            data, matched, start = self._InlineProcessor__applyPattern(pattern, data, patternIndex, start)
+            if not matched:
+                patternIndex += 1
+        return data
+
+
+class _Toc(TocTreeprocessor):
+    """The table-of-contents pass, which looks for its [TOC] marker only where one could be."""
+
+    def replace_marker(self, root: etree.Element, elem: etree.Element) -> None:
+        """Replace the marker's paragraph with the table, if an element's text is the marker."""
+        # The library's search joins the text of every element under every other; a body
+        # without an element whose own text is the marker has nothing to replace.
+        marker = self.marker
+        if any(e.text and e.text.strip() == marker for e in root.iter()):
+            super().replace_marker(root, elem)
+
+
 class LinkExtension(Extension):
     """Resolves [[name]], [[name|text]], ![[embeds]] and relative links through the state's table."""
 
@@ -650,7 +714,10 @@ class LinkExtension(Extension):
         md.treeprocessors.register(
             _RelativeLinks(md, self.state, self.unsafe_html), "factbook-relative-links", 5
         )
-        md.treeprocessors.register(_LinearInline(md), "inline", 20)
+        md.treeprocessors.register(_InlinePass(md), "inline", 20)
+        toc = md.treeprocessors["toc"] if "toc" in md.treeprocessors else None
+        if type(toc) is TocTreeprocessor:
+            toc.__class__ = _Toc
         if not self.unsafe_html:
             # As Hugo does: the writer's HTML is text unless site.yaml says otherwise. Without
             # its block preprocessor, an HTML block is a paragraph whose tags the inline

@@ -68,6 +68,14 @@ def entity_node(linked: LinkedSite, entity: Entity) -> tuple[dict[str, Any], dic
     A property schema.org does not allow on the entity's type (a citation on an Organization)
     goes to the WebPage about it when a page may have it, else the page mentions its values.
     """
+    # The page's JSON-LD and the site's graph both need it: made once per linked site (read only).
+    nodes = linked.memo.setdefault("entity_nodes", {})
+    if entity.key not in nodes:
+        nodes[entity.key] = _entity_node(linked, entity)
+    return nodes[entity.key]  # type: ignore[no-any-return]
+
+
+def _entity_node(linked: LinkedSite, entity: Entity) -> tuple[dict[str, Any], dict[str, Any]]:
     collection = linked.site.collections[entity.collection]
     kind = collection.schema_type
     node: dict[str, Any] = {"@type": kind, "@id": node_id(linked, entity.key), "name": entity.title}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from markupsafe import escape
@@ -32,12 +33,17 @@ class Item:
         """Return the item as HTML: its link (or text), with its prefix and note around it."""
         # Written here rather than in a template macro: lists of them are most of a page, and
         # a macro call per item cost more than the rest of the page.
-        shown = (
-            f'<a href="{escape(self.url)}">{escape(self.text)}</a>' if self.url else str(escape(self.text))
-        )
-        before = f'<span class="prefix">{escape(self.prefix)}</span> ' if self.prefix else ""
-        after = f' <span class="note">({escape(self.note)})</span>' if self.note else ""
-        return before + shown + after
+        return _item_html(self.text, self.url, self.prefix, self.note)
+
+
+# A pure function of its arguments: the same page is listed on many others.
+@lru_cache(maxsize=16384)
+def _item_html(text: str, url: str, prefix: str, note: str) -> str:
+    """Return an item's HTML: its link (or text), with its prefix and note around it."""
+    shown = f'<a href="{escape(url)}">{escape(text)}</a>' if url else str(escape(text))
+    before = f'<span class="prefix">{escape(prefix)}</span> ' if prefix else ""
+    after = f' <span class="note">({escape(note)})</span>' if note else ""
+    return before + shown + after
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,8 +123,12 @@ def _letter(index: int) -> str:
 
 def item_for(linked: LinkedSite, key: str, note: str = "", prefix: str = "") -> Item:
     """Return an item linking to the entity with that key."""
-    entity = linked.entity(key)
-    return Item(entity.title, url_for(linked.site, entity.url), prefix, note, entity.summary)
+    plain = linked.memo.setdefault("items", {})  # pages are listed on many others: made once each
+    item = plain.get(key)
+    if item is None:
+        entity = linked.entity(key)
+        item = plain[key] = Item(entity.title, url_for(linked.site, entity.url), summary=entity.summary)
+    return Item(item.text, item.url, prefix, note, item.summary) if prefix or note else item
 
 
 def date_words(value: Any) -> str:
