@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import quote, unquote
 
 import jinja2
+from babel import Locale, UnknownLocaleError
 
 from .assemble import AssemblyCache, assemble_site
 from .cache import (
@@ -23,15 +24,18 @@ from .cache import (
     save_state,
     up_to_date,
 )
+from .catalogues import load_translations
 from .config import with_overrides
+from .dates import SPEECH, Speech
 from .depend import Digest, affected_entities, digest, fingerprint
 from .errors import Problem, os_problem
 from .exports import graph_exports
 from .link import LinkedSite, RenderMany, link_site, render_serially
-from .load import FileRecord, content_folder, load_sources
-from .model import Site, SiteConfig
+from .load import FileRecord, Sources, content_folder, load_sources
+from .model import Document, Site, SiteConfig
 from .parallel import markdown_renderer, page_renderer, render_serially_into
 from .render import (
+    Editions,
     Output,
     PageSpec,
     RenderPages,
@@ -39,9 +43,11 @@ from .render import (
     make_environment,
     nav_items,
     page_specs,
+    render_site,
 )
 from .search import SearchError, index_site
 from .theme import theme_dirs
+from .translate import Edition, editions, language_of, original_path, split, translated_collections
 from .write import LOCK, Staging, check_output, output_lock, static_files, write_changes, write_site
 
 
@@ -194,10 +200,11 @@ class Builder:
         clock.lap("load")
         files = {path: attachment.url for path, attachment in sources.attachments.items()}
         sizes = {path: a.size for path, a in sources.attachments.items() if a.size}
+        originals, translations = split(sources.documents, config)
         site, found = assemble_site(
             config,
             sources.collections,
-            sources.documents,
+            originals,
             self.assembly_cache,
             sources.unreadable,
             files,
@@ -209,16 +216,32 @@ class Builder:
         linked, found = link_site(site, self.linked, self.render_many, sources.unreadable)
         self.linked = linked
         problems += found
+        plans, found = editions(originals, translations, sources.collections, self._read)
+        problems += found
+        if config.languages:
+            linked.memo["editions"] = _editions_of(config, config.language, site, plans, frozenset())
         clock.lap("link")
         self.template_dirs = theme_dirs(options.root, "templates")  # a templates/ made since counts
         templates = _template_stamp(self.template_dirs)
-        stamp = fingerprint((config, sources.collections, templates, nav_items(linked)))
+        # Which pages each language has shows on every page (its switcher and alternates).
+        languages = sorted((p.code, sorted(p.translated)) for p in plans)
+        stamp = fingerprint((config, sources.collections, templates, nav_items(linked), languages))
         only = None if self.good is None or stamp != self.good_stamp else self._only(self.good, linked)
         if templates != self.env_stamp:
             # Compiling the templates is most of a whole-site rebuild: a site.yaml save keeps them.
             self.env, self.env_stamp = make_environment(self.template_dirs), templates
         pages, found, count = self.render_pages(linked, self.env, _shown(options.root), only, sink)
         problems += found
+        if plans and not any(not p.warning for p in problems):
+            made, found = self._render_editions(config, sources, site, plans, problems, files, sizes)
+            problems += found
+            if sink is not None and not any(not p.warning for p in found):
+                count += sink.put_all(made)
+            else:
+                pages, count = [*pages, *made], count + len(made)
+            edition_files = {o.path for o in made}
+        else:
+            edition_files = set()
         clock.lap("render")
         report = replace(
             _report(site, problems, count, clock.laps),
@@ -236,17 +259,86 @@ class Builder:
         attachments = {
             unquote(a.url.lstrip("/")): (a.source, _signature(a.source)) for a in sources.attachments.values()
         }
+        # Each language's edition has its own copy of the attachments, where its pages link to them.
+        for language in config.languages:
+            folder = language.prefix.lstrip("/")
+            attachments |= {folder + name: value for name, value in list(attachments.items()) if "/" in name}
         changed = {
             name: source
             for name, (source, signature) in attachments.items()
             if self.good_attachments.get(name, (None, None))[1] != signature
         }
         files = {file_for(s.url) for s in page_specs(linked)} | set(attachments) | {e.path for e in exports}
+        files |= edition_files
         files |= set(static_files(theme_dirs(options.root, "static")))  # an asset deleted goes too
         removed = sorted(self.good_files - files)
         self.good, self.good_files, self.good_stamp = linked, files, stamp
         self.good_attachments = attachments
         return Update(report, linked, pages, removed, only is None, changed)
+
+    def _read(self, path: str) -> bytes | None:
+        """Return the bytes of a content file (path as messages show it), or None if it does not read."""
+        try:
+            return (self.options.root / path).read_bytes()
+        except OSError:
+            return None
+
+    def _render_editions(
+        self,
+        config: SiteConfig,
+        sources: Sources,
+        site: Site,
+        plans: list[Edition],
+        problems: list[Problem],
+        files: dict[str, str],
+        sizes: dict[str, tuple[int, int]],
+    ) -> tuple[list[Output], list[Problem]]:
+        """Return every page of each other language's edition, under its prefix, and their problems."""
+        shown = _shown(self.options.root)
+        seen = {(p.path, p.message) for p in problems}
+        originals = {d.path: d for d in sources.documents}
+        outputs: list[Output] = []
+        found: list[Problem] = []
+        for plan in plans:
+            language = next(lang for lang in config.languages if lang.code == plan.code)
+            translations, more = load_translations(self.options.root, language.locale)
+            found += more
+            gettext = translations.gettext
+            edition_config = replace(
+                config,
+                language=plan.code,
+                base_url=config.base_url.rstrip("/") + language.prefix,
+                nav=config.nav,
+            )
+            collections = translated_collections(sources.collections, gettext)
+            edition_site, made = assemble_site(
+                edition_config, collections, plan.documents, None, sources.unreadable, files, sizes
+            )
+            linked, more = link_site(edition_site, None, self.render_many, sources.unreadable)
+            made += more
+            fallbacks = frozenset(
+                e.key for e in edition_site.entities.values() if e.doc.path in plan.fallbacks
+            )
+            linked.memo["editions"] = _editions_of(config, plan.code, site, plans, fallbacks)
+            linked.memo["gettext"] = gettext
+            env = make_environment(self.template_dirs, translations)
+            token = SPEECH.set(Speech(language.locale, gettext))
+            try:
+                pages, more = render_site(linked, env, shown)
+            finally:
+                SPEECH.reset(token)
+            made += more
+            for problem in made:
+                # A fallback's problems, and a translation's that its original has too, are told once.
+                source = _original_of(problem.path, originals, config) or problem.path
+                if problem.path in plan.fallbacks or (source, problem.message) in seen:
+                    continue
+                found.append(problem)
+            folder = language.prefix.lstrip("/")
+            machines = {"robots.txt", "sitemap.xml"}  # one of each, at the top, for every language
+            outputs += [Output(folder + o.path, o.data) for o in pages if o.path not in machines]
+            outputs += [Output(folder + o.path, o.data) for o in graph_exports(linked)]
+        return outputs, found
 
     @staticmethod
     def _only(old: LinkedSite | Digest, new: LinkedSite):  # type: ignore[no-untyped-def]
@@ -256,6 +348,36 @@ class Builder:
             return not spec.key or spec.key in pages or spec.key in collections
 
         return only
+
+
+def _original_of(path: str, documents: dict[str, Document], config: SiteConfig) -> str:
+    """Return the path of the original a translation's path names, or ''."""
+    doc = documents.get(path)
+    if doc is None:
+        return ""
+    stem, code = language_of(doc, config)
+    return original_path(doc, stem) if code else ""
+
+
+def _editions_of(
+    config: SiteConfig, current: str, site: Site, plans: list[Edition], fallbacks: frozenset[str]
+) -> Editions:
+    """Return the languages of a site as the pages of one language's edition see them."""
+    base = config.host + config.base_path
+    keys = {entity.doc.path: key for key, entity in site.entities.items()}
+    names = [(config.language, config.language_name or _own_name(config.language), base)]
+    names += [(lang.code, lang.name, base + lang.prefix.lstrip("/")) for lang in config.languages]
+    translated = {plan.code: frozenset(keys[p] for p in plan.translated if p in keys) for plan in plans}
+    return Editions(current, tuple(names), translated, fallbacks, config.base_path)
+
+
+def _own_name(code: str) -> str:
+    """Return a language's name in that language ('English'), from Babel's CLDR data."""
+    try:
+        name = Locale.parse(code.replace("-", "_")).display_name or code
+    except (ValueError, UnknownLocaleError):
+        return code
+    return name[:1].upper() + name[1:]
 
 
 def _missing_image(config: SiteConfig, files: dict[str, str], root: Path) -> list[Problem]:
@@ -338,6 +460,7 @@ def _build_locked(options: Options, output: Path) -> Report:
             content_folder(options.root)[0],  # a vault is its own content folder
             *theme_dirs(options.root, "templates"),
             *theme_dirs(options.root, "static"),
+            *theme_dirs(options.root, "locales"),
         ]
         # The output and its cache are never inputs, even when they sit inside a vault.
         skip = {os.path.realpath(output), os.path.realpath(cache_folder(output).parent)}

@@ -208,14 +208,28 @@ def check_command(source: str, drafts: bool, strict: bool, fmt: str) -> None:
 
 @main.command("new")
 @source_option
-@click.argument("collection")
-@click.argument("title")
-def new_command(source: str, collection: str, title: str) -> None:
+@click.option(
+    "--translate",
+    nargs=2,
+    default=None,
+    metavar="SLUG LANG",
+    help="Start the translation of page SLUG into language LANG (a code of site.yaml's languages).",
+)
+@click.argument("collection", required=False)
+@click.argument("title", required=False)
+def new_command(
+    source: str, translate: tuple[str, str] | None, collection: str | None, title: str | None
+) -> None:
     """Create a content file for TITLE in COLLECTION, with its fields ready to fill in."""
-    from .scaffold import new_file
+    from .scaffold import new_file, translation_file
 
     try:
-        path = new_file(_root(source), collection, title)
+        if translate:
+            path = translation_file(_root(source), *translate)
+        elif collection is None or title is None:
+            raise click.UsageError("name a COLLECTION and a TITLE, or --translate SLUG LANG")
+        else:
+            path = new_file(_root(source), collection, title)
     except (ValueError, FileExistsError) as error:
         raise click.UsageError(str(error)) from error
     click.echo(f"created {path}")

@@ -11,7 +11,7 @@ import markdown
 from jsonschema import Draft202012Validator
 
 from .errors import Problem, did_you_mean
-from .model import SiteConfig
+from .model import Language, SiteConfig
 from .schema import Words, explain
 from .yamlio import YamlError, load_yaml
 
@@ -38,6 +38,20 @@ SETTINGS_SCHEMA: dict[str, Any] = {
             "type": "object",
             "properties": {"unsafe_html": {"type": "boolean"}},
             "additionalProperties": False,
+        },
+        "language_name": _TEXT,
+        "languages": {
+            "type": "object",
+            "propertyNames": {"pattern": "^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"},
+            "additionalProperties": {
+                "type": "object",
+                "properties": {
+                    "name": _TEXT,
+                    "locale": _TEXT,
+                    "prefix": {"type": "string", "pattern": "^/[^/].*/$"},
+                },
+                "additionalProperties": False,
+            },
         },
         "markdown_extensions": {
             "type": "array",
@@ -108,6 +122,16 @@ def parse_config(text: str | None, path: str) -> tuple[SiteConfig, list[Problem]
             extensions, found = _extensions(value, path, lambda i: marked.line((key, i)) + 1)  # noqa: B023
             values[key] = extensions
             problems += found
+        elif key == "languages":
+            values[key] = tuple(
+                Language(
+                    code,
+                    str((spec or {}).get("name") or code),
+                    str((spec or {}).get("locale") or code),
+                    str((spec or {}).get("prefix") or f"/{code}/"),
+                )
+                for code, spec in value.items()
+            )
         elif key == "markdown":
             values["unsafe_html"] = bool(value.get("unsafe_html"))
         elif key == "image":

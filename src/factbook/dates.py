@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import calendar
+import datetime
 import re
+from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
+
+from babel.dates import format_date, format_skeleton
 
 _POINT = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 MONTHS = tuple(calendar.month_name)
@@ -30,6 +35,9 @@ class Point:
 
     def words(self, with_year: bool = True, with_month: bool = True) -> str:
         """Return the point in words: '5 October 2009', 'May 2005', '1993'."""
+        speech = SPEECH.get()
+        if speech is not None:
+            return speech.point(self, with_year, with_month)
         parts = []
         if self.day:
             parts.append(str(self.day))
@@ -79,6 +87,9 @@ class PartialDate:
 
     def words(self) -> str:
         """Return the date in words: '5–9 October 2009', 'since 1993', 'about 2010'."""
+        speech = SPEECH.get()
+        if speech is not None:
+            return speech.date(self)
         if self.undated:
             return "undated"
         prefix = "about " if self.approximate else ""
@@ -105,6 +116,59 @@ def _range_words(start: Point, end: Point) -> str:
         dash = " – " if start.day else "–"
         return f"{start.words(with_year=False)}{dash}{end.words()}"
     return f"{start.words()}–{end.words()}"
+
+
+@dataclass(frozen=True, slots=True)
+class Speech:
+    """Dates in words in a language other than the default: its Babel locale and its catalogue."""
+
+    locale: str
+    gettext: Callable[[str], str]
+
+    def point(self, point: Point, with_year: bool = True, with_month: bool = True) -> str:
+        """Return the point in words in this language, from Babel's CLDR data."""
+        day = datetime.date(point.year, point.month or 1, point.day or 1)
+        if point.day and with_month:
+            return format_skeleton("yMMMMd" if with_year else "MMMMd", day, locale=self.locale)
+        if point.day:
+            return str(point.day)
+        if point.month and with_month:
+            if with_year:
+                return format_skeleton("yMMMM", day, locale=self.locale)
+            return format_date(day, "LLLL", locale=self.locale)
+        return str(point.year) if with_year else ""
+
+    def date(self, date: PartialDate) -> str:
+        """Return the date in words in this language: '5–9 oktyabr 2009'."""
+        _ = self.gettext
+        if date.undated:
+            return _("undated")
+        if not date.is_range:
+            assert date.start is not None
+            text = self.point(date.start)
+        elif date.start is None:
+            assert date.end is not None
+            text = _("until %(date)s") % {"date": self.point(date.end)}
+        elif date.end is None:
+            text = _("since %(date)s") % {"date": self.point(date.start)}
+        else:
+            text = self._range(date.start, date.end)
+        return _("about %(date)s") % {"date": text} if date.approximate else text
+
+    def _range(self, start: Point, end: Point) -> str:
+        # Languages that write the day first ("5 oktyabr 2009") share the ranges of the default path.
+        day_first = format_skeleton("yMMMMd", datetime.date(2009, 10, 5), locale=self.locale).startswith("5")
+        same_year = start.year == end.year
+        if day_first and same_year and start.month == end.month and start.month and start.day and end.day:
+            return f"{start.day}–{self.point(end)}"
+        if day_first and same_year and start.month and end.month:
+            dash = " – " if start.day else "–"
+            return f"{self.point(start, with_year=False)}{dash}{self.point(end)}"
+        return f"{self.point(start)} – {self.point(end)}"
+
+
+# The language dates are put in words in while an edition of a site renders; None: the default.
+SPEECH: ContextVar[Speech | None] = ContextVar("speech", default=None)
 
 
 class DateError(ValueError):

@@ -37,6 +37,7 @@ _FIELD_SETTINGS: dict[str, Any] = {
     "note": _TEXT,
     "aside": _FLAG,
     "show": _FLAG,
+    "translate": _FLAG,
     "fields": {"$ref": "#/$defs/fields"},
 }
 _COLLECTION_SETTINGS: dict[str, Any] = {
@@ -288,13 +289,14 @@ def _field(name: str, spec: dict[str, Any], removed: set[str], shared: bool = Fa
         note=str(spec.get("note", "")),
         aside=bool(spec.get("aside", False)),
         show=bool(spec.get("show", True)),
+        translate=bool(spec.get("translate", False)),
         shared=shared or bool(spec.get(SHARED)),
     )
 
 
 _BUILT_IN = (
-    FieldSpec("title", "string", "Title", required=True, schema_property="name"),
-    FieldSpec("summary", "string", "Summary", schema_property="description"),
+    FieldSpec("title", "string", "Title", required=True, schema_property="name", translate=True),
+    FieldSpec("summary", "string", "Summary", schema_property="description", translate=True),
     FieldSpec("slug", "string", "Slug"),
     FieldSpec("draft", "boolean", "Draft"),
 )

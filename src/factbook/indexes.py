@@ -7,6 +7,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from .collate import has_alphabet, initial, sort_key
 from .link import LinkedSite
 from .model import Collection, Entity
 from .slugs import heading_id
@@ -56,27 +57,35 @@ def _entry(linked: LinkedSite, collection: Collection, entity: Entity) -> Item:
     return item
 
 
-def _by_name(found: list[Entity]) -> list[Entity]:
+def _by_name(found: list[Entity], language: str = "") -> list[Entity]:
+    if language and has_alphabet(language):
+        return sorted(found, key=lambda e: (sort_key(e.title, language), e.key))
     return sorted(found, key=lambda e: (folded(e.title), e.key))
 
 
 def _a_to_z(linked: LinkedSite, collection: Collection, members: list[Entity]) -> list[Group]:
     if not members:
         return []
+    language = linked.site.config.language if has_alphabet(linked.site.config.language) else ""
     if len(members) <= LETTERS_FROM:
-        return [Group("", "all", tuple(_entry(linked, collection, e) for e in _by_name(members)))]
+        return [Group("", "all", tuple(_entry(linked, collection, e) for e in _by_name(members, language)))]
     groups: dict[str, list[Entity]] = {}
     for entity in members:
-        first = folded(entity.title)[:1].upper()
-        letter = first if first.isalpha() else "#"
+        if language:
+            letter = initial(entity.title, language)
+        else:
+            first = folded(entity.title)[:1].upper()
+            letter = first if first.isalpha() else "#"
         groups.setdefault(letter, []).append(entity)
+    # A language's own alphabet orders its letters; '#' (no letter) comes last as in Latin order.
+    order = (lambda g: (g[0] == "#", sort_key(g[0], language))) if language else None
     return [
         Group(
             letter,
             f"letter-{letter.lower() if letter != '#' else 'other'}",
-            tuple(_entry(linked, collection, e) for e in _by_name(found)),
+            tuple(_entry(linked, collection, e) for e in _by_name(found, language)),
         )
-        for letter, found in sorted(groups.items())
+        for letter, found in sorted(groups.items(), key=order)
     ]
 
 

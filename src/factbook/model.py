@@ -29,6 +29,7 @@ class FieldSpec:
     aside: bool = False  # shown as a list beside the text
     show: bool = True  # shown in the page's details box (false: kept in the data only)
     shared: bool = False  # declared for every collection (under "*")
+    translate: bool = False  # a translation gives its own value (else it is the original's)
 
     @property
     def is_reference(self) -> bool:
@@ -89,6 +90,16 @@ def _in_sentence(text: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Language:
+    """A language a site is also published in: its code, name, URL prefix and Babel locale."""
+
+    code: str
+    name: str
+    locale: str
+    prefix: str  # '/az/': where its edition lives, under the site's base path
+
+
+@dataclass(frozen=True, slots=True)
 class SiteConfig:
     """Settings from content/site.yaml, with the command line's overrides applied."""
 
@@ -106,6 +117,8 @@ class SiteConfig:
     drafts: bool = False
     path: str = ""  # where the settings were read, for messages
     nav_lines: tuple[int, ...] = ()
+    languages: tuple[Language, ...] = ()  # the other languages, besides the default one
+    language_name: str = ""  # the default language's own name, for the language switcher
 
     @property
     def host(self) -> str:

@@ -59,9 +59,28 @@ class Crumb:
     url: str
 
 
-def make_environment(template_dirs: list[Path]) -> jinja2.Environment:
-    """Return the Jinja environment: the site's templates over the theme's, strict and escaping."""
+@dataclass(frozen=True, slots=True)
+class Editions:
+    """A site's languages as one edition's pages see them: which pages each language has."""
+
+    current: str  # the code of the language of this edition
+    languages: tuple[tuple[str, str, str], ...]  # (code, name, base URL), the default language first
+    translated: dict[str, frozenset[str]]  # entity keys each other language has translated
+    fallbacks: frozenset[str] = frozenset()  # entity keys shown here in the original's language
+    root: str = "/"  # the default edition's base path, where the one search index of every language is
+
+    def has(self, code: str, key: str) -> bool:
+        """Return whether the page of that key is written in that language (not a fallback)."""
+        return code not in self.translated or key in self.translated[code]
+
+
+def make_environment(template_dirs: list[Path], translations: Any = None) -> jinja2.Environment:
+    """Return the Jinja environment: the site's templates over the theme's, strict and escaping.
+
+    Its strings are translated by translations (gettext's), or kept as they are written.
+    """
     env = jinja2.Environment(
+        extensions=["jinja2.ext.i18n"],
         loader=jinja2.FileSystemLoader([str(d) for d in template_dirs]),
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
         undefined=jinja2.StrictUndefined,
@@ -72,6 +91,10 @@ def make_environment(template_dirs: list[Path]) -> jinja2.Environment:
     )
     env.filters["date_words"] = date_words
     env.filters["value"] = format_value
+    if translations is None:
+        env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    else:
+        env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
     return env
 
 
@@ -122,6 +145,8 @@ def render_site(
         try:
             context = {**common, **spec.context()}  # a page's own values win over the defaults
             context.update(page_url=url_for(linked.site, spec.url), canonical=absolute(linked, spec.url))
+            if "editions" in linked.memo:
+                context.update(_in_languages(linked, spec))
             if is_page(spec.url):
                 context["jsonld"] = Markup(_jsonld(linked, spec, context))
             html = template.render(context)
@@ -131,6 +156,29 @@ def render_site(
         outputs.append(Output(file_for(spec.url), html.encode("utf-8")))
     outputs.sort(key=lambda o: o.path)
     return outputs, problems
+
+
+def _in_languages(linked: LinkedSite, spec: PageSpec) -> dict[str, Any]:
+    """Return a page's language switcher, its hreflang alternates, and whether it is a fallback."""
+    editions: Editions = linked.memo["editions"]
+    switcher, alternates = [], []
+    for code, name, base in editions.languages:
+        address = base + spec.url.lstrip("/")
+        switcher.append({"code": code, "name": name, "url": address, "current": code == editions.current})
+        if spec.key not in linked.site.entities or editions.has(code, spec.key):
+            alternates.append({"code": code, "url": address})
+    fallback = spec.key in editions.fallbacks
+    return {
+        "languages": switcher,
+        "alternates": alternates if len(alternates) > 1 else [],
+        "fallback": fallback,
+    }
+
+
+def translated(linked: LinkedSite, text: str) -> str:
+    """Return one of factbook's own words in the language of the edition being made."""
+    gettext: Callable[[str], str] = linked.memo.get("gettext", str)
+    return gettext(text)
 
 
 def file_for(url: str) -> str:
@@ -196,7 +244,13 @@ def _common(linked: LinkedSite) -> dict[str, Any]:
         "counts": _counts(linked),
         "feeds": _feeds(linked),
         "search_url": url("/search/"),
+        # Pagefind indexes every language at the top, one index per page language.
+        "pagefind_url": (linked.memo["editions"].root if "editions" in linked.memo else url("/"))
+        + "pagefind/",
         "jsonld": "",
+        "languages": [],
+        "alternates": [],
+        "fallback": False,
         "description": config.description,
         "og_type": "website",
         "og_locale": og_locale(config.language),
@@ -265,8 +319,15 @@ def _page_specs(linked: LinkedSite) -> list[PageSpec]:
     site = linked.site
     pages = [
         PageSpec("home.html", "/", "", lambda: _home(linked)),
-        PageSpec("404.html", "/404.html", "", lambda: {"title": "Page not found", "crumbs": []}),
-        PageSpec("search.html", "/search/", "", lambda: {"title": "Search", "crumbs": _crumbs(linked)[:1]}),
+        PageSpec(
+            "404.html", "/404.html", "", lambda: {"title": translated(linked, "Page not found"), "crumbs": []}
+        ),
+        PageSpec(
+            "search.html",
+            "/search/",
+            "",
+            lambda: {"title": translated(linked, "Search"), "crumbs": _crumbs(linked)[:1]},
+        ),
     ]
     for name, collection in site.collections.items():
         if has_index(linked, collection):
@@ -600,8 +661,19 @@ def _data(linked: LinkedSite) -> dict[str, Any]:
 
 
 def _sitemap(linked: LinkedSite, specs: list[PageSpec]) -> dict[str, Any]:
-    urls = sorted(spec.url for spec in specs if is_page(spec.url) and spec.url != "/404.html")
-    return {"title": "sitemap", "crumbs": [], "locations": [absolute(linked, url) for url in urls]}
+    pages = sorted((spec.url, spec.key) for spec in specs if is_page(spec.url) and spec.url != "/404.html")
+    locations = [absolute(linked, url) for url, _ in pages]
+    alternates_of: dict[str, list[dict[str, Any]]] = {}
+    if "editions" in linked.memo:  # every language's pages, each with its alternates
+        locations = []
+        for url, key in pages:
+            spec = PageSpec("", url, key, dict)
+            found = _in_languages(linked, spec)
+            mine = [a["url"] for a in found["alternates"]] or [absolute(linked, url)]
+            locations += mine
+            for address in mine:
+                alternates_of[address] = found["alternates"]
+    return {"title": "sitemap", "crumbs": [], "locations": locations, "alternates_of": alternates_of}
 
 
 def _cached(linked: LinkedSite, name: str, make: Callable[[], Any]) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from .errors import did_you_mean
 from .load import content_folder, load_sources
 from .model import Collection, FieldSpec
 from .slugs import slugify
+from .translate import MADE_FROM, split, version
 
 
 def new_file(root: Path, collection_name: str, title: str) -> Path:
@@ -79,3 +81,44 @@ def _field_lines(spec: FieldSpec) -> list[str]:
 
 def _quoted(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def translation_file(root: Path, slug: str, code: str) -> Path:
+    """Create the translation of a page into a language, to translate in place; return its path.
+
+    It copies the original's title, summary, translatable fields and text, and records the
+    version of the original it was made from.
+    """
+    sources = load_sources(root)
+    config = sources.config
+    codes = [language.code for language in config.languages]
+    if code not in codes:
+        known = ", ".join(codes) if codes else "none: add 'languages' to site.yaml"
+        raise ValueError(f"'{code}' is not one of the site's other languages ({known})")
+    originals, _ = split(sources.documents, config)
+    wanted = slug.split("/")[-1]
+    found = [
+        d
+        for d in originals
+        if str(d.data.get("slug") or slugify(d.stem)) == wanted
+        and ("/" not in slug or d.collection == slug.split("/")[0])
+    ]
+    if len(found) != 1:
+        names = ", ".join(f"{d.collection}/{slugify(d.stem)}" for d in found)
+        raise ValueError(f"no page '{slug}'" if not found else f"'{slug}' names several pages: {names}")
+    doc = found[0]
+    source = root / doc.path  # a document's path is relative to the site's folder
+    path = source.with_name(f"{doc.stem}.{code}{source.suffix}")
+    if path.exists():
+        raise FileExistsError(f"{path} exists already")
+    collection = sources.collections[doc.collection]
+    lines = [
+        f"{key}: {json.dumps(value, ensure_ascii=False)}"
+        for key, value in doc.data.items()
+        if (spec := collection.field(str(key))) is not None and spec.translate
+    ]
+    lines.append(f"{MADE_FROM}: {version(source.read_bytes())}")
+    head = "\n".join(lines) + "\n"
+    text = head if doc.kind == "yaml" else f"---\n{head}---\n{doc.body}"
+    path.write_text(text, encoding="utf-8")
+    return path
