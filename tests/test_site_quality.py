@@ -48,7 +48,10 @@ class _Links(HTMLParser):
             self.ids.add(str(found["id"]))
         for name in ("href", "src"):
             value = found.get(name)
-            if value and not (tag == "link" and found.get("rel") == "canonical"):
+            if value and tag == "link" and found.get("hreflang"):
+                # Alternates are absolute, as search engines ask: their path must be a page here.
+                self.links.append(urlsplit(value).path)
+            elif value and not (tag == "link" and found.get("rel") == "canonical"):
                 self.links.append(value)
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jinja2
 from markupsafe import Markup
@@ -164,7 +165,9 @@ def _in_languages(linked: LinkedSite, spec: PageSpec) -> dict[str, Any]:
     switcher, alternates = [], []
     for code, name, base in editions.languages:
         address = base + spec.url.lstrip("/")
-        switcher.append({"code": code, "name": name, "url": address, "current": code == editions.current})
+        # The switcher links within the site, as every other link; hreflang alternates are absolute.
+        here = urlsplit(address).path
+        switcher.append({"code": code, "name": name, "url": here, "current": code == editions.current})
         if spec.key not in linked.site.entities or editions.has(code, spec.key):
             alternates.append({"code": code, "url": address})
     fallback = spec.key in editions.fallbacks
@@ -233,10 +236,18 @@ def _common(linked: LinkedSite) -> dict[str, Any]:
     def url(path: str) -> str:
         return url_for(site, "/" + path.lstrip("/"))
 
+    editions = linked.memo.get("editions")
+    root = editions.root if editions is not None else config.base_path
+
+    def asset(path: str) -> str:
+        # The theme's files are published once, at the top, for every language's edition.
+        return root + path.lstrip("/")
+
     return {
         "site": config,
         "version": __version__,
         "url": url,
+        "asset": asset,
         "absolute": partial(absolute, linked),
         # Whether pages here must name their sources, as the footer then says they do.
         "cites": any(c.cites and has_index(linked, c) for c in site.collections.values()),
