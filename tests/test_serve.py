@@ -32,14 +32,19 @@ def _wait(condition: Callable[[], object], timeout: float = 30, what: str = "a c
 class Served:
     """A `factbook serve` subprocess on the free loopback port it binds and reports."""
 
-    def __init__(self, root: Path, *arguments: str) -> None:
+    def __init__(self, root: Path, *arguments: str, deaf_to_ctrl_c: bool = False) -> None:
         self.root = root
+
+        def ignore_ctrl_c() -> None:  # as a shell's background job, or a child of such a process
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+
         self.process = subprocess.Popen(
             [sys.executable, "-m", "factbook", "serve", "--port", "0", *arguments],
             cwd=root,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            preexec_fn=ignore_ctrl_c if deaf_to_ctrl_c else None,
         )
         self.lines: list[str] = []
         self.reader = threading.Thread(target=self._read, daemon=True)
@@ -233,11 +238,16 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-@pytest.mark.parametrize("ending", [signal.SIGTERM, signal.SIGINT])
-def test_a_signal_ends_every_child_and_removes_the_served_folder(tmp_path: Path, ending: int) -> None:
+@pytest.mark.parametrize(
+    ("ending", "deaf"), [(signal.SIGTERM, False), (signal.SIGINT, False), (signal.SIGINT, True)]
+)
+def test_a_signal_ends_every_child_and_removes_the_served_folder(
+    tmp_path: Path, ending: int, deaf: bool
+) -> None:
     root = tmp_path / "site"
     shutil.copytree(SITES / "tiny" / "content", root / "content")
-    server = Served(root)
+    # Started with Ctrl-C ignored (inherited across exec), serve still stops on it.
+    server = Served(root, deaf_to_ctrl_c=deaf)
     children = _descendants(server.process.pid)
     assert children, "serve builds in a process of its own"
     itu = root / "content" / "organizations" / "itu.md"

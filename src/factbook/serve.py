@@ -371,7 +371,9 @@ def serve(  # type: ignore[no-untyped-def]
     SIGHUP end the builder, Pagefind and their children, and remove the served folder.
     """
     if threading.current_thread() is threading.main_thread():
-        for ending in (signal.SIGTERM, signal.SIGHUP):
+        # Ctrl-C too, explicitly: a process started with SIGINT ignored (as a shell's background
+        # job is, or a child of a process that ignores it) would otherwise never stop on it.
+        for ending in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(ending, signal.default_int_handler)  # stops as Ctrl-C does, cleaning up
     try:
         sockets = netutil.bind_sockets(port, address=host)
