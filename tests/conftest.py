@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
 import subprocess
 import sys
 import textwrap
+import traceback
 from dataclasses import replace
 from pathlib import Path
 
@@ -63,6 +65,20 @@ def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         env=env,
         timeout=120,
     )
+
+
+def invoke_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run the factbook command in this process from cwd (no interpreter start); as run_cli returns."""
+    from click.testing import CliRunner
+
+    from factbook.cli import main
+
+    with contextlib.chdir(cwd):
+        result = CliRunner(env={"NO_COLOR": "1"}).invoke(main, list(args), prog_name="python -m factbook")
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        stderr += "".join(traceback.format_exception(result.exception))  # as a process would print it
+    return subprocess.CompletedProcess(["factbook", *args], result.exit_code, result.stdout, stderr)
 
 
 def shared_build(factory: pytest.TempPathFactory, name: str, options: Options, strict: bool = False) -> Path:
