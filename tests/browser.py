@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -41,21 +39,25 @@ def require_chromium() -> None:
         pytest.skip(reason)
 
 
-@contextmanager
-def chromium() -> Iterator[Any]:
-    """Yield a Playwright browser running Debian's Chromium with a fresh profile."""
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Yield one Playwright browser running Debian's Chromium for the whole session (per worker)."""
     require_chromium()
     from playwright.sync_api import sync_playwright
 
-    profile = tempfile.mkdtemp(prefix="factbook-chromium-")
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def chromium(browser: Any) -> Iterator[Any]:
+    """Yield a fresh browser context (its own cookies and storage) on the session's browser."""
+    context = browser.new_context()
     try:
-        with sync_playwright() as p:
-            context = p.chromium.launch_persistent_context(
-                profile, executable_path=CHROMIUM, args=FLAGS, headless=True
-            )
-            try:
-                yield context
-            finally:
-                context.close()
+        yield context
     finally:
-        shutil.rmtree(profile, ignore_errors=True)
+        context.close()

@@ -1,15 +1,25 @@
-"""Shared fixtures: tiny sites written inline, and the CLI run as a subprocess."""
+"""Shared fixtures: tiny sites written inline, sites built once a session, the CLI run as a subprocess."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import json
 import os
 import subprocess
 import sys
 import textwrap
+import traceback
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from factbook.build import Options, build
+
+from .browser import browser, chromium  # noqa: F401 (fixtures for every test module)
+
+ROOT = Path(__file__).parents[1]
 SITES = Path(__file__).parent / "sites"
 
 SOURCE = """\
@@ -55,3 +65,45 @@ def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         env=env,
         timeout=120,
     )
+
+
+def invoke_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run the factbook command in this process from cwd (no interpreter start); as run_cli returns."""
+    from click.testing import CliRunner
+
+    from factbook.cli import main
+
+    with contextlib.chdir(cwd):
+        result = CliRunner(env={"NO_COLOR": "1"}).invoke(main, list(args), prog_name="python -m factbook")
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        stderr += "".join(traceback.format_exception(result.exception))  # as a process would print it
+    return subprocess.CompletedProcess(["factbook", *args], result.exit_code, result.stdout, stderr)
+
+
+def shared_build(factory: pytest.TempPathFactory, name: str, options: Options, strict: bool = False) -> Path:
+    """Return the output of options' site, built once for the whole run and shared by xdist workers.
+
+    Tests only read it. The first worker to ask builds it under a lock; every one checks that
+    the build did not fail (warnings fail a strict one).
+    """
+    base = factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the folder every worker's own temporary folder is in
+    shared = base / "shared"
+    shared.mkdir(exist_ok=True)
+    out, outcome = shared / name, shared / f"{name}.json"
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not outcome.exists():
+            report = build(replace(options, output=out))
+            failed = [str(p) for p in report.problems] if report.failed(strict) else []
+            outcome.write_text(json.dumps(failed), encoding="utf-8")
+    assert json.loads(outcome.read_text(encoding="utf-8")) == []
+    return out
+
+
+@pytest.fixture(scope="session")
+def flagship_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The flagship (content/) built with search, strictly clean."""
+    return shared_build(tmp_path_factory, "flagship", Options(ROOT, jobs=2, search=True), strict=True)

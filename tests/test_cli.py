@@ -1,4 +1,4 @@
-"""The command line through a subprocess: exit codes, output, the atomic swap, refused folders."""
+"""The command line, run in this process (test_init runs it as a process): exit codes, output, refused folders."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import pytest
 
 from factbook import __version__
 
-from .conftest import SITES, run_cli, write_files
+from .conftest import SITES, write_files
+from .conftest import invoke_cli as run_cli
 
 
 @pytest.fixture

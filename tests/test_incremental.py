@@ -139,15 +139,15 @@ def test_a_save_during_a_rebuild_is_built_too(tmp_path: Path) -> None:
     shutil.copytree(SITES / "tiny" / "content", root / "content")
     preview = Preview(Options(root), tmp_path / "served")
     preview.log = lambda message: None
-    started = threading.Event()
+    started, saved_again = threading.Event(), threading.Event()
 
-    class SlowBuilder:  # in this process, each rebuild long enough for the writer to save again
+    class SlowBuilder:  # in this process, each rebuild lasting until the writer has saved again
         site = Rebuilder(preview.options, preview.output)
 
         def build(self, changes, timeout):  # type: ignore[no-untyped-def]
             if changes is not None:
                 started.set()
-                time.sleep(0.5)
+                assert saved_again.wait(10)
             return self.site.build(changes)
 
         def end(self) -> None:
@@ -163,9 +163,10 @@ def test_a_save_during_a_rebuild_is_built_too(tmp_path: Path) -> None:
     assert started.wait(5)
     itu.write_text(itu.read_text().replace("First save:", "Second save:"))
     preview.changed(str(itu))
+    saved_again.set()
     page = tmp_path / "served" / "organizations" / "itu" / "index.html"
     deadline = time.monotonic() + 10
-    while "Second save:" not in page.read_text() and time.monotonic() < deadline:
+    while (preview.rebuilds < 2 or "Second save:" not in page.read_text()) and time.monotonic() < deadline:
         time.sleep(0.05)
     preview.stop()
     worker.join(5)

@@ -6,8 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .browser import chromium
-from .test_site_quality import _pages, site  # noqa: F401 (site is the flagship build fixture)
+from .test_site_quality import site  # noqa: F401 (site is the flagship build fixture)
 from .tools import serve_folder
 
 PHONE = {"width": 390, "height": 844}
@@ -22,11 +21,7 @@ DRAWN_SIZES = """() => [...document.querySelectorAll('svg.timeline, svg.ties')].
 })"""
 
 
-def _url(base: str, folder: Path, page: Path) -> str:
-    return base + "/" + page.relative_to(folder).as_posix().removesuffix("index.html")
-
-
-def test_picture_text_is_never_under_12px_and_every_event_is_a_tap_away(site: Path) -> None:  # noqa: F811
+def test_picture_text_is_never_under_12px_and_every_event_is_a_tap_away(site: Path, chromium: Any) -> None:  # noqa: F811
     pictures = [
         "/",
         "/events/",
@@ -34,8 +29,8 @@ def test_picture_text_is_never_under_12px_and_every_event_is_a_tap_away(site: Pa
         "/organizations/united-nations/",
         "/people/ilham-aliyev/",
     ]
-    with serve_folder(site) as base, chromium() as browser:
-        page = browser.new_page()
+    with serve_folder(site) as base:
+        page = chromium.new_page()
         drawn: dict[str, list[Any]] = {}
         for size in (PHONE, WIDE):
             page.set_viewport_size(size)
@@ -65,24 +60,9 @@ def test_picture_text_is_never_under_12px_and_every_event_is_a_tap_away(site: Pa
         assert ties and not set(ties) - set(related)
 
 
-def test_no_page_scrolls_sideways_on_a_phone(site: Path) -> None:  # noqa: F811
-    pages = _pages(site)
-    with serve_folder(site) as base, chromium() as browser:
-        page = browser.new_page()
-        page.set_viewport_size(PHONE)
-        wide = []
-        for path in pages:
-            page.goto(_url(base, site, path))
-            width = page.evaluate("document.documentElement.scrollWidth")
-            if width > PHONE["width"]:
-                wide.append((path.relative_to(site).as_posix(), width))
-    assert wide == []
-    assert len(pages) > 150
-
-
-def test_header_is_one_row_and_the_search_box_on_a_phone(site: Path) -> None:  # noqa: F811
-    with serve_folder(site) as base, chromium() as browser:
-        page = browser.new_page()
+def test_header_is_one_row_and_the_search_box_on_a_phone(site: Path, chromium: Any) -> None:  # noqa: F811
+    with serve_folder(site) as base:
+        page = chromium.new_page()
         page.set_viewport_size(PHONE)
         for path in ("/", "/organizations/united-nations/", "/facts/", "/search/"):
             page.goto(base + path)
@@ -96,9 +76,9 @@ def test_header_is_one_row_and_the_search_box_on_a_phone(site: Path) -> None:  #
         assert page.is_visible(".site-nav a") and not page.is_visible(".nav-menu summary")
 
 
-def test_the_all_facts_table_filters_and_sorts(site: Path) -> None:  # noqa: F811
-    with serve_folder(site) as base, chromium() as browser:
-        page = browser.new_page()
+def test_the_all_facts_table_filters_and_sorts(site: Path, chromium: Any) -> None:  # noqa: F811
+    with serve_folder(site) as base:
+        page = chromium.new_page()
         page.set_viewport_size(PHONE)
         page.goto(base + "/facts/")
         rows = "table[data-table-tools] tbody tr"
@@ -118,9 +98,9 @@ def test_the_all_facts_table_filters_and_sorts(site: Path) -> None:  # noqa: F81
 GLUED = ["FactValue", "ValuePeriod", "PeriodAbout", "AboutSource", "Unionparticipant", "File 0"]
 
 
-def test_search_excerpts_are_prose_with_words_apart(site: Path) -> None:  # noqa: F811
-    with serve_folder(site) as base, chromium() as browser:
-        page = browser.new_page()
+def test_search_excerpts_are_prose_with_words_apart(site: Path, chromium: Any) -> None:  # noqa: F811
+    with serve_folder(site) as base:
+        page = chromium.new_page()
         page.set_viewport_size(PHONE)
         page.goto(base + "/search/?q=UNICEF")
         page.wait_for_selector(".search-results a", timeout=15000)

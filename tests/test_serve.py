@@ -13,10 +13,10 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from .browser import chromium
 from .conftest import SITES
 
 
@@ -314,55 +314,54 @@ def test_pages_keep_being_served_during_a_rebuild(tmp_path: Path) -> None:
         server.stop()
 
 
-def test_browser_sees_edits_styles_and_errors(served: Served) -> None:
+def test_browser_sees_edits_styles_and_errors(served: Served, chromium: Any) -> None:
     content = served.root / "content"
-    with chromium() as browser:
-        page = browser.new_page()
-        page.goto(served.url + "/organizations/itu/")
-        page.wait_for_function("document.querySelector('h1').textContent.includes('International')")
-        page.wait_for_function("window.factbookLive === true")  # the live socket is up
+    page = chromium.new_page()
+    page.goto(served.url + "/organizations/itu/")
+    page.wait_for_function("document.querySelector('h1').textContent.includes('International')")
+    page.wait_for_function("window.factbookLive === true")  # the live socket is up
 
-        itu = content / "organizations" / "itu.md"
-        _edit(itu, "The Union met in", "The Union first met in")
-        page.wait_for_selector("text=The Union first met in", timeout=10000)
+    itu = content / "organizations" / "itu.md"
+    _edit(itu, "The Union met in", "The Union first met in")
+    page.wait_for_selector("text=The Union first met in", timeout=10000)
 
-        # Saves one right after another: each reaches the page (livereload alone drops a reload
-        # that comes within 3 s of the one before).
-        _edit(itu, "first met", "once met")
-        page.wait_for_selector("text=The Union once met in", timeout=10000)
-        _edit(itu, "once met", "twice met")
-        page.wait_for_selector("text=The Union twice met in", timeout=10000)
+    # Saves one right after another: each reaches the page (livereload alone drops a reload
+    # that comes within 3 s of the one before).
+    _edit(itu, "first met", "once met")
+    page.wait_for_selector("text=The Union once met in", timeout=10000)
+    _edit(itu, "once met", "twice met")
+    page.wait_for_selector("text=The Union twice met in", timeout=10000)
 
-        # A CSS change restyles the page without navigating away.
-        page.evaluate("window.factbookMarker = 42")
-        css = served.root / "static" / "assets" / "factbook.css"
-        css.parent.mkdir(parents=True)
-        css.write_text(
-            (Path(__file__).parents[1] / "static/assets/factbook.css").read_text()
-            + "\nh1 { color: rgb(1, 2, 3); }\n"
-        )
-        page.wait_for_function(
-            "getComputedStyle(document.querySelector('h1')).color === 'rgb(1, 2, 3)'", timeout=10000
-        )
-        assert page.evaluate("window.factbookMarker") == 42
+    # A CSS change restyles the page without navigating away.
+    page.evaluate("window.factbookMarker = 42")
+    css = served.root / "static" / "assets" / "factbook.css"
+    css.parent.mkdir(parents=True)
+    css.write_text(
+        (Path(__file__).parents[1] / "static/assets/factbook.css").read_text()
+        + "\nh1 { color: rgb(1, 2, 3); }\n"
+    )
+    page.wait_for_function(
+        "getComputedStyle(document.querySelector('h1')).color === 'rgb(1, 2, 3)'", timeout=10000
+    )
+    assert page.evaluate("window.factbookMarker") == 42
 
-        # Broken front matter shows an overlay with file and line over the last good page.
-        good = itu.read_text()
-        itu.write_text(good.replace("acronym: ITU", "acronym: [ITU"))
-        overlay = page.wait_for_selector("#factbook-overlay", timeout=10000)
-        assert "content/organizations/itu.md:4: invalid YAML" in overlay.inner_text()
-        assert "twice met" in page.inner_text("main")
+    # Broken front matter shows an overlay with file and line over the last good page.
+    good = itu.read_text()
+    itu.write_text(good.replace("acronym: ITU", "acronym: [ITU"))
+    overlay = page.wait_for_selector("#factbook-overlay", timeout=10000)
+    assert "content/organizations/itu.md:4: invalid YAML" in overlay.inner_text()
+    assert "twice met" in page.inner_text("main")
 
-        # A new tab opened while broken shows it too; the next good save clears it.
-        other = browser.new_page()
-        other.goto(served.url + "/")
-        other.wait_for_selector("#factbook-overlay", timeout=10000)
-        itu.write_text(good)
-        page.wait_for_selector("#factbook-overlay", state="detached", timeout=10000)
-        other.wait_for_selector("#factbook-overlay", state="detached", timeout=10000)
+    # A new tab opened while broken shows it too; the next good save clears it.
+    other = chromium.new_page()
+    other.goto(served.url + "/")
+    other.wait_for_selector("#factbook-overlay", timeout=10000)
+    itu.write_text(good)
+    page.wait_for_selector("#factbook-overlay", state="detached", timeout=10000)
+    other.wait_for_selector("#factbook-overlay", state="detached", timeout=10000)
 
 
-def test_a_site_broken_from_the_start_still_shows_its_problems(tmp_path: Path) -> None:
+def test_a_site_broken_from_the_start_still_shows_its_problems(tmp_path: Path, chromium: Any) -> None:
     root = tmp_path / "site"
     shutil.copytree(SITES / "tiny" / "content", root / "content")
     itu = root / "content" / "organizations" / "itu.md"
@@ -372,13 +371,12 @@ def test_a_site_broken_from_the_start_still_shows_its_problems(tmp_path: Path) -
     try:
         status, body = server.get("/organizations/itu/")
         assert status == 404 and b"/__factbook__/live.js" in body
-        with chromium() as browser:
-            page = browser.new_page()
-            page.goto(server.url + "/organizations/itu/")
-            overlay = page.wait_for_selector("#factbook-overlay", timeout=10000)
-            assert "content/organizations/itu.md:4: invalid YAML" in overlay.inner_text()
-            itu.write_text(good)
-            page.wait_for_selector("text=The Union met in", timeout=10000)
+        page = chromium.new_page()
+        page.goto(server.url + "/organizations/itu/")
+        overlay = page.wait_for_selector("#factbook-overlay", timeout=10000)
+        assert "content/organizations/itu.md:4: invalid YAML" in overlay.inner_text()
+        itu.write_text(good)
+        page.wait_for_selector("text=The Union met in", timeout=10000)
     finally:
         server.stop()
 

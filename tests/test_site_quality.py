@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import multiprocessing
 import re
 import xml.etree.ElementTree as ET
-from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
@@ -16,20 +15,22 @@ import pytest
 from factbook.build import Options, build
 from factbook.starter import init_site
 
-from .browser import chromium
-from .conftest import SITES
+from .conftest import SITES, shared_build
 from .tools import npm_package, nu_errors, serve_folder
 
 ROOT = Path(__file__).parents[1]
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("flagship") / "site"
-    report = build(Options(ROOT, out, jobs=2, search=True))
-    assert not report.failed(strict=True), report.problems
-    return out
+@pytest.fixture
+def site(flagship_site: Path) -> Path:
+    return flagship_site
+
+
+@pytest.fixture(scope="session")
+def vault_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The vault with every Obsidian form, built with search."""
+    return shared_build(tmp_path_factory, "vault-search", Options(SITES / "vault", search=True))
 
 
 def _pages(site: Path) -> list[Path]:
@@ -258,14 +259,9 @@ def test_entity_pages_carry_metadata_and_pictures(site: Path) -> None:
     assert event_ld["startDate"] == "2011-10-24" and event_ld["endDate"] == "2011-10-27"
 
 
-def test_html_is_valid_by_the_nu_checker(site: Path) -> None:
-    errors, checked = nu_errors(site)
-    assert errors == []
-    assert len(_pages(site)) > 150 and "None" not in checked
-
-
-def test_sites_that_are_not_the_flagship_are_valid_html_too(tmp_path: Path) -> None:
-    # A vault with every Obsidian form, a site of its own collections, and init's starter.
+def test_html_of_every_site_is_valid_by_the_nu_checker(site: Path, tmp_path: Path) -> None:
+    # The flagship, a vault with every Obsidian form, a site of its own collections, and init's
+    # starter: one run of the checker (one Java start) over all of them.
     starter = tmp_path / "starter"
     init_site(starter)
     outputs = []
@@ -274,74 +270,77 @@ def test_sites_that_are_not_the_flagship_are_valid_html_too(tmp_path: Path) -> N
         report = build(Options(root, out))
         assert not report.errors, report.problems
         outputs.append(out)
-    errors, _ = nu_errors(*outputs)
+    errors, checked = nu_errors(site, *outputs)
     assert errors == []
+    assert len(_pages(site)) > 150 and "None" not in checked
 
 
-def _audit(base: str, urls: list[str], axe: str) -> list[str]:
-    """Return axe violations (2 viewings a page), console errors and foreign requests of urls."""
+PHONE_WIDTH = 390
+# Both schemes and both widths, paired: light and wide, then dark and narrow (a phone).
+VIEWINGS = (("light", 1280), ("dark", PHONE_WIDTH))
+SHARDS = 4  # the flagship's pages in this many tests, so that xdist workers share them
+
+
+def _audit(context: Any, base: str, urls: list[str], axe: str) -> list[str]:
+    """Return axe violations (2 viewings a page, one load), console errors, foreign requests and
+    pages wider than a phone."""
     problems: list[str] = []
     host = urlsplit(base).netloc
-    with chromium() as browser:
-        page = browser.new_page()
-        page.on(
-            "console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None
-        )
-        page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    context.add_init_script(script=axe)
+    page = context.new_page()
+    page.on(
+        "console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None
+    )
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
 
-        def request(r) -> None:  # type: ignore[no-untyped-def]
-            # The browser's own pages (its PDF viewer, say) are not requests the site makes.
-            own = r.url.startswith(("data:", "chrome:", "chrome-extension:", "blob:"))
-            if urlsplit(r.url).netloc not in {host, ""} and not own:
-                problems.append(f"request to another host: {r.url}")
+    def request(r) -> None:  # type: ignore[no-untyped-def]
+        # The browser's own pages (its PDF viewer, say) are not requests the site makes.
+        own = r.url.startswith(("data:", "chrome:", "chrome-extension:", "blob:"))
+        if urlsplit(r.url).netloc not in {host, ""} and not own:
+            problems.append(f"request to another host: {r.url}")
 
-        page.on("request", request)
-        for url in urls:
-            page.goto(url)
-            page.add_script_tag(content=axe)
-            # Both schemes and both widths, paired: light wide and dark narrow.
-            for scheme, width in (("light", 1280), ("dark", 390)):
-                page.emulate_media(color_scheme=scheme)
-                page.set_viewport_size({"width": width, "height": 900})
-                result = page.evaluate(
-                    "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG
+    page.on("request", request)
+    for url in urls:
+        page.emulate_media(color_scheme=VIEWINGS[0][0])
+        page.set_viewport_size({"width": VIEWINGS[0][1], "height": 900})
+        page.goto(url)
+        # The scheme and width are switched in place: the page is loaded once.
+        for scheme, width in VIEWINGS:
+            page.emulate_media(color_scheme=scheme)
+            page.set_viewport_size({"width": width, "height": 900})
+            result = page.evaluate(
+                "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
+                WCAG,
+            )
+            for violation in result["violations"]:
+                targets = [n["target"] for n in violation["nodes"][:3]]
+                problems.append(
+                    f"{url} [{scheme} {width}px] {violation['id']}: {violation['help']} {targets}"
                 )
-                for violation in result["violations"]:
-                    targets = [n["target"] for n in violation["nodes"][:3]]
-                    problems.append(
-                        f"{url} [{scheme} {width}px] {violation['id']}: {violation['help']} {targets}"
-                    )
+        scrolled = page.evaluate("document.documentElement.scrollWidth")
+        if scrolled > PHONE_WIDTH:
+            problems.append(f"{url} scrolls sideways on a phone: {scrolled}px wide")
     return problems
 
 
-def test_no_wcag_violations_console_errors_or_foreign_requests(site: Path) -> None:
+@pytest.mark.parametrize("shard", [*(f"flagship-{i}" for i in range(SHARDS)), "vault"])
+def test_no_wcag_violations_console_errors_foreign_requests_or_sideways_scrolling(
+    request: pytest.FixtureRequest, chromium: Any, shard: str
+) -> None:
+    folder: Path = request.getfixturevalue("site" if shard.startswith("flagship") else "vault_site")
+    pages = _pages(folder)
+    if shard.startswith("flagship"):
+        assert len(pages) > 150
+        pages = pages[int(shard.split("-")[1]) :: SHARDS]
     axe = (npm_package("axe-core") / "axe.min.js").read_text(encoding="utf-8")
+    with serve_folder(folder) as base:
+        urls = [base + "/" + p.relative_to(folder).as_posix().removesuffix("index.html") for p in pages]
+        assert _audit(chromium, base, urls, axe) == []
+
+
+def test_search_finds_an_organization_and_nothing_for_nonsense(site: Path, chromium: Any) -> None:
     with serve_folder(site) as base:
-        urls = [base + "/" + p.relative_to(site).as_posix().removesuffix("index.html") for p in _pages(site)]
-        # Two browsers side by side (one per core): every page, light and wide, dark and narrow.
-        with ThreadPoolExecutor(2) as pool:
-            halves = list(pool.map(_audit_in_process, [(base, urls[0::2], axe), (base, urls[1::2], axe)]))
-    assert [p for half in halves for p in half] == []
-
-
-def test_a_vault_has_no_wcag_violations_either(tmp_path: Path) -> None:
-    out = tmp_path / "vault"
-    assert not build(Options(SITES / "vault", out, search=True)).errors
-    axe = (npm_package("axe-core") / "axe.min.js").read_text(encoding="utf-8")
-    with serve_folder(out) as base:
-        urls = [base + "/" + p.relative_to(out).as_posix().removesuffix("index.html") for p in _pages(out)]
-        assert _audit_in_process((base, urls, axe)) == []
-
-
-def _audit_in_process(args: tuple[str, list[str], str]) -> list[str]:
-    # Playwright's sync API wants a thread of its own per browser; a child process gives that.
-    with multiprocessing.get_context("spawn").Pool(1) as pool:
-        return pool.apply(_audit, args)
-
-
-def test_search_finds_an_organization_and_nothing_for_nonsense(site: Path) -> None:
-    with serve_folder(site) as base, chromium() as browser:
-        page = browser.new_page()
+        page = chromium.new_page()
         page.goto(base + "/search/?q=UNESCO")
         page.wait_for_selector(".search-results a", timeout=15000)
         links = page.eval_on_selector_all(".search-results a", "els => els.map(e => e.getAttribute('href'))")

@@ -13,7 +13,8 @@ import pytest
 
 from factbook.build import Options, Report, build, check
 
-from .conftest import SITES, run_cli, write_files
+from .conftest import SITES, write_files
+from .conftest import invoke_cli as run_cli
 
 VAULT = SITES / "vault"
 

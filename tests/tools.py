@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import http.server
 import json
@@ -33,7 +34,14 @@ def npm_package(name: str) -> Path:
     version = NPM[name]
     prefix = CACHE / f"{name}-{version}"
     folder = prefix / "node_modules" / name
-    if not folder.is_dir():
+    if folder.is_dir():
+        return folder
+    CACHE.mkdir(parents=True, exist_ok=True)
+    # xdist workers may all ask at once: one installs, the others wait and find it installed.
+    with open(CACHE / f"{name}-{version}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if folder.is_dir():
+            return folder
         need("npm", shutil.which("npm") is not None)
         prefix.mkdir(parents=True, exist_ok=True)
         done = subprocess.run(
