@@ -95,6 +95,8 @@ def test_a_page_with_no_translation_falls_back_with_a_note(built: Path) -> None:
     assert "Bu səhifə hələ tərcümə olunmayıb; aşağıda ingiliscə mətn verilir." in page
     assert "An office with no translation yet." in page
     assert "Innovation Office" in page and '<html lang="az">' in page
+    # Its English text says so, and search finds it on the English page only.
+    assert '<div class="prose" lang="en">' in page and "data-pagefind-body" not in page
     assert _alternates(page) == {} and _alternates(_page(built, "/organizations/iot/")) == {}
     assert "translation-note" not in _page(built, "/organizations/iot/")
     assert "translation-note" not in _page(built, "/az/organizations/itu/")

@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from . import __version__
 from .depend import date_order
@@ -171,10 +171,13 @@ def _in_languages(linked: LinkedSite, spec: PageSpec) -> dict[str, Any]:
         if spec.key not in linked.site.entities or editions.has(code, spec.key):
             alternates.append({"code": code, "url": address})
     fallback = spec.key in editions.fallbacks
+    original = editions.languages[0][0]
     return {
         "languages": switcher,
         "alternates": alternates if len(alternates) > 1 else [],
         "fallback": fallback,
+        # A fallback's own text is in the original's language: said so for screen readers.
+        "text_lang": Markup(f' lang="{escape(original)}"') if fallback else "",
     }
 
 
@@ -262,6 +265,7 @@ def _common(linked: LinkedSite) -> dict[str, Any]:
         "languages": [],
         "alternates": [],
         "fallback": False,
+        "text_lang": "",
         "description": config.description,
         "og_type": "website",
         "og_locale": og_locale(config.language),
