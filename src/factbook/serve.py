@@ -37,7 +37,7 @@ from .build import Options
 from .rebuild import BuilderGone, BuilderProcess, BuildTimeout
 from .search import SearchError, index_site
 
-WATCHED = {"content", "templates", "static"}
+WATCHED = {"content", "templates", "static", "locales"}  # locales: a site's own interface words
 CLIENT = "/__factbook__/live.js"
 SCRIPT = f'<script src="{CLIENT}" defer></script>'.encode()
 NOT_BUILT = (
