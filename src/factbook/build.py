@@ -27,7 +27,7 @@ from .cache import (
 from .catalogues import load_translations
 from .config import with_overrides
 from .dates import SPEECH, Speech
-from .depend import Digest, affected_entities, digest, fingerprint
+from .depend import Digest, affected_entities, digest, face, fingerprint
 from .errors import Problem, os_problem
 from .exports import graph_exports
 from .link import LinkedSite, RenderMany, link_site, render_serially
@@ -153,6 +153,7 @@ class Builder:
         self.good_files: set[str] = set()
         self.good_stamp = ""
         self.good_attachments: dict[str, tuple[Path, tuple[int, int]]] = {}
+        self.good_exports: list[Output] = []
 
     def snapshot(self) -> dict[str, object]:
         """Return, as JSON values, what a build in another process needs to redo only what changed."""
@@ -250,7 +251,10 @@ class Builder:
         )
         if report.failed(options.strict):
             return Update(report, linked, [], [], only is None)
-        exports = graph_exports(linked)  # whole-site files: every build has them, whatever changed
+        # Whole-site files: made again unless no page's face, fields, references, facts or links
+        # changed since the last good build (a body's prose edited, say, in serve).
+        same = only is not None and isinstance(self.good, LinkedSite) and _same_exports(self.good, linked)
+        exports = self.good_exports if same else graph_exports(linked)
         if sink is not None:
             sink.put_all(exports)
         else:
@@ -273,6 +277,7 @@ class Builder:
         files |= set(static_files(theme_dirs(options.root, "static")))  # an asset deleted goes too
         removed = sorted(self.good_files - files)
         self.good, self.good_files, self.good_stamp = linked, files, stamp
+        self.good_exports = exports
         self.good_attachments = attachments
         return Update(report, linked, pages, removed, only is None, changed)
 
@@ -348,6 +353,30 @@ class Builder:
             return not spec.key or spec.key in pages or spec.key in collections
 
         return only
+
+
+def _same_exports(old: LinkedSite, new: LinkedSite) -> bool:
+    """Return whether the whole-site exports of new are those of old: every input they read is."""
+    before, after = old.site, new.site
+    if before.entities.keys() != after.entities.keys() or before.facts != after.facts:
+        return False
+    if before.files != after.files or before.sizes != after.sizes:
+        return False
+    if old.inverse != new.inverse or old.outgoing != new.outgoing:
+        return False
+    for key, entity in after.entities.items():
+        was = before.entities[key]
+        if was is entity:
+            continue
+        if face(was) != face(entity) or was.refs != entity.refs or was.draft != entity.draft:
+            return False
+        a, b = old.bodies.get(key), new.bodies.get(key)
+        if (a is None) != (b is None):
+            return False
+        if a is not None and b is not None:
+            if (a.links, a.tags, a.citations, a.embeds) != (b.links, b.tags, b.citations, b.embeds):
+                return False
+    return True
 
 
 def _original_of(path: str, documents: dict[str, Document], config: SiteConfig) -> str:
