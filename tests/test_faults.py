@@ -18,8 +18,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from factbook import write
-from factbook.cache import cache_folder
 from factbook.cli import main
+from factbook.stamp import cache_folder
 from tests.conftest import SITES
 
 TIES = SITES / "ties"

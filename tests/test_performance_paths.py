@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 from factbook.build import Options, build
-from factbook.cache import cache_folder
+from factbook.stamp import cache_folder
 
 from .conftest import SITES
 from .test_golden import _files
@@ -55,6 +55,15 @@ def test_no_change_rebuild_does_nothing_and_edits_are_never_missed(tmp_path: Pat
     index.write_text("tampered")
     assert not build(Options(root, out, cache=True)).up_to_date
     assert "International Telecommunication Union" in index.read_text()
+    # So are a file put into it by hand, and a folder taken out: the next build is a whole one.
+    stray = out / "organizations" / "notes.txt"
+    stray.write_text("mine")
+    assert not build(Options(root, out, cache=True)).up_to_date
+    assert not stray.exists()
+    shutil.rmtree(out / "topics")
+    assert not build(Options(root, out, cache=True)).up_to_date
+    assert (out / "topics" / "ict" / "index.html").is_file()
+    assert build(Options(root, out, cache=True)).up_to_date
     # The cache is safe to delete.
     shutil.rmtree(cache_folder(out))
     assert not build(Options(root, out, cache=True)).up_to_date

@@ -13,17 +13,7 @@ import jinja2
 from babel import Locale, UnknownLocaleError
 
 from .assemble import AssemblyCache, assemble_site
-from .cache import (
-    MarkdownCache,
-    cache_folder,
-    forget_state,
-    inputs_signature,
-    load_state,
-    output_signature,
-    record,
-    save_state,
-    up_to_date,
-)
+from .cache import MarkdownCache, forget_state, load_state, save_state
 from .catalogues import load_translations
 from .config import with_overrides
 from .dates import SPEECH, Speech
@@ -31,7 +21,7 @@ from .depend import Digest, affected_entities, digest, face, fingerprint
 from .errors import Problem, os_problem
 from .exports import graph_exports
 from .link import LinkedSite, RenderMany, link_site, render_serially
-from .load import FileRecord, Sources, content_folder, load_sources
+from .load import FileRecord, Sources, load_sources
 from .model import Document, Site, SiteConfig
 from .parallel import markdown_renderer, page_renderer, render_serially_into
 from .render import (
@@ -46,6 +36,7 @@ from .render import (
     render_site,
 )
 from .search import SearchError, index_site
+from .stamp import build_settings, cache_folder, record, site_inputs, survey, up_to_date
 from .theme import theme_dirs
 from .translate import Edition, editions, language_of, original_path, split, translated_collections
 from .write import LOCK, Staging, check_output, output_lock, static_files, write_changes, write_site
@@ -483,17 +474,9 @@ def build(options: Options) -> Report:
 
 def _build_locked(options: Options, output: Path) -> Report:
     inputs = ""
-    settings = {"base_url": options.base_url, "drafts": options.drafts, "search": options.search}
+    settings = build_settings(options.base_url, options.drafts, options.search)
     if options.cache:
-        folders = [
-            content_folder(options.root)[0],  # a vault is its own content folder
-            *theme_dirs(options.root, "templates"),
-            *theme_dirs(options.root, "static"),
-            *theme_dirs(options.root, "locales"),
-        ]
-        # The output and its cache are never inputs, even when they sit inside a vault.
-        skip = {os.path.realpath(output), os.path.realpath(cache_folder(output).parent)}
-        inputs = inputs_signature(folders, settings, frozenset(skip))
+        inputs = site_inputs(options.root, output, settings)
         if up_to_date(output, inputs):
             return Report((), up_to_date=True)
     markdown_cache = MarkdownCache(cache_folder(output) if options.cache else None)
@@ -529,9 +512,9 @@ def _build_locked(options: Options, output: Path) -> Report:
         started = time.perf_counter()
         try:
             markdown_cache.save()
-            signature = output_signature(output)
+            signature, entries = survey(output)
             save_state(output, builder.snapshot(), settings, signature)
-            record(output, inputs, signature)
+            record(output, inputs, entries)
         except OSError as error:  # the new site is in place: only the next build is slower
             notice = Problem(str(cache_folder(output)), 1, f"cache not saved: {os_problem(error, '')}")
             report = replace(report, notices=(*report.notices, notice))

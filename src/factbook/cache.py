@@ -16,38 +16,21 @@ import json
 import os
 import pickle
 import secrets
-from collections.abc import Iterable
 from functools import lru_cache
-from importlib import metadata
 from pathlib import Path
 
-from . import __version__
 from .link import BodyJob, RenderMany
 from .mdlinks import EXTENSIONS, LinkTable, Rendered
+from .stamp import atomic_write, cache_folder, code_signature, output_signature, package_versions, read_json
 
-FOLDER = ".factbook-cache"
 SHARDS = "markdown"
 LEGACY = "markdown.pickle"  # the one-file cache of earlier factbooks: removed on sight
-MANIFEST = "manifest.json"
 STATE = "state.json"
-
-
-def cache_folder(output: Path) -> Path:
-    """Return the cache folder of an output folder: a sibling, so it is never published."""
-    output = output.absolute()
-    return output.parent / FOLDER / output.name
 
 
 @lru_cache(maxsize=1)
 def _versions() -> str:
-    names = ("markdown", "jinja2", "pyyaml", "python-slugify", "pagefind")
-    found = []
-    for name in names:
-        try:
-            found.append(f"{name}={metadata.version(name)}")
-        except metadata.PackageNotFoundError:
-            found.append(f"{name}=none")
-    return f"factbook={__version__};" + ";".join(found) + ";" + ",".join(EXTENSIONS)
+    return package_versions() + ";" + ",".join(EXTENSIONS)
 
 
 def body_key(job: BodyJob, extensions: tuple[tuple[str, str], ...] = (), unsafe_html: bool = False) -> str:
@@ -120,7 +103,7 @@ class MarkdownCache:
             if name in self._fresh or self._loaded.get(name) != frozenset(entries):
                 stripped = {k: r.with_job(("", 0, "")) for k, r in entries.items()}
                 payload = pickle.dumps({"versions": _versions(), "entries": stripped}, protocol=5)
-                _atomic_write(folder / name, _sign(payload))
+                atomic_write(folder / name, _sign(payload))
         for name in self._loaded.keys() - shards.keys():
             (folder / name).unlink(missing_ok=True)
         (self.folder / LEGACY).unlink(missing_ok=True)
@@ -184,76 +167,6 @@ def _read_shard(path: Path) -> dict[str, Rendered] | None:
     return entries
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
-
-
-def _signatures(folders: Iterable[Path], skip: frozenset[str] = frozenset()) -> list[tuple[str, int, int]]:
-    found = []
-    for folder in folders:
-        stack = [os.fspath(folder)]
-        while stack:
-            try:
-                entries = list(os.scandir(stack.pop()))
-            except OSError:
-                continue
-            for entry in entries:
-                try:
-                    if entry.is_dir(follow_symlinks=False):
-                        if not skip or os.path.realpath(entry.path) not in skip:
-                            stack.append(entry.path)
-                        continue
-                    stat = entry.stat()
-                except OSError:
-                    continue
-                found.append((entry.path, stat.st_size, stat.st_mtime_ns))
-    found.sort()
-    return found
-
-
-@lru_cache(maxsize=1)
-def code_signature() -> str:
-    """Return a hash of factbook's own files: an edited factbook makes another site."""
-    return hashlib.sha256(json.dumps(_signatures([Path(__file__).parent])).encode()).hexdigest()
-
-
-def inputs_signature(
-    folders: Iterable[Path], options: dict[str, object], skip: frozenset[str] = frozenset()
-) -> str:
-    """Return a hash of every input file's path, size and time, the settings and the versions."""
-    data = json.dumps(
-        [_versions(), code_signature(), options, _signatures(folders, skip)], sort_keys=True, default=str
-    )
-    return hashlib.sha256(data.encode()).hexdigest()
-
-
-def output_signature(output: Path) -> str:
-    """Return a hash of the output folder's file paths, sizes and times."""
-    data = json.dumps(_signatures([output]))
-    return hashlib.sha256(data.encode()).hexdigest()
-
-
-def _read_json(path: Path) -> dict[str, object]:
-    """Return the JSON object in a file, or {} if it is missing, unreadable or not an object."""
-    try:
-        data = json.loads(path.read_bytes())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def up_to_date(output: Path, inputs: str) -> bool:
-    """Return whether the output was built from exactly these inputs and not touched since."""
-    manifest = _read_json(cache_folder(output) / MANIFEST)
-    return (
-        manifest.get("inputs") == inputs
-        and output.is_dir()
-        and manifest.get("output") == output_signature(output)
-    )
-
-
 def save_state(output: Path, state: dict[str, object], settings: dict[str, object], signature: str) -> None:
     """Keep the state of the build now in the output (of that signature), for the next build."""
     data = {
@@ -263,7 +176,7 @@ def save_state(output: Path, state: dict[str, object], settings: dict[str, objec
         "output": signature,
         "state": state,
     }
-    _atomic_write(cache_folder(output) / STATE, json.dumps(data, separators=(",", ":")).encode())
+    atomic_write(cache_folder(output) / STATE, json.dumps(data, separators=(",", ":")).encode())
 
 
 def forget_state(output: Path) -> None:
@@ -276,7 +189,7 @@ def load_state(output: Path, settings: dict[str, object]) -> dict[str, object] |
 
     None when there is none, it is unreadable, or the output was touched since it was built.
     """
-    data = _read_json(cache_folder(output) / STATE)
+    data = read_json(cache_folder(output) / STATE)
     if (
         data.get("versions") != _versions()
         or data.get("code") != code_signature()
@@ -287,11 +200,3 @@ def load_state(output: Path, settings: dict[str, object]) -> dict[str, object] |
     ):
         return None
     return data["state"]  # type: ignore[return-value]
-
-
-def record(output: Path, inputs: str, signature: str) -> None:
-    """Remember that the output (of that signature) now holds the site built from these inputs."""
-    folder = cache_folder(output)
-    folder.mkdir(parents=True, exist_ok=True)
-    manifest = {"inputs": inputs, "output": signature}
-    _atomic_write(folder / MANIFEST, json.dumps(manifest).encode())

@@ -7,15 +7,20 @@ import shutil
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from . import __version__
-from .build import Options, Report, build, check
-from .cache import cache_folder
 from .errors import os_problem
-from .parallel import default_jobs
+from .stamp import build_settings, cache_folder, site_inputs, up_to_date
 from .write import LOCK, UnsafeOutput, check_output, output_lock, remove_leftovers
+
+if TYPE_CHECKING:
+    from .build import Report
+
+# The build itself (Markdown, Jinja, Babel and the rest) is imported where it runs: a build that
+# finds nothing changed, and --help, should not wait on it.
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
 
@@ -89,6 +94,12 @@ def build_command(
     out = Path(output) if output else root / "_site"
     started = time.perf_counter()
     try:
+        if not no_cache and _up_to_date(root, out, build_settings(base_url, drafts, not no_search)):
+            click.echo(f"{out} is up to date: no source, template or setting changed since it was built")
+            return
+        from .build import Options, build
+        from .parallel import default_jobs
+
         bar = _Bar() if sys.stderr.isatty() else None
         options = Options(
             root=root,
@@ -110,7 +121,7 @@ def build_command(
         click.echo(os_problem(error, str(out)), err=True)
         click.echo(f"nothing written; {out} is as it was", err=True)
         sys.exit(EXIT_CONTENT)
-    if report.up_to_date:
+    if report.up_to_date:  # found by the build itself when another build finished first
         click.echo(f"{out} is up to date: no source, template or setting changed since it was built")
         return
     _print_problems(report)
@@ -135,6 +146,15 @@ def build_command(
         f"to browse it: python -m http.server -d {out} 8000, then open http://127.0.0.1:8000/"
         " (links are root-relative; or preview with: factbook serve)"
     )
+
+
+def _up_to_date(root: Path, out: Path, settings: dict[str, object]) -> bool:
+    """Return whether the output holds the site built from the sources as they are now."""
+    check_output(out, root)
+    if not (cache_folder(out)).is_dir():
+        return False
+    with output_lock(out, cache_folder(out) / LOCK):
+        return up_to_date(out, site_inputs(root, out, settings))
 
 
 class _Bar:
@@ -172,6 +192,9 @@ def _print_profile(report: Report, total: float) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def check_command(source: str, drafts: bool, strict: bool, fmt: str) -> None:
     """Run every validation of a build and write nothing."""
+    from .build import Options, check
+    from .parallel import default_jobs
+
     try:
         report = check(Options(root=_root(source), drafts=drafts, strict=strict, jobs=default_jobs()))
     except OSError as error:
@@ -299,6 +322,8 @@ def serve_command(
     no_search: bool,
 ) -> None:
     """Build, serve and watch the site, reloading the browser on every save."""
+    from .build import Options
+    from .parallel import default_jobs
     from .serve import PortInUse, serve
 
     root = _root(source)

@@ -17,6 +17,7 @@ from .errors import Problem, did_you_mean
 from .images import image_size
 from .model import Collection, Document, SiteConfig
 from .slugs import slugify
+from .theme import content_folder
 from .yamlio import YamlError, load_yaml
 
 SETTINGS = "site.yaml"
@@ -65,12 +66,6 @@ class FileRecord(NamedTuple):
     signature: Signature
     doc: Document | None
     problem: Problem | None
-
-
-def content_folder(root: Path) -> tuple[Path, bool]:
-    """Return where a site's sources are, and whether it is a plain folder of notes (a vault)."""
-    content = root / "content"
-    return (content, False) if content.is_dir() else (root, True)
 
 
 def load_sources(

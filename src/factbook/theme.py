@@ -1,4 +1,4 @@
-"""Where the default theme lives, and a site's own templates and assets over it."""
+"""Where a site's sources are, where the default theme lives, and a site's own theme files over it."""
 
 from __future__ import annotations
 
@@ -22,3 +22,9 @@ def theme_dirs(root: Path, name: str) -> list[Path]:
     if own.is_dir() and own.resolve() != found[0].resolve():
         found.insert(0, own)
     return found
+
+
+def content_folder(root: Path) -> tuple[Path, bool]:
+    """Return where a site's sources are, and whether it is a plain folder of notes (a vault)."""
+    content = root / "content"
+    return (content, False) if content.is_dir() else (root, True)

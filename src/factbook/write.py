@@ -14,8 +14,10 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .render import Output
+if TYPE_CHECKING:  # only a type here: writing must not import the renderer (see stamp.py)
+    from .render import Output
 
 try:
     import fcntl

@@ -1,0 +1,174 @@
+"""Whether a built output is up to date: signatures of the sources and the output, cheap to take.
+
+This module imports nothing heavy, so that `factbook build` can tell that nothing changed before
+it loads Markdown, Jinja or the rest of the build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+
+from . import __version__
+from .theme import content_folder, theme_dirs
+
+FOLDER = ".factbook-cache"
+MANIFEST = "manifest.json"
+
+
+def cache_folder(output: Path) -> Path:
+    """Return the cache folder of an output folder: a sibling, so it is never published."""
+    output = output.absolute()
+    return output.parent / FOLDER / output.name
+
+
+@lru_cache(maxsize=1)
+def package_versions() -> str:
+    """Return factbook's version and those of the libraries that shape its output."""
+    names = ("markdown", "jinja2", "pyyaml", "python-slugify", "pagefind")
+    found = []
+    for name in names:
+        try:
+            found.append(f"{name}={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            found.append(f"{name}=none")
+    return f"factbook={__version__};" + ";".join(found)
+
+
+def build_settings(base_url: str | None, drafts: bool, search: bool) -> dict[str, object]:
+    """Return the command-line settings that change what a build writes."""
+    return {"base_url": base_url, "drafts": drafts, "search": search}
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Replace the file at path with data, never leaving it half-written."""
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
+
+
+def _signatures(
+    folders: Iterable[Path], skip: frozenset[str] = frozenset(), dirs: list[str] | None = None
+) -> list[tuple[str, int, int]]:
+    """Return the path, size and time of every file under folders (and add the folders to dirs)."""
+    found = []
+    for folder in folders:
+        stack = [os.fspath(folder)]
+        while stack:
+            current = stack.pop()
+            try:
+                entries = list(os.scandir(current))
+            except OSError:
+                continue
+            if dirs is not None:
+                dirs.append(current)
+            for entry in entries:
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        if not skip or os.path.realpath(entry.path) not in skip:
+                            stack.append(entry.path)
+                        continue
+                    stat = entry.stat()
+                except OSError:
+                    continue
+                found.append((entry.path, stat.st_size, stat.st_mtime_ns))
+    found.sort()
+    return found
+
+
+@lru_cache(maxsize=1)
+def code_signature() -> str:
+    """Return a hash of factbook's own files: an edited factbook makes another site."""
+    package = Path(__file__).parent
+    # Compiled files come and go with imports (and PYTHONDONTWRITEBYTECODE): only sources count.
+    skip = frozenset({os.path.realpath(package / "__pycache__")})
+    return hashlib.sha256(json.dumps(_signatures([package], skip)).encode()).hexdigest()
+
+
+def inputs_signature(
+    folders: Iterable[Path], options: dict[str, object], skip: frozenset[str] = frozenset()
+) -> str:
+    """Return a hash of every input file's path, size and time, the settings and the versions."""
+    data = json.dumps(
+        [package_versions(), code_signature(), options, _signatures(folders, skip)],
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(data.encode()).hexdigest()
+
+
+def site_inputs(root: Path, output: Path, settings: dict[str, object]) -> str:
+    """Return the inputs signature of a site: its sources, its theme over the default, the settings."""
+    folders = [
+        content_folder(root)[0],  # a vault is its own content folder
+        *theme_dirs(root, "templates"),
+        *theme_dirs(root, "static"),
+        *theme_dirs(root, "locales"),
+    ]
+    # The output and its cache are never inputs, even when they sit inside a vault.
+    skip = {os.path.realpath(output), os.path.realpath(cache_folder(output).parent)}
+    return inputs_signature(folders, settings, frozenset(skip))
+
+
+def output_signature(output: Path) -> str:
+    """Return a hash of the output folder's file paths, sizes and times."""
+    return survey(output)[0]
+
+
+def survey(output: Path) -> tuple[str, list[str]]:
+    """Return the output's signature and the paths in it, its folders' ending in '/'."""
+    dirs: list[str] = []
+    files = _signatures([output], dirs=dirs)
+    signature = hashlib.sha256(json.dumps(files).encode()).hexdigest()
+    start = len(os.fspath(output)) + 1
+    entries = [path[start:] for path, _, _ in files] + [(path[start:] or ".") + "/" for path in dirs]
+    return signature, sorted(entries)
+
+
+def _quick_signature(output: Path, entries: list[str]) -> str | None:
+    """Return a hash of the sizes and times of these paths in the output, None if one is gone.
+
+    Only stat calls, no folder listings: a file added or removed changes its folder's time.
+    """
+    found = []
+    base = os.path.join(output, "")
+    for entry in entries:
+        try:
+            stat = os.stat(base + entry)
+        except OSError:
+            return None
+        found.append((stat.st_size if entry[-1:] != "/" else -1, stat.st_mtime_ns))
+    return hashlib.sha256(json.dumps([entries, found]).encode()).hexdigest()
+
+
+def read_json(path: Path) -> dict[str, object]:
+    """Return the JSON object in a file, or {} if it is missing, unreadable or not an object."""
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def up_to_date(output: Path, inputs: str) -> bool:
+    """Return whether the output was built from exactly these inputs and not touched since."""
+    manifest = read_json(cache_folder(output) / MANIFEST)
+    entries = manifest.get("entries")
+    if manifest.get("inputs") != inputs or not isinstance(entries, list) or "./" not in entries:
+        return False
+    if not all(isinstance(entry, str) for entry in entries):
+        return False
+    return manifest.get("output") == _quick_signature(output, entries)
+
+
+def record(output: Path, inputs: str, entries: list[str]) -> None:
+    """Remember that the output, holding these paths, now holds the site built from these inputs."""
+    folder = cache_folder(output)
+    folder.mkdir(parents=True, exist_ok=True)
+    manifest = {"inputs": inputs, "entries": entries, "output": _quick_signature(output, entries)}
+    atomic_write(folder / MANIFEST, json.dumps(manifest, separators=(",", ":")).encode())
