@@ -14,6 +14,7 @@ STAGES: dict[str, int] = {
     "__init__": 0,
     "errors": 0,
     "dates": 0,
+    "words": 0.5,
     "collate": 0,
     "slugs": 0,
     "yamlio": 0,

@@ -8,12 +8,25 @@ import shutil
 from pathlib import Path
 
 import pytest
+from babel.messages.pofile import read_po
 
 from factbook.build import Options, build, check
+from factbook.catalogues import load_translations
 from factbook.collate import initial, sort_key
+from factbook.theme import packaged
 from factbook.translate import version
 
-from .conftest import SITES, run_cli
+from .conftest import ROOT, SITES, run_cli
+from .pseudo import (
+    CLOSE,
+    OPEN,
+    catalogue_ids,
+    content_texts,
+    english_left,
+    site_words,
+    theme_messages,
+    write_pseudo,
+)
 
 SITE = SITES / "bilingual"
 HOST = "https://caspian.example.org"
@@ -208,3 +221,112 @@ def test_search_is_per_language_from_one_index_at_the_top(tmp_path: Path) -> Non
     assert {"en", "az"} <= set(entry["languages"])
     search = _page(output, "/az/search/")
     assert 'data-bundle="/pagefind/"' in search and 'href="/pagefind/pagefind.js"' in search
+
+
+THEME_AZ = packaged("locales") / "az" / "LC_MESSAGES" / "messages.po"
+OWN_AZ = Path("locales") / "az" / "LC_MESSAGES" / "messages.po"  # a site's own, over the theme's
+
+
+def _pseudo_site(tmp_path: Path) -> Path:
+    """Return a copy of the bilingual site whose Azerbaijani catalogue wraps every message in ⟦ ⟧."""
+    root = _copy(tmp_path)
+    # The theme's messages and the site's own words, each translated as itself, marked.
+    messages = theme_messages() | site_words(root) | set(catalogue_ids(root / OWN_AZ))
+    write_pseudo(root / OWN_AZ, messages, "az")
+    return root
+
+
+def _english_left(root: Path, output: Path) -> dict[str, list[str]]:
+    """Return, by page, the words of the Azerbaijani pages that neither a catalogue nor the content gave."""
+    texts, bodies = content_texts(root)
+    found = {}
+    for page in sorted((output / "az").rglob("*.html")):
+        left = english_left(page, texts, bodies, "az", "az")
+        if left:
+            found[str(page.relative_to(output))] = left
+    return found
+
+
+def test_every_word_of_the_theme_comes_from_the_catalogue(tmp_path: Path) -> None:
+    # A pseudo-translation marks what the catalogue gave: whatever a reader meets unmarked on a
+    # page of the second language (text, title, aria-label, the scripts' words) is the site's own
+    # content, or English no catalogue can translate.
+    root = _pseudo_site(tmp_path)
+    output = tmp_path / "out"
+    report = build(Options(root, output, strict=True))
+    assert not report.problems, [str(p) for p in report.problems]
+    assert _english_left(root, output) == {}
+    # Every kind of page was there to be read, and marked; the default language's pages are not.
+    pages = {p.relative_to(output / "az").as_posix() for p in (output / "az").rglob("*.html")}
+    assert {"index.html", "404.html", "data/index.html", "search/index.html", "facts/index.html"} <= pages
+    home = _page(output, "/az/")
+    assert f"{OPEN}Latest %(kinds)s{CLOSE}" not in home and f"{OPEN}Latest {OPEN}" in home
+    assert OPEN not in _page(output, "/") and OPEN not in _page(output, "/data/")
+
+
+def test_an_english_word_written_into_a_template_is_found(tmp_path: Path) -> None:
+    root = _pseudo_site(tmp_path)
+    theme = (packaged("templates") / "list.html").read_text(encoding="utf-8")
+    (root / "templates").mkdir()
+    (root / "templates" / "list.html").write_text(
+        theme.replace(
+            "{% endif %}\n{% for heading",
+            '{% endif %}\n<p title="Every page">Browse them all</p>\n{% for heading',
+            1,
+        ),
+        encoding="utf-8",
+    )
+    output = tmp_path / "out"
+    build(Options(root, output))
+    found = _english_left(root, output)
+    assert found["az/organizations/index.html"] == ["Browse them all", "Every page"]
+    assert set(found) == {f"az/{name}/index.html" for name in ("organizations", "events", "sources", "facts")}
+
+
+def test_the_azerbaijani_catalogue_translates_every_message_of_the_theme() -> None:
+    with THEME_AZ.open("rb") as handle:
+        catalog = read_po(handle)
+    assert catalog.plural_forms == "nplurals=2; plural=(n != 1);"
+    # Babel's own checks: as many plural forms as the language has, the same placeholders.
+    assert [(m.id, errors) for m, errors in catalog.check()] == []
+    translations = catalogue_ids(THEME_AZ)
+    wanted = {m if isinstance(m, str) else m[0] for m in theme_messages()}
+    # The flagship (this repository is its root) has its own words in the same catalogue.
+    wanted |= site_words(ROOT)
+    untranslated = sorted(m for m in wanted if not translations.get(m))
+    assert untranslated == []
+    assert all(all(forms) for forms in translations.values() if isinstance(forms, tuple))
+    # The bilingual test site's own words are in its own catalogue.
+    own = catalogue_ids(SITE / OWN_AZ)
+    assert sorted(w for w in site_words(SITE) if not (own.get(w) or translations.get(w))) == []
+
+
+def test_the_interface_of_the_second_language_is_in_its_words(built: Path) -> None:
+    data = _page(built, "/az/data/")
+    assert 'Hər təşkilat üçün bir sətir; <a href="#data-organizations">sütunları</a>.' in data
+    assert "Columns of" not in data and "One row for each" not in data
+    assert "6 sətir</p>" in data  # ngettext: one form after a number, as Azerbaijani says it
+    home = _page(built, "/az/")
+    assert '<h2 id="latest">Son tədbirlər</h2>' in home and "Hər tarixli tədbir öz zaman aralığında" in home
+    itu = _page(built, "/az/organizations/itu/")
+    assert 'aria-label="Naviqasiya zənciri"' in itu and ">Əsas səhifə</a>" in itu
+    assert "Fəaliyyət sahəsi" in itu  # the site's own word, from the site's own catalogue
+    index = _page(built, "/az/organizations/")
+    assert ">Ada görə</h2>" in index or ">A–Z</h2>" in index
+
+
+def test_a_catalogue_brings_its_languages_plural_rule(tmp_path: Path) -> None:
+    folder = tmp_path / "locales" / "ru" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    (folder / "messages.po").write_text(
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n'
+        '"Plural-Forms: nplurals=3; plural=(n%10==1 && n%100!=11 ? 0 : n%10>=2 && n%10<=4'
+        ' && (n%100<10 || n%100>=20) ? 1 : 2);\\n"\n\n'
+        'msgid "%(num)s row"\nmsgid_plural "%(num)s rows"\n'
+        'msgstr[0] "%(num)s строка"\nmsgstr[1] "%(num)s строки"\nmsgstr[2] "%(num)s строк"\n',
+        encoding="utf-8",
+    )
+    translations, problems = load_translations(tmp_path, "ru")
+    assert problems == []
+    said = [translations.ngettext("%(num)s row", "%(num)s rows", n) % {"num": n} for n in (1, 3, 5, 21)]
+    assert said == ["1 строка", "3 строки", "5 строк", "21 строка"]

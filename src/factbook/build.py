@@ -316,9 +316,8 @@ class Builder:
                 e.key for e in edition_site.entities.values() if e.doc.path in plan.fallbacks
             )
             linked.memo["editions"] = _editions_of(config, plan.code, site, plans, fallbacks)
-            linked.memo["gettext"] = gettext
             env = make_environment(self.template_dirs, translations)
-            token = SPEECH.set(Speech(language.locale, gettext))
+            token = SPEECH.set(Speech(language.locale, gettext, translations.ngettext))
             try:
                 pages, more = render_site(linked, env, shown)
             finally:

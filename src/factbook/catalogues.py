@@ -40,6 +40,8 @@ def load_translations(root: Path, locale: str) -> tuple[Translations, list[Probl
             compiled = io.BytesIO()
             write_mo(compiled, catalog)
             compiled.seek(0)
-            merged.merge(Translations(compiled))
+            found = Translations(compiled)
+            merged.merge(found)
+            merged.plural = found.plural  # merge keeps the messages only: the language's plural rule too
             break
     return merged, problems

@@ -120,10 +120,11 @@ def _range_words(start: Point, end: Point) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Speech:
-    """Dates in words in a language other than the default: its Babel locale and its catalogue."""
+    """Dates and factbook's own words in a language other than the default: its locale and catalogue."""
 
     locale: str
     gettext: Callable[[str], str]
+    ngettext: Callable[[str, str, int], str] | None = None
 
     def point(self, point: Point, with_year: bool = True, with_month: bool = True) -> str:
         """Return the point in words in this language, from Babel's CLDR data."""

@@ -6,6 +6,7 @@ import re
 from html import escape
 
 from .link import LinkedSite
+from .words import gettext
 
 _PLACE = re.compile(r'<div class="transclusion" data-embed="(\d+)">(.*?)</div>', re.S)
 _ID = re.compile(r'\sid="[^"]*"')
@@ -31,13 +32,13 @@ def body_html(linked: LinkedSite, key: str, trail: tuple[str, ...] = ()) -> str:
         inner = body_html(linked, embed.key, trail)
         part = section(inner, embed.anchor) if embed.anchor else inner
         source = linked.entity(embed.key)
+        missing = escape(gettext("%(title)s has no such section", title=source.title))
         # The embedded page's ids stay on its own page: here they would be duplicates.
         return (
             f'<div class="transclusion"><p class="transclusion-source">{match.group(2)}</p>'
             f"{_ID.sub('', part)}</div>"
             if part
-            else f'<div class="transclusion">{match.group(2)} <span class="note">'
-            f"({escape(source.title)} has no such section)</span></div>"
+            else f'<div class="transclusion">{match.group(2)} <span class="note">({missing})</span></div>'
         )
 
     return _PLACE.sub(fill, html)

@@ -12,6 +12,7 @@ from .link import LinkedSite
 from .model import Collection, Entity
 from .slugs import heading_id
 from .views import Group, Item, fact_rows, folded, item_for, short_name
+from .words import gettext
 
 LETTERS_FROM = 12  # a list longer than this is split by first letter
 
@@ -25,17 +26,19 @@ def index_context(
     for group in collection.group_by:
         if group == "letter":
             groups = _a_to_z(linked, collection, members)
-            sections.append(("A–Z" if any(g.title for g in groups) else "By name", groups))
+            sections.append((gettext("A–Z") if any(g.title for g in groups) else gettext("By name"), groups))
         elif group == "year":
-            sections.append(("By year", _by_year(linked, collection, members)))
+            sections.append((gettext("By year"), _by_year(linked, collection, members)))
         elif group == "folder":
-            sections.append(("By folder", _by_folder(linked, collection, members)))
+            sections.append((gettext("By folder"), _by_folder(linked, collection, members)))
         else:
             found = _by_field(linked, collection, members, group)
             if found:
                 spec = collection.field(group)
                 label = spec.label if spec else group
-                sections.append((f"By {label[:1].lower() + label[1:]}", found))
+                heading = gettext("By %(field)s", field=label[:1].lower() + label[1:])
+                # A heading starts with a capital, wherever the language puts the field's name.
+                sections.append((heading[:1].upper() + heading[1:], found))
     return {
         "timeline": Markup(timeline()) if collection.timeline else Markup(""),
         "all_facts": all_facts(linked, collection.name) if collection.fact_list else [],
@@ -95,7 +98,7 @@ def _by_folder(linked: LinkedSite, collection: Collection, members: list[Entity]
         groups.setdefault(entity.doc.folder, []).append(entity)
     return [
         Group(
-            folder or "(top)",
+            folder or gettext("(top)"),
             "folder-" + (heading_id(folder) or "top"),
             tuple(_entry(linked, collection, e) for e in _by_name(found)),
         )
@@ -110,7 +113,7 @@ def _by_year(linked: LinkedSite, collection: Collection, members: list[Entity]) 
     ordered = sorted(groups.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))
     return [
         Group(
-            str(year) if year else "Undated",
+            str(year) if year else gettext("Undated"),
             f"year-{year}" if year else "undated",
             tuple(
                 _entry(linked, collection, e)

@@ -10,6 +10,7 @@ from .dates import PartialDate, Point
 from .link import MENTIONS, LinkedSite, url_for
 from .model import Entity, Ref
 from .views import field_label, short_name
+from .words import gettext, ngettext
 
 WIDTH = 960
 LANE = 20
@@ -161,13 +162,21 @@ def ties(linked: LinkedSite, entity: Entity, limit: int = 24) -> str:
             f'<text x="{x + dx:.1f}" y="{y + dy:.1f}" text-anchor="{anchor}">{_words(shown, cut)}</text></a>'
         )
     more = len(neighbours) - len(keys)
+    others = escape(gettext("and %(count)s more", count=more))  # not in an f-string: extraction finds it
     note = (
-        f'<text class="more" x="{centre}" y="{size - 6}" text-anchor="middle">and {more} more</text>'
+        f'<text class="more" x="{centre}" y="{size - 6}" text-anchor="middle">{others}</text>'
         if more > 0
         else ""
     )
     me, cut = _fit_width(entity.title, 2 * radius - 40, TIES_FONT)
-    title = escape(f"What {entity.title} is tied to: {len(neighbours)} pages")
+    title = escape(
+        ngettext(
+            "What %(title)s is tied to: %(num)s page",
+            "What %(title)s is tied to: %(num)s pages",
+            len(neighbours),
+            title=entity.title,
+        )
+    )
     return (
         f'<svg class="ties" viewBox="{-MARGIN} 0 {size + 2 * MARGIN} {size}" role="group"'
         f' aria-label="{title}">'

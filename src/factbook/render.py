@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,7 @@ from .views import (
     tag_item,
     tag_pages,
 )
+from .words import gettext, joined
 
 THEMED = (".html", ".xml", ".txt")  # the theme's templates: pages and the files for machines
 
@@ -92,6 +93,7 @@ def make_environment(template_dirs: list[Path], translations: Any = None) -> jin
     )
     env.filters["date_words"] = date_words
     env.filters["value"] = format_value
+    env.filters["joined"] = joined
     if translations is None:
         env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     else:
@@ -179,12 +181,6 @@ def _in_languages(linked: LinkedSite, spec: PageSpec) -> dict[str, Any]:
         # A fallback's own text is in the original's language: said so for screen readers.
         "text_lang": Markup(f' lang="{escape(original)}"') if fallback else "",
     }
-
-
-def translated(linked: LinkedSite, text: str) -> str:
-    """Return one of factbook's own words in the language of the edition being made."""
-    gettext: Callable[[str], str] = linked.memo.get("gettext", str)
-    return gettext(text)
 
 
 def file_for(url: str) -> str:
@@ -334,14 +330,12 @@ def _page_specs(linked: LinkedSite) -> list[PageSpec]:
     site = linked.site
     pages = [
         PageSpec("home.html", "/", "", lambda: _home(linked)),
-        PageSpec(
-            "404.html", "/404.html", "", lambda: {"title": translated(linked, "Page not found"), "crumbs": []}
-        ),
+        PageSpec("404.html", "/404.html", "", lambda: {"title": gettext("Page not found"), "crumbs": []}),
         PageSpec(
             "search.html",
             "/search/",
             "",
-            lambda: {"title": translated(linked, "Search"), "crumbs": _crumbs(linked)[:1]},
+            lambda: {"title": gettext("Search"), "crumbs": _crumbs(linked)[:1], "filters": _filters(linked)},
         ),
     ]
     for name, collection in site.collections.items():
@@ -381,6 +375,17 @@ def _page_specs(linked: LinkedSite) -> list[PageSpec]:
         pages.append(PageSpec("sitemap.xml", "/sitemap.xml", "", lambda: _sitemap(linked, pages)))
     pages.append(PageSpec("robots.txt", "/robots.txt", "", lambda: {"title": "robots.txt", "crumbs": []}))
     return _without_collisions(linked, pages)
+
+
+def _filters(linked: LinkedSite) -> dict[str, str]:
+    """Return the name of each search filter pages declare in the edition's language, by its key."""
+    labels = {"type": gettext("Type")}
+    for collection in linked.site.collections.values():
+        for spec in collection.fields:
+            if spec.aside and spec.name != collection.cites:
+                labels.setdefault(spec.name, spec.label)
+    labels["tags"] = gettext("Tags")
+    return labels
 
 
 def _no_host(linked: LinkedSite) -> list[Problem]:
@@ -428,7 +433,7 @@ def _index(linked: LinkedSite, collection: Collection) -> dict[str, Any]:
 
     def own_timeline() -> str:
         members = [e for e in linked.site.entities.values() if e.collection == name]
-        label = f"Timeline of the {collection.plural} on this site"
+        label = gettext("Timeline of the %(pages)s on this site", pages=collection.plural)
         return _cached(linked, f"timeline:{name}", lambda: timeline(linked, members, label))
 
     return index_context(linked, collection, crumbs, own_timeline)
@@ -438,7 +443,7 @@ def _crumbs(
     linked: LinkedSite, entity: Entity | None = None, collection: Collection | None = None
 ) -> list[Crumb]:
     site = linked.site
-    crumbs = [Crumb("Home", url_for(site, "/"))]
+    crumbs = [Crumb(gettext("Home"), url_for(site, "/"))]
     if collection is not None and has_index(linked, collection):
         crumbs.append(Crumb(collection.title, url_for(site, index_url(collection))))
     if entity is not None:
@@ -528,8 +533,8 @@ def _home(linked: LinkedSite) -> dict[str, Any]:
         "timeline_years": [Group(str(y), f"year-{y}", tuple(found)) for y, found in years.items()],
         "lead": (home.summary if home else "") or site.config.description,
         "timeline_index": url_for(site, index_url(timelines[0])) if len(timelines) == 1 else "",
-        "timeline_name": " and ".join(c.plural for c in timelines),
-        "timeline_single": timelines[0].label if len(timelines) == 1 else "page",
+        "timeline_name": joined([c.plural for c in timelines]),
+        "timeline_single": timelines[0].label if len(timelines) == 1 else gettext("page"),
         "title": home.title if home else site.config.title,
         "crumbs": [],
         "body": _body(linked, home.key) if home else Markup(""),
@@ -593,11 +598,11 @@ def _stamp(entity: Entity) -> str:
 
 def _tags(linked: LinkedSite, tags: dict[str, tuple[str, tuple[str, ...]]]) -> dict[str, Any]:
     items = [tag_item(linked, tag, str(len(keys))) for tag, keys in tags.values()]
-    return {"title": "Tags", "crumbs": _crumbs(linked)[:1], "tags": items, "tagged": []}
+    return {"title": gettext("Tags"), "crumbs": _crumbs(linked)[:1], "tags": items, "tagged": []}
 
 
 def _tag(linked: LinkedSite, tag: str, keys: tuple[str, ...]) -> dict[str, Any]:
-    crumbs = [*_crumbs(linked)[:1], Crumb("Tags", url_for(linked.site, "/tags/"))]
+    crumbs = [*_crumbs(linked)[:1], Crumb(gettext("Tags"), url_for(linked.site, "/tags/"))]
     tagged = [item_for(linked, k) for k in sorted(keys, key=lambda k: (linked.entity(k).title.lower(), k))]
     return {"title": "#" + tag, "crumbs": crumbs, "tags": [], "tagged": tagged}
 
@@ -612,6 +617,19 @@ PAGE_COLUMNS = (
     FieldSpec("title", "string", "Title"),
     FieldSpec("summary", "text", "Summary"),
 )
+
+
+def page_columns() -> tuple[FieldSpec, ...]:
+    """Return the columns every page table starts with, labelled in the edition's language."""
+    # The labels as literals, so that the catalogue's extraction finds them.
+    labels = {
+        "key": gettext("Key"),
+        "slug": gettext("Slug"),
+        "page_url": gettext("Page"),
+        "title": gettext("Title"),
+        "summary": gettext("Summary"),
+    }
+    return tuple(replace(c, label=labels[c.name]) for c in PAGE_COLUMNS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -649,7 +667,7 @@ def _data_tables(linked: LinkedSite) -> list[DataTable]:
     for name, collection in site.collections.items():
         if not sizes.get(name):
             continue
-        columns = PAGE_COLUMNS + tuple(f for f in collection.fields if f.name not in own)
+        columns = page_columns() + tuple(f for f in collection.fields if f.name not in own)
         tables.append(DataTable(collection, f"data/{name}", ("csv", "json"), columns, sizes[name]))
         spec = collection.field(collection.fact_list) if collection.fact_list else None
         rows = sum(len(f) for k, f in site.facts.items() if linked.entity(k).collection == name)
@@ -659,16 +677,19 @@ def _data_tables(linked: LinkedSite) -> list[DataTable]:
         path = f"data/all-{spec.name}"
         if path in {t.path for t in tables} or path.removeprefix("data/") in site.collections:
             path = f"data/{name}.{spec.name}"
-        first = (FieldSpec("sheet", "ref", collection.singular, to=name), FieldSpec("id", "anchor", "Id"))
+        first = (
+            FieldSpec("sheet", "ref", collection.singular, to=name),
+            FieldSpec("id", "anchor", gettext("Id")),
+        )
         columns = first + tuple(f for f in spec.fields if f.name not in {"sheet", "id"})
         tables.append(DataTable(collection, path, ("csv",), columns, rows, spec))
     return tables
 
 
 def _data(linked: LinkedSite) -> dict[str, Any]:
-    crumbs = [*_crumbs(linked)[:1], Crumb("Data", url_for(linked.site, DATA_URL))]
+    crumbs = [*_crumbs(linked)[:1], Crumb(gettext("Data"), url_for(linked.site, DATA_URL))]
     return {
-        "title": "Data",
+        "title": gettext("Data"),
         "crumbs": crumbs,
         "tables": data_tables(linked),
         "collections": linked.site.collections,
@@ -701,7 +722,6 @@ def _cached(linked: LinkedSite, name: str, make: Callable[[], Any]) -> Any:
 
 
 def _timeline(linked: LinkedSite) -> str:
-    names = " and ".join(c.plural for c in linked.site.collections.values() if c.timeline)
-    return _cached(
-        linked, "timeline", lambda: timeline(linked, _dated(linked), f"Timeline of the {names} on this site")
-    )
+    names = joined([c.plural for c in linked.site.collections.values() if c.timeline])
+    label = gettext("Timeline of the %(pages)s on this site", pages=names)
+    return _cached(linked, "timeline", lambda: timeline(linked, _dated(linked), label))

@@ -148,3 +148,15 @@ def translated_collections(
         )
         for name, collection in collections.items()
     }
+
+
+def collection_words(collections: dict[str, Collection]) -> set[str]:
+    """Return every text of the collections a catalogue translates (what translated_collections looks up)."""
+    found: set[str] = set()
+
+    def record(text: str) -> str:
+        found.add(text)
+        return text
+
+    translated_collections(collections, record)
+    return {text for text in found if text.replace("{collection}", "").strip()}

@@ -15,6 +15,7 @@ from .mdlinks import tag_path
 from .model import Collection, Entity, Fact, FieldSpec, Ref
 from .slugs import heading_id
 from .urls import refused
+from .words import gettext
 
 BUILT_IN = {"title", "summary", "slug", "draft"}
 
@@ -218,7 +219,7 @@ def _items(
         # A refused scheme (javascript:) was a warning at check: the value shows as text.
         return [Item(str(value), url="" if refused(str(value)) else str(value))]
     if spec.type == "boolean":
-        return [Item("yes" if value else "no")]
+        return [Item(gettext("yes") if value else gettext("no"))]
     return [Item(format_value(value))]
 
 
@@ -252,7 +253,7 @@ def _object_item(linked: LinkedSite, entity: Entity, spec: FieldSpec, obj: dict[
 def format_value(value: Any, unit: str = "", qualifier: str = "") -> str:
     """Return a fact's value in words: '150,000 USD', 'up to 70%', 'more than 3,000,000,000 USD'."""
     if isinstance(value, bool):
-        text = "yes" if value else "no"
+        text = gettext("yes") if value else gettext("no")
     elif isinstance(value, int):
         text = f"{value:,}"
     elif isinstance(value, float):
@@ -301,8 +302,8 @@ def _named_roles(collection: Collection, field: str) -> bool:
 def _group_title(collection: Collection, field: str, label: str, role: str) -> str:
     """Return a group's heading: its relation, and the role the page plays in it, as words."""
     if field == MENTIONS:
-        return f"Mentioned in {collection.plural}"
-    return f"{label} as {role}" if role else label
+        return gettext("Mentioned in %(pages)s", pages=collection.plural)
+    return gettext("%(relation)s as %(role)s", relation=label, role=role) if role else label
 
 
 def asides(linked: LinkedSite, entity: Entity) -> list[Group]:
@@ -321,7 +322,7 @@ def asides(linked: LinkedSite, entity: Entity) -> list[Group]:
             found.append(Group(spec.label, spec.name, items))
     tags = tags_of(linked, entity.key)
     if tags:
-        found.append(Group("Tags", "tags", tuple(tag_item(linked, t) for t in tags)))
+        found.append(Group(gettext("Tags"), "tags", tuple(tag_item(linked, t) for t in tags)))
     return found
 
 
@@ -348,7 +349,7 @@ def fact_rows(linked: LinkedSite, pairs: tuple[tuple[str, Fact], ...]) -> list[F
     rows = []
     for sheet, fact in pairs:
         about = tuple(item_for(linked, k) for k in fact.about)
-        source = cited_item(linked, fact.source) if fact.source else Item("no source")
+        source = cited_item(linked, fact.source) if fact.source else Item(gettext("no source"))
         sheet_item = item_for(linked, sheet)
         sheet_item = Item(sheet_item.text, sheet_item.url + "#" + fact.id)
         value = format_value(fact.value, fact.unit, fact.qualifier)

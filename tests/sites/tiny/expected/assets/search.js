@@ -5,6 +5,15 @@
   "use strict";
   var script = document.currentScript;
   var bundle = script.getAttribute("data-bundle");
+  // The page's words, in its language, from the script's element: {n} and {query} are filled here.
+  function said(name, fallback) { return script.getAttribute("data-" + name) || fallback; }
+  function fill(text, n, query) {
+    return text.replace("{n}", String(n)).replace("{query}", function () { return query; });
+  }
+  var NONE = said("none", "No page matches \u201c{query}\u201d.");
+  var ONE = said("one", "{n} page matches \u201c{query}\u201d.");
+  var MANY = said("many", "{n} pages match \u201c{query}\u201d.");
+  var labels = JSON.parse(said("filters", "{}"));
   var box = document.getElementById("site-search-q");
   var status = document.getElementById("search-status");
   var list = document.getElementById("search-results");
@@ -63,8 +72,7 @@
       shown = 0;
       list.replaceChildren();
       var n = found.length;
-      status.textContent = n === 0 ? "No page matches \u201c" + text + "\u201d."
-        : n + (n === 1 ? " page matches" : " pages match") + " \u201c" + text + "\u201d.";
+      status.textContent = fill(n === 0 ? NONE : n === 1 ? ONE : MANY, n, text);
       return showMore();
     });
   }
@@ -79,10 +87,10 @@
         select.name = name;
         select.id = "search-filter-" + i;
         label.htmlFor = select.id;
-        label.textContent = name.charAt(0).toUpperCase() + name.slice(1) + " ";
+        label.textContent = (labels[name] || name.charAt(0).toUpperCase() + name.slice(1)) + " ";
         var any = document.createElement("option");
         any.value = "";
-        any.textContent = "any";
+        any.textContent = said("any", "any");
         select.appendChild(any);
         Object.keys(all[name]).sort().forEach(function (value) {
           var option = document.createElement("option");

@@ -2,6 +2,10 @@
 // that sort them. Without this script the table reads in full, in its own order.
 (function () {
   "use strict";
+  // The page's words, in its language, from the script's element; {shown} and {rows} filled here.
+  var script = document.currentScript;
+  var FILTER = (script && script.getAttribute("data-filter")) || "Show only rows with";
+  var COUNT = (script && script.getAttribute("data-count")) || "{shown} of {rows} rows shown";
   var made = 0;
   Array.prototype.forEach.call(document.querySelectorAll("table[data-table-tools]"), setUp);
 
@@ -16,7 +20,7 @@
     tools.className = "table-tools";
     var label = document.createElement("label");
     label.htmlFor = "table-filter-" + made;
-    label.textContent = "Show only rows with";
+    label.textContent = FILTER;
     var input = document.createElement("input");
     input.type = "search";
     input.id = label.htmlFor;
@@ -40,7 +44,8 @@
         row.hidden = !keep;
         if (keep) { shown += 1; }
       });
-      status.textContent = words.length ? shown + " of " + rows.length + " rows shown" : "";
+      status.textContent = words.length
+        ? COUNT.replace("{shown}", String(shown)).replace("{rows}", String(rows.length)) : "";
     });
 
     Array.prototype.forEach.call(head.cells, function (cell, column) {
