@@ -208,6 +208,9 @@ def test_command_line_builds_redo_only_what_changed_and_equal_full_builds(tmp_pa
     # One body edited: that page is made again, an unrelated page is the old file, linked.
     said = step(lambda: itu.write_text(itu.read_text().replace("## History", "## History\n\nMore.")))
     assert said.startswith(f"updated {out} in ")
+    # Nor are the whole-site data files and graphs: nothing they read changed.
+    exports = len(list((out / "data").iterdir())) + len(list(out.glob("graph.*")))
+    assert int(said.split(" pages made again")[0].split()[-1]) < exports
     assert _inode(topic) == untouched
     assert "More." in (out / "organizations" / "itu" / "index.html").read_text()
     # A title every related page shows.

@@ -5,6 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from factbook.build import Options, build
 from factbook.stamp import cache_folder
 
@@ -114,3 +116,37 @@ def _plain(root: Path, tmp_path: Path) -> Path:
     out = tmp_path / "plain"
     build(Options(root, out))
     return out
+
+
+def test_a_build_reads_again_only_the_content_files_changed_since_the_last(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from factbook import load
+
+    root = tmp_path / "tiny"
+    shutil.copytree(SITES / "tiny" / "content", root / "content")
+    out = tmp_path / "out"
+    read: list[str] = []
+    real = load.read_document
+
+    def counted(path: Path, *rest: object) -> object:
+        read.append(path.name)
+        return real(path, *rest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(load, "read_document", counted)
+    build(Options(root, out, cache=True))
+    assert len(read) > 5
+    read.clear()
+    itu = root / "content" / "organizations" / "itu.md"
+    itu.write_text(itu.read_text().replace("## History", "## History\n\nMore."))
+    report = build(Options(root, out, cache=True))
+    assert read == ["itu.md"] and report.incremental
+    assert "More." in (out / "organizations" / "itu" / "index.html").read_text()
+    # A record file written anywhere else (or damaged) is not trusted: every file is read again.
+    records = cache_folder(out) / "records.pickle"
+    records.write_bytes(records.read_bytes()[:-1] + b"!")
+    read.clear()
+    itu.write_text(itu.read_text().replace("More.", "Less."))
+    build(Options(root, out, cache=True))
+    assert "itu.md" in read and len(read) > 5
+    assert _files(out) == _files(_plain(root, tmp_path))

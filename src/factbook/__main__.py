@@ -1,5 +1,5 @@
 """Run the command line as `python -m factbook`."""
 
-from factbook.cli import main
+from factbook.cli import run
 
-main()
+run()

@@ -13,7 +13,7 @@ import jinja2
 from babel import Locale, UnknownLocaleError
 
 from .assemble import AssemblyCache, assemble_site
-from .cache import MarkdownCache, forget_state, load_state, save_state
+from .cache import MarkdownCache, forget_state, load_records, load_state, save_records, save_state
 from .catalogues import load_translations
 from .config import with_overrides
 from .dates import SPEECH, Speech
@@ -144,7 +144,8 @@ class Builder:
         self.good_files: set[str] = set()
         self.good_stamp = ""
         self.good_attachments: dict[str, tuple[Path, tuple[int, int]]] = {}
-        self.good_exports: list[Output] = []
+        self.good_exports: list[Output] = []  # in serve; the command line knows only their paths
+        self.good_export_paths: set[str] = set()
 
     def snapshot(self) -> dict[str, object]:
         """Return, as JSON values, what a build in another process needs to redo only what changed."""
@@ -155,6 +156,7 @@ class Builder:
             "digest": good.to_json(),
             "stamp": self.good_stamp,
             "files": sorted(self.good_files),
+            "exports": sorted(self.good_export_paths),
             "attachments": {
                 name: [str(source), *signature]
                 for name, (source, signature) in sorted(self.good_attachments.items())
@@ -166,7 +168,10 @@ class Builder:
         try:
             good = Digest.from_json(state["digest"])
             stamp, files, attachments = state["stamp"], state["files"], state["attachments"]
+            exports = state["exports"]
             if not isinstance(stamp, str) or not isinstance(files, list) or not isinstance(attachments, dict):
+                raise TypeError("wrong types")
+            if not isinstance(exports, list) or not all(isinstance(path, str) for path in exports):
                 raise TypeError("wrong types")
             kept = {
                 str(name): (Path(str(source)), (int(size), int(mtime)))
@@ -176,6 +181,7 @@ class Builder:
         except (KeyError, TypeError, ValueError) as error:
             raise ValueError(f"not a build snapshot: {error}") from error
         self.good, self.good_stamp, self.good_files, self.good_attachments = good, stamp, names, kept
+        self.good_export_paths = set(exports)
 
     def update(self, sink: Staging | None = None) -> Update:
         """Rebuild from what is on disk now; return the pages that changed since the last success.
@@ -244,8 +250,14 @@ class Builder:
             return Update(report, linked, [], [], only is None)
         # Whole-site files: made again unless no page's face, fields, references, facts or links
         # changed since the last good build (a body's prose edited, say, in serve).
-        same = only is not None and isinstance(self.good, LinkedSite) and _same_exports(self.good, linked)
+        if only is None:
+            same = False
+        elif isinstance(self.good, LinkedSite):
+            same = _same_exports(self.good, linked)
+        else:  # the command line: the exports on disk are those of the last build's digest
+            same = bool(self.good.exports) and self.good.exports == digest(linked).exports
         exports = self.good_exports if same else graph_exports(linked)
+        export_paths = self.good_export_paths if same else {e.path for e in exports}
         if sink is not None:
             sink.put_all(exports)
         else:
@@ -263,12 +275,12 @@ class Builder:
             for name, (source, signature) in attachments.items()
             if self.good_attachments.get(name, (None, None))[1] != signature
         }
-        files = {file_for(s.url) for s in page_specs(linked)} | set(attachments) | {e.path for e in exports}
+        files = {file_for(s.url) for s in page_specs(linked)} | set(attachments) | export_paths
         files |= edition_files
         files |= set(static_files(theme_dirs(options.root, "static")))  # an asset deleted goes too
         removed = sorted(self.good_files - files)
         self.good, self.good_files, self.good_stamp = linked, files, stamp
-        self.good_exports = exports
+        self.good_exports, self.good_export_paths = exports, export_paths
         self.good_attachments = attachments
         return Update(report, linked, pages, removed, only is None, changed)
 
@@ -480,6 +492,8 @@ def _build_locked(options: Options, output: Path) -> Report:
             return Report((), up_to_date=True)
     markdown_cache = MarkdownCache(cache_folder(output) if options.cache else None)
     builder = builder_for(options, markdown_cache)
+    if options.cache:
+        builder.files = load_records(output)
     state = load_state(output, settings) if options.cache else None
     if state is not None:
         try:
@@ -511,6 +525,7 @@ def _build_locked(options: Options, output: Path) -> Report:
         started = time.perf_counter()
         try:
             markdown_cache.save()
+            save_records(output, builder.files)
             signature, entries = survey(output)
             save_state(output, builder.snapshot(), settings, signature)
             record(output, inputs, entries)

@@ -20,12 +20,14 @@ from functools import lru_cache
 from pathlib import Path
 
 from .link import BodyJob, RenderMany
+from .load import FileRecord
 from .mdlinks import EXTENSIONS, LinkTable, Rendered
 from .stamp import atomic_write, cache_folder, code_signature, output_signature, package_versions, read_json
 
 SHARDS = "markdown"
 LEGACY = "markdown.pickle"  # the one-file cache of earlier factbooks: removed on sight
 STATE = "state.json"
+RECORDS = "records.pickle"
 
 
 @lru_cache(maxsize=1)
@@ -102,8 +104,7 @@ class MarkdownCache:
         for name, entries in shards.items():
             if name in self._fresh or self._loaded.get(name) != frozenset(entries):
                 stripped = {k: r.with_job(("", 0, "")) for k, r in entries.items()}
-                payload = pickle.dumps({"versions": _versions(), "entries": stripped}, protocol=5)
-                atomic_write(folder / name, _sign(payload))
+                _write_signed(folder / name, {"entries": stripped})
         for name in self._loaded.keys() - shards.keys():
             (folder / name).unlink(missing_ok=True)
         (self.folder / LEGACY).unlink(missing_ok=True)
@@ -144,8 +145,8 @@ def _sign(payload: bytes) -> bytes:
     return _MAGIC + hmac.new(_machine_key(), payload, hashlib.sha256).digest() + payload
 
 
-def _read_shard(path: Path) -> dict[str, Rendered] | None:
-    """Return the entries of a shard signed on this machine by this factbook, or None."""
+def _read_signed(path: Path) -> dict[str, object] | None:
+    """Return the object pickled in a file signed on this machine by this factbook, or None."""
     try:
         data = path.read_bytes()
     except OSError:
@@ -161,10 +162,41 @@ def _read_shard(path: Path) -> dict[str, Rendered] | None:
         return None
     if not isinstance(loaded, dict) or loaded.get("versions") != _versions():
         return None
-    entries = loaded.get("entries")
+    return loaded
+
+
+def _write_signed(path: Path, data: dict[str, object]) -> None:
+    """Write data pickled, behind this machine's signature, with the versions that wrote it."""
+    payload = pickle.dumps({"versions": _versions(), **data}, protocol=5)
+    atomic_write(path, _sign(payload))
+
+
+def _read_shard(path: Path) -> dict[str, Rendered] | None:
+    """Return the entries of a shard signed on this machine by this factbook, or None."""
+    loaded = _read_signed(path)
+    entries = loaded.get("entries") if loaded is not None else None
     if not isinstance(entries, dict) or not all(isinstance(r, Rendered) for r in entries.values()):
         return None
     return entries
+
+
+def load_records(output: Path) -> dict[str, FileRecord]:
+    """Return what reading each content file gave the last build, by path, or {} if none is trusted.
+
+    A record is used again only while its file's inode, size and time are the same (load_sources).
+    """
+    loaded = _read_signed(cache_folder(output) / RECORDS)
+    if loaded is None or loaded.get("code") != code_signature():  # the model's classes may differ
+        return {}
+    records = loaded.get("records")
+    if not isinstance(records, dict) or not all(isinstance(r, FileRecord) for r in records.values()):
+        return {}
+    return records
+
+
+def save_records(output: Path, records: dict[str, FileRecord]) -> None:
+    """Keep what reading each content file gave this build, for the next."""
+    _write_signed(cache_folder(output) / RECORDS, {"code": code_signature(), "records": records})
 
 
 def save_state(output: Path, state: dict[str, object], settings: dict[str, object], signature: str) -> None:

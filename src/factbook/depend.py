@@ -44,6 +44,7 @@ class Digest:
     anchors: dict[str, tuple[str, ...]]
     fact_subjects: frozenset[str]
     orders: dict[str, tuple[str, ...]]  # each dated collection's pages in time order
+    exports: str = ""  # a hash of all that the whole-site exports read (exports_print)
 
     def to_json(self) -> dict[str, Any]:
         """Return the digest as plain JSON values."""
@@ -53,6 +54,7 @@ class Digest:
             "anchors": {k: list(v) for k, v in self.anchors.items()},
             "fact_subjects": sorted(self.fact_subjects),
             "orders": {k: list(v) for k, v in self.orders.items()},
+            "exports": self.exports,
         }
 
     @classmethod
@@ -63,11 +65,14 @@ class Digest:
             anchors = {k: tuple(_list(v)) for k, v in _mapping(data["anchors"]).items()}
             orders = {k: tuple(_list(v)) for k, v in _mapping(data["orders"]).items()}
             subjects = frozenset(_list(data["fact_subjects"]))
+            exports = data["exports"]
+            if not isinstance(exports, str):
+                raise TypeError("expected a string")
         except (KeyError, TypeError) as error:
             raise ValueError(f"not a digest: {error}") from error
         if faces.keys() != owns.keys():
             raise ValueError("not a digest: faces and owns name different pages")
-        return cls(faces, owns, anchors, subjects, orders)
+        return cls(faces, owns, anchors, subjects, orders, exports)
 
 
 def _mapping(value: Any) -> dict[str, Any]:
@@ -94,8 +99,9 @@ def digest(linked: LinkedSite) -> Digest:
     made = linked.memo.get("digest")
     if made is None:
         entities = linked.site.entities
+        faces = {k: _hash(repr(face(e))) for k, e in entities.items()}
         made = Digest(
-            {k: _hash(repr(face(e))) for k, e in entities.items()},
+            faces,
             {k: _own_print(linked, k) for k in entities},
             {k: tuple(sorted(_anchors(linked, k))) for k in entities},
             frozenset(_fact_subjects(linked)),
@@ -104,9 +110,29 @@ def digest(linked: LinkedSite) -> Digest:
                 for name, c in linked.site.collections.items()
                 if c.sort == "date"
             },
+            _exports_print(linked, faces),
         )
         linked.memo["digest"] = made
     return made
+
+
+def _exports_print(linked: LinkedSite, faces: dict[str, str]) -> str:
+    """Return a hash of what the whole-site exports read: each page's face, references and links.
+
+    The inputs build compares between two linked sites in serve; the inverse and outgoing links
+    are made from the references and the links, so they are covered by them.
+    """
+    site = linked.site
+    parts = [repr(sorted(site.entities)), repr(site.facts), repr(site.files), repr(site.sizes)]
+    for key in sorted(site.entities):
+        entity = site.entities[key]
+        body = linked.bodies.get(key)
+        shown = None
+        if body is not None:  # without their lines, which only messages show: prose above may move them
+            uses = (body.links, body.citations, body.embeds)
+            shown = (body.tags, *(tuple(use[:-1] for use in kind) for kind in uses))
+        parts.append(repr((faces[key], [_REF(r) for r in entity.refs], entity.draft, shown)))
+    return _hash("\x1f".join(parts))
 
 
 def _hash(text: str) -> str:
