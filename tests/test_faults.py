@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -138,14 +139,15 @@ def _built(tmp_path: Path) -> tuple[Path, Path, dict[str, bytes]]:
     return root, output, _files(output)
 
 
-def _refuse(code: int, inside: str) -> Callable[..., None]:
-    """Return a write_bytes that fails with the error code for files whose path holds inside."""
-    write_bytes = Path.write_bytes
+def _refuse(code: int, inside: str) -> Callable[..., Any]:
+    """Return a Path.open that fails with the error code when writing a file whose path holds inside
+    (write_bytes and write_text open through it too)."""
+    open_path = Path.open
 
-    def failing(self: Path, data: bytes) -> int:
-        if inside in str(self):
+    def failing(self: Path, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        if inside in str(self) and any(c in mode for c in "wax+"):
             raise OSError(code, os.strerror(code), str(self))
-        return write_bytes(self, data)
+        return open_path(self, mode, *args, **kwargs)
 
     return failing
 
@@ -163,7 +165,7 @@ def test_a_disk_error_while_writing_is_a_message_and_the_old_site_stays(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int, words: str
 ) -> None:
     root, output, before = _built(tmp_path)
-    monkeypatch.setattr(Path, "write_bytes", _refuse(code, ".out-new-"))
+    monkeypatch.setattr(Path, "open", _refuse(code, ".out-new-"))
     result = _cli("build", "-s", str(root), "-o", str(output), "--no-search")
     _exits_with_a_message(result)
     assert re.search(rf"\.out-new-[^:]*: {re.escape(words)}", result.output), result.output
@@ -195,7 +197,7 @@ def test_a_full_disk_when_saving_the_cache_does_not_fail_a_build_already_in_plac
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root, output, before = _built(tmp_path)
-    monkeypatch.setattr(Path, "write_bytes", _refuse(errno.ENOSPC, ".factbook-cache"))
+    monkeypatch.setattr(Path, "open", _refuse(errno.ENOSPC, ".factbook-cache"))
     result = _cli("build", "-s", str(root), "-o", str(output), "--no-search")
     assert result.exit_code == 0, result.output
     assert "cache not saved" in result.output and "no space left on device" in result.output

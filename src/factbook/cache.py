@@ -141,8 +141,8 @@ def _machine_key() -> bytes:
     return key
 
 
-def _sign(payload: bytes) -> bytes:
-    return _MAGIC + hmac.new(_machine_key(), payload, hashlib.sha256).digest() + payload
+def _signature(payload: bytes) -> bytes:
+    return hmac.new(_machine_key(), payload, hashlib.sha256).digest()
 
 
 def _read_signed(path: Path) -> dict[str, object] | None:
@@ -152,8 +152,9 @@ def _read_signed(path: Path) -> dict[str, object] | None:
     except OSError:
         return None
     head = len(_MAGIC)
-    mac, payload = data[head : head + 32], data[head + 32 :]
-    expected = hmac.new(_machine_key(), payload, hashlib.sha256).digest()
+    # A view, not a copy: the records of a large site are tens of megabytes.
+    mac, payload = data[head : head + 32], memoryview(data)[head + 32 :]
+    expected = _signature(payload)
     if not data.startswith(_MAGIC) or not hmac.compare_digest(mac, expected):
         return None
     try:
@@ -168,7 +169,7 @@ def _read_signed(path: Path) -> dict[str, object] | None:
 def _write_signed(path: Path, data: dict[str, object]) -> None:
     """Write data pickled, behind this machine's signature, with the versions that wrote it."""
     payload = pickle.dumps({"versions": _versions(), **data}, protocol=5)
-    atomic_write(path, _sign(payload))
+    atomic_write(path, _MAGIC, _signature(payload), payload)  # in parts: no copy of a large payload
 
 
 def _read_shard(path: Path) -> dict[str, Rendered] | None:

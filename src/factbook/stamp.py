@@ -45,10 +45,12 @@ def build_settings(base_url: str | None, drafts: bool, search: bool) -> dict[str
     return {"base_url": base_url, "drafts": drafts, "search": search}
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace the file at path with data, never leaving it half-written."""
+def atomic_write(path: Path, *parts: bytes) -> None:
+    """Replace the file at path with the parts, one after another, never leaving it half-written."""
     temporary = path.with_name(path.name + ".tmp")
-    temporary.write_bytes(data)
+    with temporary.open("wb") as handle:
+        for part in parts:
+            handle.write(part)
     os.replace(temporary, path)
 
 
