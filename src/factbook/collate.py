@@ -1,39 +1,44 @@
-"""Alphabetical order in a language: its own alphabet, as A–Z indexes and name lists sort."""
+"""Alphabetical order in a language, from ICU's collation of its locale (CLDR's rules and A–Z letters)."""
 
 from __future__ import annotations
 
 import unicodedata
+from functools import cache
 
-# Languages whose alphabet orders letters apart from Latin's: each letter a sort position of its own.
-ALPHABETS: dict[str, tuple[str, ...]] = {
-    "az": tuple("a b c ç d e ə f g ğ h x ı i j k q l m n o ö p r s ş t u ü v y z".split()),
-    "tr": tuple("a b c ç d e f g ğ h ı i j k l m n o ö p r s ş t u ü v y z".split()),
-}
+import icu
 
-
-def _lower(text: str, language: str) -> str:
-    # Turkic languages write dotted İ and dotless I: İ lowers to i, I to ı.
-    if language in {"az", "tr"}:
-        text = text.replace("İ", "i").replace("I", "ı")
-    return unicodedata.normalize("NFC", text.strip()).lower()
+OTHER = "#"  # where a name is listed that starts with no letter of the language (a digit, a sign)
 
 
-def has_alphabet(language: str) -> bool:
-    """Return whether factbook knows the language's own alphabetical order."""
-    return language.split("-")[0] in ALPHABETS
+# One collator and one index per locale, made on first use and kept by the process (never pickled:
+# forked workers inherit them). A locale ICU does not know gets the root order, CLDR's default.
+@cache
+def _collator(locale: str) -> icu.Collator:
+    return icu.Collator.createInstance(icu.Locale(locale))
 
 
-def sort_key(text: str, language: str) -> tuple[int, ...]:
-    """Return a key that orders text by the language's alphabet (other characters after its letters)."""
-    letters = ALPHABETS[language.split("-")[0]]
-    place = {letter: i for i, letter in enumerate(letters)}
-    return tuple(place.get(c, len(letters) + ord(c)) for c in _lower(text, language))
+@cache
+def _index(locale: str) -> icu.ImmutableIndex:
+    return icu.AlphabeticIndex(icu.Locale(locale)).buildImmutableIndex()
 
 
-def initial(text: str, language: str) -> str:
-    """Return the letter of the language's alphabet a name is listed under, in capitals, or '#'."""
-    first = _lower(text, language)[:1]
-    letters = ALPHABETS[language.split("-")[0]]
-    if first not in letters:
-        return "#"
-    return {"i": "İ", "ı": "I"}.get(first, first.upper())
+def _clean(text: str) -> str:
+    return unicodedata.normalize("NFC", text.strip())
+
+
+def sort_key(text: str, locale: str) -> bytes:
+    """Return a key that orders text as the locale's alphabetical order does (case and accents last)."""
+    return bytes(_collator(locale).getSortKey(_clean(text)))
+
+
+def initial(text: str, locale: str) -> str:
+    """Return the letter of the locale's A–Z index a name is listed under, in capitals, or '#'."""
+    index = _index(locale)
+    label, kind = index.getBucket(index.getBucketIndex(_clean(text)))
+    # Before the first letter, after the last or between scripts: ICU's '…' buckets are one '#'.
+    return label if kind == icu.UAlphabeticIndexLabelType.NORMAL else OTHER
+
+
+def letter_key(letter: str, locale: str) -> tuple[bool, bytes]:
+    """Return a key that orders the letters initial returns as the index does, '#' first."""
+    return (letter != OTHER, sort_key(letter, locale))

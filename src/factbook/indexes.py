@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from markupsafe import Markup
 
-from .collate import has_alphabet, initial, sort_key
+from .collate import initial, letter_key, sort_key
 from .link import LinkedSite
 from .model import Collection, Entity
 from .slugs import heading_id
-from .views import Group, Item, fact_rows, folded, item_for, short_name
+from .views import Group, Item, fact_rows, item_for, short_name
 from .words import gettext
 
 LETTERS_FROM = 12  # a list longer than this is split by first letter
@@ -60,35 +60,28 @@ def _entry(linked: LinkedSite, collection: Collection, entity: Entity) -> Item:
     return item
 
 
-def _by_name(found: list[Entity], language: str = "") -> list[Entity]:
-    if language and has_alphabet(language):
-        return sorted(found, key=lambda e: (sort_key(e.title, language), e.key))
-    return sorted(found, key=lambda e: (folded(e.title), e.key))
+def by_name(found: Iterable[Entity], locale: str) -> list[Entity]:
+    """Return the entities in the alphabetical order of their titles in the locale, by key on a tie."""
+    return sorted(found, key=lambda e: (sort_key(e.title, locale), e.key))
 
 
 def _a_to_z(linked: LinkedSite, collection: Collection, members: list[Entity]) -> list[Group]:
     if not members:
         return []
-    language = linked.site.config.language if has_alphabet(linked.site.config.language) else ""
+    locale = linked.site.config.locale
     if len(members) <= LETTERS_FROM:
-        return [Group("", "all", tuple(_entry(linked, collection, e) for e in _by_name(members, language)))]
+        return [Group("", "all", tuple(_entry(linked, collection, e) for e in by_name(members, locale)))]
     groups: dict[str, list[Entity]] = {}
     for entity in members:
-        if language:
-            letter = initial(entity.title, language)
-        else:
-            first = folded(entity.title)[:1].upper()
-            letter = first if first.isalpha() else "#"
-        groups.setdefault(letter, []).append(entity)
-    # A language's own alphabet orders its letters; '#' (no letter) comes last as in Latin order.
-    order = (lambda g: (g[0] == "#", sort_key(g[0], language))) if language else None
+        groups.setdefault(initial(entity.title, locale), []).append(entity)
+    # The letters of the language's index in its order; '#' (digits, signs, other scripts) first.
     return [
         Group(
             letter,
             f"letter-{letter.lower() if letter != '#' else 'other'}",
-            tuple(_entry(linked, collection, e) for e in _by_name(found, language)),
+            tuple(_entry(linked, collection, e) for e in by_name(found, locale)),
         )
-        for letter, found in sorted(groups.items(), key=order)
+        for letter, found in sorted(groups.items(), key=lambda g: letter_key(g[0], locale))
     ]
 
 
@@ -100,7 +93,7 @@ def _by_folder(linked: LinkedSite, collection: Collection, members: list[Entity]
         Group(
             folder or gettext("(top)"),
             "folder-" + (heading_id(folder) or "top"),
-            tuple(_entry(linked, collection, e) for e in _by_name(found)),
+            tuple(_entry(linked, collection, e) for e in by_name(found, linked.site.config.locale)),
         )
         for folder, found in sorted(groups.items())
     ]
@@ -111,14 +104,16 @@ def _by_year(linked: LinkedSite, collection: Collection, members: list[Entity]) 
     for entity in members:
         groups.setdefault(entity.date.year if entity.date else None, []).append(entity)
     ordered = sorted(groups.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))
+    locale = linked.site.config.locale
+
+    def when(entity: Entity) -> tuple[tuple[int, ...], bytes, str]:
+        return (entity.date.sort_key() if entity.date else (), sort_key(entity.title, locale), entity.key)
+
     return [
         Group(
             str(year) if year else gettext("Undated"),
             f"year-{year}" if year else "undated",
-            tuple(
-                _entry(linked, collection, e)
-                for e in sorted(found, key=lambda e: (e.date.sort_key() if e.date else (), e.title, e.key))
-            ),
+            tuple(_entry(linked, collection, e) for e in sorted(found, key=when)),
         )
         for year, found in ordered
     ]
@@ -130,13 +125,14 @@ def _by_field(linked: LinkedSite, collection: Collection, members: list[Entity],
         value = entity.fields.get(field)
         if isinstance(value, str) and value:
             groups.setdefault(value[:1].upper() + value[1:], []).append(entity)
+    locale = linked.site.config.locale
     return [
         Group(
             kind,
             f"{field}-" + heading_id(kind),
-            tuple(_entry(linked, collection, e) for e in _by_name(found)),
+            tuple(_entry(linked, collection, e) for e in by_name(found, locale)),
         )
-        for kind, found in sorted(groups.items())
+        for kind, found in sorted(groups.items(), key=lambda g: (sort_key(g[0], locale), g[0]))
     ]
 
 

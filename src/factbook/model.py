@@ -129,6 +129,11 @@ class SiteConfig:
         return f"{scheme}://{rest.split('/', 1)[0]}"
 
     @property
+    def locale(self) -> str:
+        """Return the locale of the site's language: the one its `languages` entry gives, else its code."""
+        return next((lang.locale for lang in self.languages if lang.code == self.language), self.language)
+
+    @property
     def base_path(self) -> str:
         """Return the URL path every internal link starts with, such as '/' or '/factbook/'."""
         return _base_path(self.base_url)

@@ -17,7 +17,7 @@ from . import __version__
 from .depend import date_order
 from .embeds import body_html
 from .errors import Problem
-from .indexes import index_context
+from .indexes import by_name, index_context
 from .link import LinkedSite, url_for
 from .model import Collection, Entity, FieldSpec
 from .pictures import ties, timeline
@@ -31,7 +31,6 @@ from .views import (
     date_words,
     details,
     fact_rows,
-    folded,
     format_value,
     item_for,
     opens_with_heading,
@@ -205,10 +204,7 @@ def _jsonld(linked: LinkedSite, spec: PageSpec, context: dict[str, Any]) -> str:
         return page_graph(linked, spec.url, title, description, crumbs, key=spec.key)
     if spec.key in site.collections:
         # In the order the index lists them by name.
-        members = sorted(
-            (e for e in site.entities.values() if e.collection == spec.key),
-            key=lambda e: (folded(e.title), e.key),
-        )
+        members = by_name((e for e in site.entities.values() if e.collection == spec.key), site.config.locale)
         items = [(e.title, e.url) for e in members]
         return page_graph(
             linked, spec.url, title, description, crumbs, page_type="CollectionPage", items=items
@@ -603,7 +599,7 @@ def _tags(linked: LinkedSite, tags: dict[str, tuple[str, tuple[str, ...]]]) -> d
 
 def _tag(linked: LinkedSite, tag: str, keys: tuple[str, ...]) -> dict[str, Any]:
     crumbs = [*_crumbs(linked)[:1], Crumb(gettext("Tags"), url_for(linked.site, "/tags/"))]
-    tagged = [item_for(linked, k) for k in sorted(keys, key=lambda k: (linked.entity(k).title.lower(), k))]
+    tagged = [item_for(linked, e.key) for e in by_name(map(linked.entity, keys), linked.site.config.locale)]
     return {"title": "#" + tag, "crumbs": crumbs, "tags": [], "tagged": tagged}
 
 

@@ -30,7 +30,7 @@ def cache_folder(output: Path) -> Path:
 @lru_cache(maxsize=1)
 def package_versions() -> str:
     """Return factbook's version and those of the libraries that shape its output."""
-    names = ("markdown", "jinja2", "pyyaml", "python-slugify", "pagefind")
+    names = ("markdown", "jinja2", "pyyaml", "python-slugify", "pagefind", "pyicu-wheels")
     found = []
     for name in names:
         try:

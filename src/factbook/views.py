@@ -198,7 +198,7 @@ def _said_by_link(
 
 
 def folded(text: str) -> str:
-    """Return text as it sorts and compares: without accents, case or surrounding spaces."""
+    """Return text as names compare: without accents, case or surrounding spaces."""
     decomposed = unicodedata.normalize("NFKD", text.strip())
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
