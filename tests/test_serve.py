@@ -489,3 +489,40 @@ def test_a_build_that_overruns_or_dies_is_reported_and_the_next_save_starts_afre
         preview.stop()
         worker.join(5)
     assert not worker.is_alive()
+
+
+def test_a_large_old_output_in_the_site_folder_neither_busies_nor_deafens_the_watcher(tmp_path: Path) -> None:
+    # An earlier `factbook build` leaves _site/ in the site's folder: one folder a page. Watched
+    # with the sources, its folders overflowed inotify's queue again and again.
+    root = tmp_path / "site"
+    shutil.copytree(SITES / "tiny" / "content", root / "content")
+    for i in range(7000):
+        (root / "_site" / "pages" / f"page-{i}").mkdir(parents=True)
+    server = Served(root, "--no-search")
+    try:
+        started = _cpu_seconds(server.process.pid)
+        _edit(root / "content" / "organizations" / "itu.md", "The Union", "The Union (saved)")
+        server.wait_for("rebuilt ")
+        assert b"(saved)" in server.get("/organizations/itu/")[1]
+        # A later save too, and the watcher is not busy in between (it spun a core for good).
+        _edit(root / "content" / "organizations" / "itu.md", "(saved)", "(saved twice)")
+        server.wait_for("rebuilt ", count=2)
+        assert b"(saved twice)" in server.get("/organizations/itu/")[1]
+        assert _cpu_seconds(server.process.pid) - started < 5
+        # A folder of sources made after serve started is watched too.
+        (root / "templates").mkdir()
+        (root / "templates" / "base.html").write_text(
+            (Path(__file__).parents[1] / "templates" / "base.html")
+            .read_text()
+            .replace("<main", "<main data-own")
+        )
+        server.wait_for("rebuilt ", count=3)
+        assert b"data-own" in server.get("/organizations/itu/")[1]
+    finally:
+        server.stop()
+
+
+def _cpu_seconds(pid: int) -> float:
+    """Return the CPU time a process has used so far (user and system), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -30,7 +30,18 @@ from urllib.parse import urlsplit
 
 from livereload.handlers import LiveReloadHandler
 from tornado import httpserver, ioloop, netutil, web
-from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.events import (
+    DirCreatedEvent,
+    DirDeletedEvent,
+    DirMovedEvent,
+    FileClosedEvent,
+    FileCreatedEvent,
+    FileDeletedEvent,
+    FileModifiedEvent,
+    FileMovedEvent,
+    FileSystemEvent,
+    FileSystemEventHandler,
+)
 from watchdog.observers import Observer
 
 from .build import Options
@@ -348,18 +359,78 @@ def make_app(preview: Preview, hosts: frozenset[str] = LOOPBACK) -> web.Applicat
     )
 
 
-class _Events(FileSystemEventHandler):
-    def __init__(self, preview: Preview) -> None:
+# Changes only. Asked for every event, watchdog has inotify report each open and read too; adding
+# the watches of a large tree (an old _site/ of 10,000 folders) then overflows inotify's queue, and
+# every overflow walks the tree again: the watcher spun for good and missed saves.
+CHANGES = [
+    FileCreatedEvent,
+    FileModifiedEvent,
+    FileClosedEvent,
+    FileDeletedEvent,
+    FileMovedEvent,
+    DirCreatedEvent,
+    DirDeletedEvent,
+    DirMovedEvent,
+]
+
+
+class _Watcher(FileSystemEventHandler):
+    """Watches a site's sources: content/, templates/, static/ and locales/, and the top of the
+    site's folder for one of them made later (a vault: the whole folder, its notes' own)."""
+
+    def __init__(self, preview: Preview, root: Path) -> None:
         self.preview = preview
+        self.root = root.resolve()
+        self.observer = Observer()
+        self.watches: dict[str, Any] = {}
+        self.vault = not (self.root / "content").is_dir()
+
+    def start(self) -> None:
+        """Start watching."""
+        if self.vault:  # every note and attachment is a source
+            self.observer.schedule(self, str(self.root), recursive=True, event_filter=CHANGES)
+        else:
+            # Not the rest of it: the output and the cache may sit there, with thousands of folders.
+            self.observer.schedule(self, str(self.root), recursive=False, event_filter=CHANGES)
+            for name in sorted(WATCHED):
+                self._watch(name)
+        self.observer.start()
+
+    def _watch(self, name: str) -> bool:
+        """Watch the folder of that name in the site's folder, if it is one; return whether it is."""
+        folder = self.root / name
+        if not folder.is_dir():
+            return False
+        old = self.watches.pop(name, None)
+        if old is not None:  # a folder removed and made again: its old watch is gone with it
+            try:
+                self.observer.unschedule(old)
+            except KeyError:
+                pass
+        self.watches[name] = self.observer.schedule(self, str(folder), recursive=True, event_filter=CHANGES)
+        return True
 
     def on_any_event(self, event: FileSystemEvent) -> None:
-        if event.event_type in {"opened", "closed_no_write"}:
-            return
-        if event.is_directory and event.event_type in {"created", "modified"}:
-            return  # the files inside report themselves
         for path in (event.src_path, getattr(event, "dest_path", "")):
-            if path:
-                self.preview.changed(os.fsdecode(path))
+            path = os.fsdecode(path)
+            if not path:
+                continue
+            if event.is_directory and not self.vault and os.path.dirname(path) == str(self.root):
+                name = os.path.basename(path)
+                if name in WATCHED and self._watch(name):
+                    # Files may have landed in it before its watch began: each counts as changed.
+                    for folder, _, files in os.walk(path):
+                        for file in files:
+                            self.preview.changed(os.path.join(folder, file))
+            if event.is_directory and event.event_type in {"created", "modified"}:
+                continue  # the files inside report themselves
+            self.preview.changed(path)
+
+    def stop(self) -> None:
+        """Stop watching, and wait a moment for the watcher's threads to end."""
+        if self.observer.is_alive():
+            self.observer.stop()
+            self.observer.join(timeout=5)
 
 
 def serve(  # type: ignore[no-untyped-def]
@@ -391,7 +462,7 @@ def serve(  # type: ignore[no-untyped-def]
     preview.loop = loop
     logging.getLogger("tornado.access").setLevel(logging.ERROR)
     server = httpserver.HTTPServer(make_app(preview, allowed_hosts(host, hosts)))
-    observer = Observer()
+    watcher = _Watcher(preview, options.root)
     threads = [
         threading.Thread(target=preview.run_worker, name="factbook-rebuild", daemon=True),
         threading.Thread(target=preview.run_indexer, name="factbook-search", daemon=True),
@@ -399,9 +470,7 @@ def serve(  # type: ignore[no-untyped-def]
     try:
         server.add_sockets(sockets)
         preview.first_build()
-        # The whole site folder, so that a templates/ or static/ made later is seen too.
-        observer.schedule(_Events(preview), str(options.root.resolve()), recursive=True)
-        observer.start()
+        watcher.start()
         for thread in threads:
             thread.start()
         log(f"serving {options.root.resolve()} at {url} from {output} (Ctrl-C to stop)")
@@ -411,21 +480,19 @@ def serve(  # type: ignore[no-untyped-def]
     except KeyboardInterrupt:
         pass
     finally:
-        _stop(preview, observer, server, threads, output.parent)
+        _stop(preview, watcher, server, threads, output.parent)
     log("stopped")
 
 
 def _stop(
-    preview: Preview, observer: Any, server: Any, threads: list[threading.Thread], folder: Path
+    preview: Preview, watcher: _Watcher, server: Any, threads: list[threading.Thread], folder: Path
 ) -> None:
     """End the children, the watcher and the server, then remove the served folder."""
     if threading.current_thread() is threading.main_thread():
         for ending in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(ending, signal.SIG_IGN)  # a second Ctrl-C must not leave the folder behind
     preview.stop()
-    if observer.is_alive():
-        observer.stop()
-        observer.join(timeout=5)
+    watcher.stop()
     server.stop()
     for thread in threads:
         if thread.is_alive():
