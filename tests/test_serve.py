@@ -49,7 +49,11 @@ class Served:
         self.lines: list[str] = []
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
-        self.wait_for("serving ")
+        try:
+            self.wait_for("serving ")
+        except BaseException:
+            self.stop()  # a server that did not start in time must not outlive the test
+            raise
         log = next(line for line in self.lines if "serving " in line)
         self.port = int(log.split(" at http://127.0.0.1:")[1].split("/")[0])
         self.output = Path(log.split(" from ")[1].split(" (Ctrl-C")[0])
