@@ -18,16 +18,25 @@ import pickle
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import BinaryIO
 
 from .link import BodyJob, RenderMany
 from .load import FileRecord
 from .mdlinks import EXTENSIONS, LinkTable, Rendered
-from .stamp import atomic_write, cache_folder, code_signature, output_signature, package_versions, read_json
+from .stamp import (
+    atomic_write,
+    cache_folder,
+    code_signature,
+    output_signature,
+    package_versions,
+    read_json,
+    replacing,
+)
 
 SHARDS = "markdown"
 LEGACY = "markdown.pickle"  # the one-file cache of earlier factbooks: removed on sight
 STATE = "state.json"
-RECORDS = "records.pickle"
+RECORDS = "records-{code}.pickle"
 
 
 @lru_cache(maxsize=1)
@@ -166,10 +175,28 @@ def _read_signed(path: Path) -> dict[str, object] | None:
     return loaded
 
 
+class _Signing:
+    """A file that signs what is written to it with this machine's key, as it goes."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self.handle = handle
+        self.mac = hmac.new(_machine_key(), digestmod=hashlib.sha256)
+
+    def write(self, data: bytes) -> int:
+        """Write data and sign it; return how many bytes were written."""
+        self.mac.update(data)
+        return self.handle.write(data)
+
+
 def _write_signed(path: Path, data: dict[str, object]) -> None:
     """Write data pickled, behind this machine's signature, with the versions that wrote it."""
-    payload = pickle.dumps({"versions": _versions(), **data}, protocol=5)
-    atomic_write(path, _MAGIC, _signature(payload), payload)  # in parts: no copy of a large payload
+    # Pickled straight into the file, never whole in memory: the records of 10k pages are ~40 MB.
+    with replacing(path) as handle:
+        handle.write(_MAGIC + bytes(32))
+        signing = _Signing(handle)
+        pickle.dump({"versions": _versions(), **data}, signing, protocol=5)
+        handle.seek(len(_MAGIC))
+        handle.write(signing.mac.digest())
 
 
 def _read_shard(path: Path) -> dict[str, Rendered] | None:
@@ -186,8 +213,8 @@ def load_records(output: Path) -> dict[str, FileRecord]:
 
     A record is used again only while its file's inode, size and time are the same (load_sources).
     """
-    loaded = _read_signed(cache_folder(output) / RECORDS)
-    if loaded is None or loaded.get("code") != code_signature():  # the model's classes may differ
+    loaded = _read_signed(_records_path(output))
+    if loaded is None:
         return {}
     records = loaded.get("records")
     if not isinstance(records, dict) or not all(isinstance(r, FileRecord) for r in records.values()):
@@ -197,7 +224,17 @@ def load_records(output: Path) -> dict[str, FileRecord]:
 
 def save_records(output: Path, records: dict[str, FileRecord]) -> None:
     """Keep what reading each content file gave this build, for the next."""
-    _write_signed(cache_folder(output) / RECORDS, {"code": code_signature(), "records": records})
+    path = _records_path(output)
+    _write_signed(path, {"records": records})
+    for old in path.parent.glob(RECORDS.format(code="*")):
+        if old != path:
+            old.unlink(missing_ok=True)
+
+
+def _records_path(output: Path) -> Path:
+    # Named by factbook's code: the model's classes may differ in another, so its records are
+    # not even unpickled.
+    return cache_folder(output) / RECORDS.format(code=code_signature()[:16])
 
 
 def save_state(output: Path, state: dict[str, object], settings: dict[str, object], signature: str) -> None:

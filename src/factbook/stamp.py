@@ -9,10 +9,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
+from typing import BinaryIO
 
 from . import __version__
 from .theme import content_folder, theme_dirs
@@ -45,13 +47,19 @@ def build_settings(base_url: str | None, drafts: bool, search: bool) -> dict[str
     return {"base_url": base_url, "drafts": drafts, "search": search}
 
 
-def atomic_write(path: Path, *parts: bytes) -> None:
-    """Replace the file at path with the parts, one after another, never leaving it half-written."""
+@contextmanager
+def replacing(path: Path) -> Iterator[BinaryIO]:
+    """Yield a file to write that replaces the file at path once the block ends without an error."""
     temporary = path.with_name(path.name + ".tmp")
     with temporary.open("wb") as handle:
-        for part in parts:
-            handle.write(part)
+        yield handle
     os.replace(temporary, path)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Replace the file at path with data, never leaving it half-written."""
+    with replacing(path) as handle:
+        handle.write(data)
 
 
 def _signatures(
