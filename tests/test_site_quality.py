@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -147,6 +148,7 @@ def _refs(value: object) -> set[str]:
     return {str(x["@id"]).removeprefix("schema:") for x in items}
 
 
+@functools.cache  # read once: the vocabulary is a few megabytes of JSON-LD, and every page asks
 def _vocabulary() -> tuple[dict[str, set[str]], dict[str, set[str]]]:
     """Return schema.org's types (with every type above each) and properties (with their domains)."""
     from importlib import resources
