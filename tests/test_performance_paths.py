@@ -150,3 +150,24 @@ def test_a_build_reads_again_only_the_content_files_changed_since_the_last(
     build(Options(root, out, cache=True))
     assert "itu.md" in read and len(read) > 5
     assert _files(out) == _files(_plain(root, tmp_path))
+
+
+def test_a_cache_of_another_factbook_version_is_set_aside_quietly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from factbook import cache
+
+    root = tmp_path / "tiny"
+    shutil.copytree(SITES / "tiny" / "content", root / "content")
+    out = tmp_path / "out"
+    with monkeypatch.context() as older:
+        older.setattr(cache, "_versions", lambda: "factbook=0.0.1;markdown=3.0")
+        build(Options(root, out, cache=True))
+    (root / "content" / "organizations" / "itu.md").touch()
+    report = build(Options(root, out, cache=True))
+    assert report.cache_hits == 0 and not report.problems
+    assert not [n for n in report.notices if "cache" in n.message]
+    assert _files(out) == _files(_plain(root, tmp_path))
+    # Written again by this version, the cache is used by the next build.
+    (root / "content" / "organizations" / "itu.md").touch()
+    assert build(Options(root, out, cache=True)).cache_hits > 0

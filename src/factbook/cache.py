@@ -155,7 +155,8 @@ def _signature(payload: bytes) -> bytes:
 
 
 def _read_signed(path: Path) -> dict[str, object] | None:
-    """Return the object pickled in a file signed on this machine by this factbook, or None."""
+    """Return the object pickled in a file signed on this machine, {} if another factbook or
+    library version wrote it, or None if it is not to be trusted or does not read."""
     try:
         data = path.read_bytes()
     except OSError:
@@ -166,13 +167,15 @@ def _read_signed(path: Path) -> dict[str, object] | None:
     expected = _signature(payload)
     if not data.startswith(_MAGIC) or not hmac.compare_digest(mac, expected):
         return None
+    # The versions come first, outside the pickle: an older cache is set aside unread, quietly.
+    end = data.find(b"\0", head + 32)
+    if end < 0 or data[head + 32 : end] != _versions().encode():
+        return {}
     try:
-        loaded = pickle.loads(payload)  # signed by this machine's key: written by factbook here
+        loaded = pickle.loads(memoryview(data)[end + 1 :])  # signed with this machine's key here
     except Exception:  # noqa: BLE001 - a file we wrote but cannot read back is only discarded
         return None
-    if not isinstance(loaded, dict) or loaded.get("versions") != _versions():
-        return None
-    return loaded
+    return loaded if isinstance(loaded, dict) else None
 
 
 class _Signing:
@@ -194,7 +197,8 @@ def _write_signed(path: Path, data: dict[str, object]) -> None:
     with replacing(path) as handle:
         handle.write(_MAGIC + bytes(32))
         signing = _Signing(handle)
-        pickle.dump({"versions": _versions(), **data}, signing, protocol=5)
+        signing.write(_versions().encode() + b"\0")
+        pickle.dump(data, signing, protocol=5)
         handle.seek(len(_MAGIC))
         handle.write(signing.mac.digest())
 
@@ -202,7 +206,9 @@ def _write_signed(path: Path, data: dict[str, object]) -> None:
 def _read_shard(path: Path) -> dict[str, Rendered] | None:
     """Return the entries of a shard signed on this machine by this factbook, or None."""
     loaded = _read_signed(path)
-    entries = loaded.get("entries") if loaded is not None else None
+    if loaded is None:
+        return None
+    entries = loaded.get("entries", {})
     if not isinstance(entries, dict) or not all(isinstance(r, Rendered) for r in entries.values()):
         return None
     return entries

@@ -76,8 +76,11 @@ def run() -> None:
     if isinstance(code, str):
         click.echo(code, err=True)
         code = 1
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except OSError:  # a reader that went away (`factbook build | head -1`) has all it wanted
+            pass
     os._exit(code if isinstance(code, int) else 0 if code is None else 1)
 
 
