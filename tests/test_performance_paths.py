@@ -41,9 +41,7 @@ def test_serial_parallel_and_cached_builds_are_byte_identical(tmp_path: Path) ->
 
 
 def test_no_change_rebuild_does_nothing_and_edits_are_never_missed(tmp_path: Path) -> None:
-    root = tmp_path / "tiny"
-    shutil.copytree(SITES / "tiny" / "content", root / "content")
-    out = tmp_path / "out"
+    root, out = _tiny(tmp_path)
     build(Options(root, out, cache=True))
     index = out / "organizations" / "itu" / "index.html"
     inode = index.stat().st_ino
@@ -72,9 +70,7 @@ def test_no_change_rebuild_does_nothing_and_edits_are_never_missed(tmp_path: Pat
 
 
 def test_a_damaged_cache_is_ignored(tmp_path: Path) -> None:
-    root = tmp_path / "tiny"
-    shutil.copytree(SITES / "tiny" / "content", root / "content")
-    out = tmp_path / "out"
+    root, out = _tiny(tmp_path)
     build(Options(root, out, cache=True))
     shards = sorted((cache_folder(out) / "markdown").iterdir())
     shards[0].write_bytes(b"not a pickle")
@@ -90,9 +86,7 @@ def test_a_damaged_cache_is_ignored(tmp_path: Path) -> None:
 def test_a_cache_file_crafted_elsewhere_is_never_unpickled(tmp_path: Path) -> None:
     import pickle
 
-    root = tmp_path / "tiny"
-    shutil.copytree(SITES / "tiny" / "content", root / "content")
-    out = tmp_path / "out"
+    root, out = _tiny(tmp_path)
     build(Options(root, out, cache=True))
     proof = tmp_path / "ran"
 
@@ -112,6 +106,13 @@ def test_a_cache_file_crafted_elsewhere_is_never_unpickled(tmp_path: Path) -> No
     assert _files(out) == _files(_plain(root, tmp_path))
 
 
+def _tiny(tmp_path: Path) -> tuple[Path, Path]:
+    """Return a copy of the tiny site, and where to build it."""
+    root = tmp_path / "tiny"
+    shutil.copytree(SITES / "tiny" / "content", root / "content")
+    return root, tmp_path / "out"
+
+
 def _plain(root: Path, tmp_path: Path) -> Path:
     out = tmp_path / "plain"
     build(Options(root, out))
@@ -123,9 +124,7 @@ def test_a_build_reads_again_only_the_content_files_changed_since_the_last(
 ) -> None:
     from factbook import load
 
-    root = tmp_path / "tiny"
-    shutil.copytree(SITES / "tiny" / "content", root / "content")
-    out = tmp_path / "out"
+    root, out = _tiny(tmp_path)
     read: list[str] = []
     real = load.read_document
 
@@ -157,9 +156,7 @@ def test_a_cache_of_another_factbook_version_is_set_aside_quietly(
 ) -> None:
     from factbook import cache
 
-    root = tmp_path / "tiny"
-    shutil.copytree(SITES / "tiny" / "content", root / "content")
-    out = tmp_path / "out"
+    root, out = _tiny(tmp_path)
     with monkeypatch.context() as older:
         older.setattr(cache, "_versions", lambda: "factbook=0.0.1;markdown=3.0")
         build(Options(root, out, cache=True))

@@ -17,7 +17,7 @@ from .cache import MarkdownCache, forget_state, load_records, load_state, save_r
 from .catalogues import load_translations
 from .config import with_overrides
 from .dates import SPEECH, Speech
-from .depend import Digest, affected_entities, digest, face, fingerprint
+from .depend import Digest, affected_entities, body_uses, digest, face, fingerprint
 from .errors import Problem, os_problem
 from .exports import graph_exports
 from .link import LinkedSite, RenderMany, link_site, render_serially
@@ -376,7 +376,7 @@ def _same_exports(old: LinkedSite, new: LinkedSite) -> bool:
         if (a is None) != (b is None):
             return False
         if a is not None and b is not None:
-            if (a.links, a.tags, a.citations, a.embeds) != (b.links, b.tags, b.citations, b.embeds):
+            if body_uses(a) != body_uses(b):
                 return False
     return True
 

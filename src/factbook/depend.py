@@ -13,6 +13,7 @@ from pathlib import PurePath
 from typing import Any
 
 from .link import LinkedSite
+from .mdlinks import Rendered
 from .model import Entity
 
 
@@ -116,6 +117,13 @@ def digest(linked: LinkedSite) -> Digest:
     return made
 
 
+def body_uses(body: Rendered) -> tuple[object, ...]:
+    """Return what a body gives the whole-site exports: its tags, and the pages it links to, cites
+    and embeds, without their lines (only messages show those: prose above may move them)."""
+    uses = (body.links, body.citations, body.embeds)
+    return (body.tags, *(tuple(use[:-1] for use in kind) for kind in uses))
+
+
 def _exports_print(linked: LinkedSite, faces: dict[str, str]) -> str:
     """Return a hash of what the whole-site exports read: each page's face, references and links.
 
@@ -127,10 +135,7 @@ def _exports_print(linked: LinkedSite, faces: dict[str, str]) -> str:
     for key in sorted(site.entities):
         entity = site.entities[key]
         body = linked.bodies.get(key)
-        shown = None
-        if body is not None:  # without their lines, which only messages show: prose above may move them
-            uses = (body.links, body.citations, body.embeds)
-            shown = (body.tags, *(tuple(use[:-1] for use in kind) for kind in uses))
+        shown = None if body is None else body_uses(body)
         parts.append(repr((faces[key], [_REF(r) for r in entity.refs], entity.draft, shown)))
     return _hash("\x1f".join(parts))
 
