@@ -35,7 +35,7 @@ from .render import (
     page_specs,
     render_site,
 )
-from .search import SearchError, index_site
+from .search import Indexing, SearchError, start_index
 from .stamp import build_settings, cache_folder, record, site_inputs, survey, up_to_date
 from .theme import theme_dirs
 from .translate import Edition, editions, language_of, original_path, split, translated_collections
@@ -183,10 +183,11 @@ class Builder:
         self.good, self.good_stamp, self.good_files, self.good_attachments = good, stamp, names, kept
         self.good_export_paths = set(exports)
 
-    def update(self, sink: Staging | None = None) -> Update:
+    def update(self, sink: Staging | None = None, ready: Callable[[], None] | None = None) -> Update:
         """Rebuild from what is on disk now; return the pages that changed since the last success.
 
-        With a sink, the pages are put there (by the workers that render them) instead.
+        With a sink, the pages are put there (by the workers that render them) instead, and
+        ready is called once every page is in it, before the whole-site exports are made.
         """
         options = self.options
         clock = _Clock()
@@ -248,6 +249,8 @@ class Builder:
         )
         if report.failed(options.strict):
             return Update(report, linked, [], [], only is None)
+        if ready is not None:
+            ready()
         # Whole-site files: made again unless no page's face, fields, references, facts or links
         # changed since the last good build (a body's prose edited, say, in serve).
         if only is None:
@@ -500,20 +503,15 @@ def _build_locked(options: Options, output: Path) -> Report:
             builder.restore(state)
         except ValueError:
             pass  # a state this factbook cannot read: a whole build, as with none
-    if builder.good is not None:
-        report = _update_in_place(options, output, builder)
-    else:
-        staging = Staging(output)
-        try:
-            report, files = _build_into(options, staging, builder)
-            if report.failed(options.strict):
-                staging.discard()
-                return report
-            staging.commit()
-        except BaseException:
-            staging.discard()
-            raise
-        report = replace(report, files=files)
+    search = _Search(options.search)
+    kept = _Kept(options.cache, output, builder, markdown_cache)
+    try:
+        if builder.good is not None:
+            report = _update_in_place(options, output, builder, search, kept)
+        else:
+            report = _build_whole(options, output, builder, search, kept)
+    finally:
+        search.stop()
     if markdown_cache.discarded:
         count = len(markdown_cache.discarded)
         message = f"{count} cache file(s) not written by factbook on this machine, or damaged: discarded"
@@ -521,22 +519,129 @@ def _build_locked(options: Options, output: Path) -> Report:
         report = replace(report, notices=(*report.notices, notice))
     if report.failed(options.strict):
         return report
-    if options.cache:
+    return replace(kept.record(report, inputs, settings), cache_hits=markdown_cache.hits)
+
+
+class _Search:
+    """The Pagefind run of one build: started once the pages are written, waited for last."""
+
+    def __init__(self, wanted: bool) -> None:
+        self.wanted = wanted
+        self.indexing: Indexing | None = None
+        self.problem: Problem | None = None
+        self.started = 0.0
+
+    def start(self, folder: Path, swap: bool = False) -> None:
+        """Start indexing folder, if search is wanted."""
+        if not self.wanted:
+            return
+        try:
+            self.indexing = start_index(folder, swap)
+        except SearchError as error:
+            self.problem = Problem("content", 1, f"search index: {error}")
+
+    def finish(self, report: Report) -> Report:
+        """Return the report once the index is in place, with Pagefind's failure as a problem."""
+        if self.indexing is not None:
+            indexing, self.indexing = self.indexing, None
+            self.started = time.perf_counter()
+            try:
+                indexing.wait()
+            except SearchError as error:
+                self.problem = Problem("content", 1, f"search index: {error}")
+        if self.problem is not None:
+            return replace(report, problems=(*report.problems, self.problem))
+        if self.wanted:
+            # Only what the build waited for: the index is made while the exports and the
+            # cache are written, so its own time would be counted twice.
+            return replace(report, seconds={**report.seconds, "search": time.perf_counter() - self.started})
+        return report
+
+    def stop(self) -> None:
+        """End Pagefind if the build ends without its index."""
+        if self.indexing is not None:
+            self.indexing.stop()
+            self.indexing = None
+
+
+class _Kept:
+    """What a build keeps for the next: the Markdown cache and file records (written while the
+    search index is made), then its state, once the new output is in place."""
+
+    def __init__(self, wanted: bool, output: Path, builder: Builder, markdown_cache: MarkdownCache) -> None:
+        self.wanted, self.output, self.builder, self.markdown_cache = wanted, output, builder, markdown_cache
+        self.snapshot: dict[str, object] | None = None
+        self.problem: OSError | None = None
+        self.seconds = 0.0
+
+    def save(self) -> None:
+        """Write the Markdown cache and the records, and take the state to keep."""
+        if not self.wanted:
+            return
         started = time.perf_counter()
         try:
-            markdown_cache.save()
-            save_records(output, builder.files)
-            signature, entries = survey(output)
-            save_state(output, builder.snapshot(), settings, signature)
-            record(output, inputs, entries)
+            self.markdown_cache.save()
+            save_records(self.output, self.builder.files)
+        except OSError as error:
+            self.problem = error
+        self.snapshot = self.builder.snapshot()
+        self.seconds += time.perf_counter() - started
+
+    def record(self, report: Report, inputs: str, settings: dict[str, object]) -> Report:
+        """Return the report once the state of the output now in place is kept for the next build."""
+        if not self.wanted or self.snapshot is None:
+            return report
+        started = time.perf_counter()
+        try:
+            if self.problem is not None:
+                raise self.problem
+            signature, entries = survey(self.output)
+            save_state(self.output, self.snapshot, settings, signature)
+            record(self.output, inputs, entries)
         except OSError as error:  # the new site is in place: only the next build is slower
-            notice = Problem(str(cache_folder(output)), 1, f"cache not saved: {os_problem(error, '')}")
+            notice = Problem(str(cache_folder(self.output)), 1, f"cache not saved: {os_problem(error, '')}")
             report = replace(report, notices=(*report.notices, notice))
-        report.seconds["cache"] = time.perf_counter() - started
-    return replace(report, cache_hits=markdown_cache.hits)
+        seconds = {**report.seconds, "cache": self.seconds + time.perf_counter() - started}
+        return replace(report, seconds=seconds)
 
 
-def _update_in_place(options: Options, output: Path, builder: Builder) -> Report:
+def _build_whole(options: Options, output: Path, builder: Builder, search: _Search, kept: _Kept) -> Report:
+    """Build the whole site into a staging folder and swap it in; return the report."""
+    staging = Staging(output)
+    try:
+        update = builder.update(staging, lambda: search.start(staging.folder))
+        report = update.report
+        if report.failed(options.strict) or update.linked is None:
+            staging.discard()
+            return report
+        started = time.perf_counter()
+        publish(update, staging.output, options.root, staging)
+        report = replace(report, seconds={**report.seconds, "write": time.perf_counter() - started})
+        if _html_among(update.attachments) or _html_among(static_files(theme_dirs(options.root, "static"))):
+            # Pagefind started before these were written: it may have missed them.
+            search.stop()
+            search.start(staging.folder)
+        kept.save()
+        report = search.finish(report)
+        if report.failed(options.strict):
+            staging.discard()
+            return report
+        files = sum(len(names) for _, _, names in os.walk(staging.folder))  # workers wrote most of them
+        staging.commit()
+    except BaseException:
+        staging.discard()
+        raise
+    return replace(report, files=files)
+
+
+def _html_among(files: dict[str, Path]) -> bool:
+    """Return whether any of these files is a page Pagefind would index."""
+    return any(name.endswith(".html") for name in files)
+
+
+def _update_in_place(
+    options: Options, output: Path, builder: Builder, search: _Search, kept: _Kept
+) -> Report:
     """Render and write only what changed since the build the output holds, as serve does.
 
     Each file is replaced atomically; the state is dropped first, so that an update cut short
@@ -548,17 +653,13 @@ def _update_in_place(options: Options, output: Path, builder: Builder) -> Report
         return report
     forget_state(output)
     started = time.perf_counter()
-    seconds = dict(report.seconds)
     written = publish(update, output, options.root)
-    seconds["write"] = time.perf_counter() - started
-    if options.search:
-        try:
-            index_site(output, swap=True)
-        except SearchError as error:
-            problem = Problem("content", 1, f"search index: {error}")
-            return replace(report, problems=(*report.problems, problem))
-        seconds["search"] = time.perf_counter() - started - seconds["write"]
-    return replace(report, seconds=seconds, files=written)
+    report = replace(
+        report, seconds={**report.seconds, "write": time.perf_counter() - started}, files=written
+    )
+    search.start(output, swap=True)
+    kept.save()
+    return search.finish(report)
 
 
 def publish(
@@ -584,23 +685,3 @@ def publish(
     if update.full:
         return write_site(output, update.pages, assets)
     return write_changes(output, update.pages, update.removed, assets)
-
-
-def _build_into(options: Options, staging: Staging, builder: Builder) -> tuple[Report, int]:
-    update = builder.update(staging)
-    report, linked = update.report, update.linked
-    if report.failed(options.strict) or linked is None:
-        return report, 0
-    started = time.perf_counter()
-    seconds = dict(report.seconds)
-    publish(update, staging.output, options.root, staging)
-    seconds["write"] = time.perf_counter() - started
-    if options.search:
-        try:
-            index_site(staging.folder)
-        except SearchError as error:
-            problem = Problem("content", 1, f"search index: {error}")
-            return replace(report, problems=(*report.problems, problem)), 0
-        seconds["search"] = time.perf_counter() - started - seconds["write"]
-    files = sum(len(names) for _, _, names in os.walk(staging.folder))  # workers wrote most of them
-    return replace(report, seconds=seconds), files

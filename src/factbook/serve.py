@@ -112,7 +112,7 @@ class Preview:
             self.indexed += 1
             self.log(f"search index updated in {(time.perf_counter() - started) * 1000:.0f} ms")
 
-    def _indexer_started(self, process: subprocess.Popen[str]) -> None:
+    def _indexer_started(self, process: subprocess.Popen[bytes]) -> None:
         self._indexing = process
         if self._stopping:
             _end_group(process.pid)
