@@ -106,6 +106,55 @@ def test_a_cache_file_crafted_elsewhere_is_never_unpickled(tmp_path: Path) -> No
     assert _files(out) == _files(_plain(root, tmp_path))
 
 
+def test_compiled_templates_are_kept_and_never_loaded_from_a_file_signed_elsewhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+    import marshal
+    import pickle
+
+    import jinja2
+
+    root, out = _tiny(tmp_path)
+    build(Options(root, out, cache=True))
+    kept = sorted((cache_folder(out) / "templates").glob("*.code"))
+    assert len(kept) > 5
+    compiled: list[str | None] = []
+    real = jinja2.Environment.compile
+
+    def counting(self, source, name=None, filename=None, raw=False, defer_init=False):  # type: ignore[no-untyped-def]
+        compiled.append(name)
+        return real(self, source, name, filename, raw, defer_init)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    (root / "content" / "topics" / "ict.md").write_text(
+        (root / "content" / "topics" / "ict.md").read_text() + "\nMore.\n"
+    )
+    build(Options(root, out, cache=True))
+    assert compiled == []  # the next build loads what the last one compiled
+
+    # The same files, their code replaced and their signature not this machine's.
+    proof = tmp_path / "ran"
+    evil = marshal.dumps(compile(f"open({str(proof)!r}, 'w').close()", "evil", "exec"))
+    for path in kept:
+        data = path.read_bytes()
+        head = len(b"factbook-cache-1\n") + 32
+        end = data.index(b"\0", head)
+        bucket = pickle.loads(data[end + 1 :])["code"]
+        stream = io.BytesIO(bucket[len(jinja2.bccache.bc_magic) :])
+        pickle.load(stream)  # the template's checksum, kept so Jinja takes the file for current
+        forged = bucket[: len(jinja2.bccache.bc_magic) + stream.tell()] + evil
+        path.write_bytes(
+            data[: head - 32] + b"\0" * 32 + data[head : end + 1] + pickle.dumps({"code": forged})
+        )
+    (root / "content" / "topics" / "ict.md").touch()
+    shutil.rmtree(out)  # a whole build: every template is needed
+    build(Options(root, out, cache=True))
+    assert not proof.exists()
+    assert len(compiled) >= len(kept)  # compiled afresh instead
+    assert _files(out) == _files(_plain(root, tmp_path))
+
+
 def _tiny(tmp_path: Path) -> tuple[Path, Path]:
     """Return a copy of the tiny site, and where to build it."""
     root = tmp_path / "tiny"

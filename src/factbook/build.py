@@ -13,7 +13,15 @@ import jinja2
 from babel import Locale, UnknownLocaleError
 
 from .assemble import AssemblyCache, assemble_site
-from .cache import MarkdownCache, forget_state, load_records, load_state, save_records, save_state
+from .cache import (
+    MarkdownCache,
+    TemplateCache,
+    forget_state,
+    load_records,
+    load_state,
+    save_records,
+    save_state,
+)
 from .catalogues import load_translations
 from .config import with_overrides
 from .dates import SPEECH, Speech
@@ -129,15 +137,17 @@ class Builder:
         options: Options,
         render_many: RenderMany = render_serially,
         render_pages: RenderPages = render_serially_into,
+        compiled: jinja2.BytecodeCache | None = None,
     ) -> None:
         self.options = options
+        self.compiled = compiled
         self.render_many = render_many
         self.render_pages = render_pages
         self.files: dict[str, FileRecord] = {}
         self.assembly_cache = AssemblyCache()
         self.linked: LinkedSite | None = None  # the last linking, good or not: a checked cache
         self.template_dirs = theme_dirs(options.root, "templates")
-        self.env: jinja2.Environment = make_environment(self.template_dirs)
+        self.env: jinja2.Environment = make_environment(self.template_dirs, compiled=compiled)
         self.env_stamp: object = None  # the templates self.env compiled: a new one only for new templates
         # The last good build: its link graph (in serve), or its digest (read back by the command line).
         self.good: LinkedSite | Digest | None = None
@@ -228,7 +238,7 @@ class Builder:
         only = None if self.good is None or stamp != self.good_stamp else self._only(self.good, linked)
         if templates != self.env_stamp:
             # Compiling the templates is most of a whole-site rebuild: a site.yaml save keeps them.
-            self.env, self.env_stamp = make_environment(self.template_dirs), templates
+            self.env, self.env_stamp = make_environment(self.template_dirs, compiled=self.compiled), templates
         pages, found, count = self.render_pages(linked, self.env, _shown(options.root), only, sink)
         problems += found
         if plans and not any(not p.warning for p in problems):
@@ -331,7 +341,7 @@ class Builder:
                 e.key for e in edition_site.entities.values() if e.doc.path in plan.fallbacks
             )
             linked.memo["editions"] = _editions_of(config, plan.code, site, plans, fallbacks)
-            env = make_environment(self.template_dirs, translations)
+            env = make_environment(self.template_dirs, translations, self.compiled)
             token = SPEECH.set(Speech(language.locale, gettext, translations.ngettext))
             try:
                 pages, more = render_site(linked, env, shown)
@@ -459,7 +469,10 @@ def builder_for(options: Options, cache: MarkdownCache | None = None) -> Builder
     """Return a Builder that uses options.jobs processes for Markdown and pages, and the cache."""
     markdown = markdown_renderer(options.jobs, options.progress)
     pages = page_renderer(options.jobs, options.progress)
-    return Builder(options, cache.wrap(markdown) if cache is not None else markdown, pages)
+    if cache is None:
+        return Builder(options, markdown, pages)
+    compiled = TemplateCache(cache.folder) if cache.folder is not None else None
+    return Builder(options, cache.wrap(markdown), pages, compiled)
 
 
 def make_site(options: Options) -> tuple[LinkedSite | None, list[Output], Report]:

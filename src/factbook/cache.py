@@ -20,6 +20,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO
 
+import jinja2
+
 from .link import BodyJob, RenderMany
 from .load import FileRecord
 from .mdlinks import EXTENSIONS, LinkTable, Rendered
@@ -37,6 +39,7 @@ SHARDS = "markdown"
 LEGACY = "markdown.pickle"  # the one-file cache of earlier factbooks: removed on sight
 STATE = "state.json"
 RECORDS = "records-{code}.pickle"
+TEMPLATES = "templates"
 
 
 @lru_cache(maxsize=1)
@@ -276,3 +279,29 @@ def load_state(output: Path, settings: dict[str, object]) -> dict[str, object] |
     ):
         return None
     return data["state"]  # type: ignore[return-value]
+
+
+class TemplateCache(jinja2.BytecodeCache):
+    """Compiled templates, kept between builds: compiling the theme is half a second a process.
+
+    Jinja checks each against its template's source; each file is signed with this machine's
+    key, like every cache file here, so code written elsewhere is never loaded.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder / TEMPLATES
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        """Fill the bucket from its file, if one signed here holds it."""
+        loaded = _read_signed(self.folder / f"{bucket.key}.code")
+        code = loaded.get("code") if loaded else None
+        if isinstance(code, bytes):
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        """Keep the bucket's compiled template for the next build."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            _write_signed(self.folder / f"{bucket.key}.code", {"code": bucket.bytecode_to_string()})
+        except OSError:
+            pass  # not kept: the next build compiles it again

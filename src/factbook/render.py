@@ -75,12 +75,16 @@ class Editions:
         return code not in self.translated or key in self.translated[code]
 
 
-def make_environment(template_dirs: list[Path], translations: Any = None) -> jinja2.Environment:
+def make_environment(
+    template_dirs: list[Path], translations: Any = None, compiled: jinja2.BytecodeCache | None = None
+) -> jinja2.Environment:
     """Return the Jinja environment: the site's templates over the theme's, strict and escaping.
 
-    Its strings are translated by translations (gettext's), or kept as they are written.
+    Its strings are translated by translations (gettext's), or kept as they are written; compiled
+    templates are kept in compiled, if given.
     """
     env = jinja2.Environment(
+        bytecode_cache=compiled,
         extensions=["jinja2.ext.i18n"],
         loader=jinja2.FileSystemLoader([str(d) for d in template_dirs]),
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
