@@ -71,6 +71,8 @@ def run() -> None:
     shuts down takes seconds, for nothing. Every file is written and closed by then, and worker
     pools and serve's children are ended by the commands themselves.
     """
+    global _ending
+    _ending = True
     try:
         main()
         code: object = 0
@@ -87,6 +89,9 @@ def run() -> None:
     os._exit(code if isinstance(code, int) else 0 if code is None else 1)
 
 
+_ending = False  # set by run(): the process ends as soon as its command is done
+
+
 @contextmanager
 def _uncollected() -> Iterator[None]:
     """Switch the cyclic garbage collector off while one build or check runs.
@@ -100,7 +105,9 @@ def _uncollected() -> Iterator[None]:
     try:
         yield
     finally:
-        if was:
+        # Switched on again, its first pass would walk the whole heap once more (2 s at 10k
+        # pages): only for a caller that goes on in this process.
+        if was and not _ending:
             gc.enable()
 
 
