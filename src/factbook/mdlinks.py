@@ -10,6 +10,7 @@ import xml.etree.ElementTree as etree
 from collections import deque
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from operator import attrgetter
 from typing import Any, NamedTuple
 from urllib.parse import quote, unquote, urlsplit
 
@@ -63,6 +64,20 @@ UNNEEDED = {
     "not_strong": ("*", "_"),
     "linebreak": ("  \n", "\t", "\r"),
 }
+# The extensions' block, tree, pre- and postprocessors, each with the characters without which
+# it changes nothing: a body that lacks them all is rendered without it, to the same bytes.
+UNUSED_STAGES = {
+    "parser.blockprocessors:table": ("|",),
+    "parser.blockprocessors:deflist": (":",),
+    "parser.blockprocessors:footnote": ("[^",),
+    "treeprocessors:footnote": ("[^",),
+    "treeprocessors:footnote-reorder": ("[^",),
+    "treeprocessors:footnote-duplicate": ("[^",),
+    "postprocessors:footnote": ("[^",),
+    "preprocessors:fenced_code_block": ("```", "~~~"),
+    "treeprocessors:attr_list": ("{",),
+}
+PRUNABLE = {**UNNEEDED, **UNUSED_STAGES}
 # The same, for one run of text as the inline pass meets it: a reference link needs only its
 # brackets there (its definition was looked for in the body), and a link of ours its own marks.
 RUN_NEEDS = {
@@ -756,6 +771,7 @@ class MarkdownRenderer:
             extension_configs=self._configs,
             output_format="html",
         )
+        _quick_block_level(self._md)
         # Most bodies use none of Obsidian's syntax: a parser without it is much quicker and,
         # for them, gives the same bytes (tests/test_obsidian_markdown.py holds it to that).
         self._parser.cache_clear()
@@ -770,7 +786,10 @@ class MarkdownRenderer:
             output_format="html",
         )
         for name in without:
-            md.inlinePatterns.deregister(name, strict=False)
+            place, _, item = name.rpartition(":")
+            registry = md.inlinePatterns if not place else attrgetter(place)(md)
+            registry.deregister(item, strict=False)
+        _quick_block_level(md)
         return md
 
     def render(self, source: str, first_line: int, doc_dir: str, table: LinkTable) -> Rendered:
@@ -783,7 +802,7 @@ class MarkdownRenderer:
             # An inline pattern is tried on every run of text; one whose characters the body
             # lacks can never match, and leaving it out gives the same bytes, sooner.
             md = self._parser(
-                frozenset(n for n, marks in UNNEEDED.items() if not any(m in source for m in marks))
+                frozenset(n for n, marks in PRUNABLE.items() if not any(m in source for m in marks))
             )
         else:
             md = self._plain
@@ -814,6 +833,16 @@ class MarkdownRenderer:
             tags=tuple(dict.fromkeys(self._notes.tags)) if notes else (),
             citations=tuple(state.citations),
         )
+
+
+def _quick_block_level(md: markdown.Markdown) -> None:
+    """Make md's block-level test a set lookup: it runs for every element, twice (a list's is slow)."""
+    names = frozenset(md.block_level_elements)
+
+    def is_block_level(tag: object) -> bool:
+        return isinstance(tag, str) and tag.lower().rstrip("/") in names
+
+    md.is_block_level = is_block_level  # type: ignore[method-assign]
 
 
 @lru_cache(maxsize=4)
