@@ -340,6 +340,13 @@ TRICKY = [
     "A [bracket] and [another][] with no definition, and [a link](/x/ 'title').",
     "A [reference][id] defined below.\n\n[id]: https://example.org 'Title'",
     "[short]\n\n[short]: /s/",
+    # The extensions' own processors, left out of bodies that lack what they need.
+    "| a | b |\n|---|---|\n| 1 | *2* |\n\nand a pipe | in prose",
+    "Term\n:   Its definition\n\n    continued, indented\n\nAnother: a colon in prose",
+    "```python\nx = {'a': 1}  # [^1] | : \n```\n\n~~~\n~~~ tildes\n~~~",
+    "## A heading {: id=custom .cls }\n\nA paragraph\n{: .note }\n\nA {brace} alone.",
+    "1. one\n\n    continued under it\n2. two\n\n* a\n\n    b",
+    "A note[^n] in a table:\n\n| x |\n|---|\n| y[^n] |\n\n[^n]: Said once.\n\nTerm\n: def {: .d }",
 ]
 
 
