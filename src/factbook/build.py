@@ -64,6 +64,9 @@ class Options:
     search: bool = False
     cache: bool = False
     progress: Callable[[str, int, int], None] | None = None
+    # The inputs' signature, when the caller took it (before any source was read) to see that
+    # the output is out of date: not taken twice.
+    inputs: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -503,7 +506,7 @@ def _build_locked(options: Options, output: Path) -> Report:
     inputs = ""
     settings = build_settings(options.base_url, options.drafts, options.search)
     if options.cache:
-        inputs = site_inputs(options.root, output, settings)
+        inputs = options.inputs or site_inputs(options.root, output, settings)
         if up_to_date(output, inputs):
             return Report((), up_to_date=True)
     markdown_cache = MarkdownCache(cache_folder(output) if options.cache else None)

@@ -145,7 +145,8 @@ def build_command(
     out = Path(output) if output else root / "_site"
     started = time.perf_counter()
     try:
-        if not no_cache and _up_to_date(root, out, build_settings(base_url, drafts, not no_search)):
+        inputs = None if no_cache else _inputs(root, out, build_settings(base_url, drafts, not no_search))
+        if inputs == "":
             click.echo(f"{out} is up to date: no source, template or setting changed since it was built")
             return
         from .build import Options, build
@@ -162,6 +163,7 @@ def build_command(
             search=not no_search,
             cache=not no_cache,
             progress=bar,
+            inputs=inputs,
         )
         with _uncollected():
             report = build(options)
@@ -200,13 +202,15 @@ def build_command(
     )
 
 
-def _up_to_date(root: Path, out: Path, settings: dict[str, object]) -> bool:
-    """Return whether the output holds the site built from the sources as they are now."""
+def _inputs(root: Path, out: Path, settings: dict[str, object]) -> str | None:
+    """Return the signature of the site's inputs now, "" if the output already holds their site,
+    or None if there is no cache to tell."""
     check_output(out, root)
     if not (cache_folder(out)).is_dir():
-        return False
+        return None
     with output_lock(out, cache_folder(out) / LOCK):
-        return up_to_date(out, site_inputs(root, out, settings))
+        inputs = site_inputs(root, out, settings)
+        return "" if up_to_date(out, inputs) else inputs
 
 
 class _Bar:
