@@ -613,7 +613,7 @@ class _Kept:
                 raise self.problem
             signature, entries = survey(self.output)
             save_state(self.output, self.snapshot, settings, signature)
-            record(self.output, inputs, entries)
+            record(self.output, inputs, signature, entries)
         except OSError as error:  # the new site is in place: only the next build is slower
             notice = Problem(str(cache_folder(self.output)), 1, f"cache not saved: {os_problem(error, '')}")
             report = replace(report, notices=(*report.notices, notice))

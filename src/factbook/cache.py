@@ -29,7 +29,7 @@ from .stamp import (
     atomic_write,
     cache_folder,
     code_signature,
-    output_signature,
+    output_untouched,
     package_versions,
     read_json,
     replacing,
@@ -275,7 +275,7 @@ def load_state(output: Path, settings: dict[str, object]) -> dict[str, object] |
         or data.get("settings") != json.loads(json.dumps(settings))
         or not isinstance(data.get("state"), dict)
         or not output.is_dir()
-        or data.get("output") != output_signature(output)
+        or not output_untouched(output, data.get("output"))
     ):
         return None
     return data["state"]  # type: ignore[return-value]

@@ -125,19 +125,24 @@ def site_inputs(root: Path, output: Path, settings: dict[str, object]) -> str:
     return inputs_signature(folders, settings, frozenset(skip))
 
 
-def output_signature(output: Path) -> str:
-    """Return a hash of the output folder's file paths, sizes and times."""
-    return survey(output)[0]
-
-
 def survey(output: Path) -> tuple[str, list[str]]:
     """Return the output's signature and the paths in it, its folders' ending in '/'."""
     dirs: list[str] = []
     files = _signatures([output], dirs=dirs)
-    signature = hashlib.sha256(json.dumps(files).encode()).hexdigest()
     start = len(os.fspath(output)) + 1
-    entries = [path[start:] for path, _, _ in files] + [(path[start:] or ".") + "/" for path in dirs]
-    return signature, sorted(entries)
+    entries = sorted([path[start:] for path, _, _ in files] + [(path[start:] or ".") + "/" for path in dirs])
+    return _quick_signature(output, entries) or "", entries
+
+
+def output_untouched(output: Path, signature: object) -> bool:
+    """Return whether the output is as it was when its survey gave this signature (and was recorded).
+
+    Only one stat call per path the last build recorded, no folder listings.
+    """
+    entries = read_json(cache_folder(output) / MANIFEST).get("entries")
+    if not isinstance(entries, list) or "./" not in entries or not all(isinstance(e, str) for e in entries):
+        return False
+    return signature == _quick_signature(output, entries)
 
 
 def _quick_signature(output: Path, entries: list[str]) -> str | None:
@@ -176,9 +181,10 @@ def up_to_date(output: Path, inputs: str) -> bool:
     return manifest.get("output") == _quick_signature(output, entries)
 
 
-def record(output: Path, inputs: str, entries: list[str]) -> None:
-    """Remember that the output, holding these paths, now holds the site built from these inputs."""
+def record(output: Path, inputs: str, signature: str, entries: list[str]) -> None:
+    """Remember that the output, holding these paths (its survey), now holds the site built from
+    these inputs."""
     folder = cache_folder(output)
     folder.mkdir(parents=True, exist_ok=True)
-    manifest = {"inputs": inputs, "entries": entries, "output": _quick_signature(output, entries)}
+    manifest = {"inputs": inputs, "entries": entries, "output": signature}
     atomic_write(folder / MANIFEST, json.dumps(manifest, separators=(",", ":")).encode())
