@@ -185,14 +185,20 @@ def test_a_build_reads_again_only_the_content_files_changed_since_the_last(
     build(Options(root, out, cache=True))
     assert len(read) > 5
     read.clear()
+    (folder,) = cache_folder(out).glob("records-*")
+    shards = {path.name: path.stat().st_mtime_ns for path in folder.iterdir()}
+    assert len(shards) > 3
     itu = root / "content" / "organizations" / "itu.md"
     itu.write_text(itu.read_text().replace("## History", "## History\n\nMore."))
     report = build(Options(root, out, cache=True))
     assert read == ["itu.md"] and report.incremental
     assert "More." in (out / "organizations" / "itu" / "index.html").read_text()
-    # A record file written anywhere else (or damaged) is not trusted: every file is read again.
-    (records,) = cache_folder(out).glob("records-*.pickle")
-    records.write_bytes(records.read_bytes()[:-1] + b"!")
+    # Only the shard that holds the file's record is written again.
+    rewritten = [path.name for path in folder.iterdir() if path.stat().st_mtime_ns != shards[path.name]]
+    assert len(rewritten) == 1
+    # A record file written anywhere else (or damaged) is not trusted: its files are read again.
+    for records in folder.iterdir():
+        records.write_bytes(records.read_bytes()[:-1] + b"!")
     read.clear()
     itu.write_text(itu.read_text().replace("More.", "Less."))
     build(Options(root, out, cache=True))

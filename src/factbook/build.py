@@ -511,8 +511,10 @@ def _build_locked(options: Options, output: Path) -> Report:
             return Report((), up_to_date=True)
     markdown_cache = MarkdownCache(cache_folder(output) if options.cache else None)
     builder = builder_for(options, markdown_cache)
+    kept = _Kept(options.cache, output, builder, markdown_cache)
     if options.cache:
         builder.files = load_records(output)
+        kept.before = dict(builder.files)
     state = load_state(output, settings) if options.cache else None
     if state is not None:
         try:
@@ -520,7 +522,6 @@ def _build_locked(options: Options, output: Path) -> Report:
         except ValueError:
             pass  # a state this factbook cannot read: a whole build, as with none
     search = _Search(options.search)
-    kept = _Kept(options.cache, output, builder, markdown_cache)
     try:
         if builder.good is not None:
             report = _update_in_place(options, output, builder, search, kept)
@@ -587,6 +588,7 @@ class _Kept:
     def __init__(self, wanted: bool, output: Path, builder: Builder, markdown_cache: MarkdownCache) -> None:
         self.wanted, self.output, self.builder, self.markdown_cache = wanted, output, builder, markdown_cache
         self.snapshot: dict[str, object] | None = None
+        self.before: dict[str, FileRecord] = {}  # the records the build started from
         self.problem: OSError | None = None
         self.seconds = 0.0
 
@@ -597,7 +599,7 @@ class _Kept:
         started = time.perf_counter()
         try:
             self.markdown_cache.save()
-            save_records(self.output, self.builder.files)
+            save_records(self.output, self.builder.files, self.before)
         except OSError as error:
             self.problem = error
         self.snapshot = self.builder.snapshot()

@@ -16,6 +16,8 @@ import json
 import os
 import pickle
 import secrets
+import shutil
+import zlib
 from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO
@@ -38,7 +40,7 @@ from .stamp import (
 SHARDS = "markdown"
 LEGACY = "markdown.pickle"  # the one-file cache of earlier factbooks: removed on sight
 STATE = "state.json"
-RECORDS = "records-{code}.pickle"
+RECORDS = "records-{code}"
 TEMPLATES = "templates"
 
 
@@ -218,29 +220,45 @@ def _read_shard(path: Path) -> dict[str, Rendered] | None:
 
 
 def load_records(output: Path) -> dict[str, FileRecord]:
-    """Return what reading each content file gave the last build, by path, or {} if none is trusted.
+    """Return what reading each content file gave the last build, by path ({} if none is trusted).
 
-    A record is used again only while its file's inode, size and time are the same (load_sources).
+    A record is used again only while its file's inode, size and time are the same (load_sources);
+    a shard that is not trusted only means its files are read again.
     """
-    loaded = _read_signed(_records_path(output))
-    if loaded is None:
-        return {}
-    records = loaded.get("records")
-    if not isinstance(records, dict) or not all(isinstance(r, FileRecord) for r in records.values()):
-        return {}
+    records: dict[str, FileRecord] = {}
+    for path in sorted(_records_folder(output).glob("*.pickle")):
+        loaded = _read_signed(path)
+        found = loaded.get("records") if loaded else None
+        if isinstance(found, dict) and all(isinstance(r, FileRecord) for r in found.values()):
+            records.update(found)
     return records
 
 
-def save_records(output: Path, records: dict[str, FileRecord]) -> None:
-    """Keep what reading each content file gave this build, for the next."""
-    path = _records_path(output)
-    _write_signed(path, {"records": records})
-    for old in path.parent.glob(RECORDS.format(code="*")):
-        if old != path:
-            old.unlink(missing_ok=True)
+def save_records(output: Path, records: dict[str, FileRecord], before: dict[str, FileRecord]) -> None:
+    """Keep what reading each content file gave this build, for the next: only the shards whose
+    records differ from those the build started with (before) are written again."""
+    folder = _records_folder(output)
+    for old in folder.parent.glob(RECORDS.format(code="*")):
+        if old != folder:  # another factbook's (or an older, one-file form): never read
+            shutil.rmtree(old) if old.is_dir() else old.unlink(missing_ok=True)
+    shards: dict[str, dict[str, FileRecord]] = {}
+    for path, record in records.items():
+        shards.setdefault(_record_shard(path), {})[path] = record
+    changed = {_record_shard(p) for p, r in records.items() if before.get(p) is not r}
+    changed |= {_record_shard(p) for p in before.keys() - records.keys()}
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in sorted(changed | {n for n in shards if not (folder / f"{n}.pickle").exists()}):
+        if name in shards:
+            _write_signed(folder / f"{name}.pickle", {"records": shards[name]})
+        else:
+            (folder / f"{name}.pickle").unlink(missing_ok=True)
 
 
-def _records_path(output: Path) -> Path:
+def _record_shard(path: str) -> str:
+    return f"{zlib.crc32(path.encode('utf-8', 'surrogatepass')) % 64:02d}"
+
+
+def _records_folder(output: Path) -> Path:
     # Named by factbook's code: the model's classes may differ in another, so its records are
     # not even unpickled.
     return cache_folder(output) / RECORDS.format(code=code_signature()[:16])
