@@ -49,6 +49,7 @@ def test_rebuilds_after_edits_renames_and_deletions_equal_full_builds(tmp_path: 
     written = step(lambda: itu.write_text(itu.read_text().replace("## History", "## History\n\nMore.")))
     assert "organizations/itu/index.html" in written
     assert "topics/ict/index.html" not in written
+    assert "index.html" not in written  # home shows no body but its own page's
     # A title change reaches every page that shows it.
     written = step(
         lambda: itu.write_text(itu.read_text().replace("title: International", "title: The International"))
@@ -57,7 +58,11 @@ def test_rebuilds_after_edits_renames_and_deletions_equal_full_builds(tmp_path: 
         "events/telecom-2009/index.html",
         "people/ali-abbasov/index.html",
         "topics/ict/index.html",
+        "index.html",
     } <= written
+    home = content / "pages" / "index.md"
+    written = step(lambda: home.write_text(home.read_text() + "\nA new line on the home page.\n"))
+    assert "index.html" in written
     # A new page, a rename and a deletion.
     step(lambda: (content / "topics" / "health.md").write_text("---\ntitle: Health\n---\nSee [[itu]].\n"))
     step(lambda: (content / "topics" / "health.md").rename(content / "topics" / "medicine.md"))

@@ -232,10 +232,12 @@ def _walk(
             ):
                 continue
             inner = f"{relative}/{name}" if relative else name
-            real = os.path.realpath(entry.path) + os.sep
-            if entry.is_symlink() and top.startswith(real):
+            link = entry.is_symlink()
+            # Resolved only for a link: resolving every path cost a fifth of a rebuild at 10k pages.
+            real = os.path.realpath(entry.path) + os.sep if link else ""
+            if link and top.startswith(real):
                 found.append((inner, entry, "symbolic link to a folder holding it (a loop); not followed"))
-            elif entry.is_symlink() and not real.startswith(top):
+            elif link and not real.startswith(top):
                 found.append((inner, entry, "symbolic link points outside the source tree; not followed"))
             elif entry.is_dir(follow_symlinks=False):
                 stack.append((inner, entry.path))
