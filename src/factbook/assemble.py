@@ -121,7 +121,12 @@ def assemble_site(
     for doc in documents:
         collection = collections[doc.collection]
         cached = cache.entities.get(doc.path)
-        if cached is None or cached[0] != doc or cached[1] != collection:
+        # Mostly the very objects of the last build (a file's record reused): `is` first.
+        if (
+            cached is None
+            or not (cached[0] is doc or cached[0] == doc)
+            or not (cached[1] is collection or cached[1] == collection)
+        ):
             found = validate(doc, collection)
             entity, more = _entity(doc, collection)
             cached = (doc, collection, entity, found + more)
@@ -160,7 +165,7 @@ def assemble_site(
     for key, entity in placed.items():
         collection = collections[entity.collection]
         hit = cache.refs.get(key)
-        if hit is not None and hit[0] == entity:
+        if hit is not None and (hit[0] is entity or hit[0] == entity):
             linked, refs, more = hit[1], list(hit[1].refs), hit[2]
         else:
             refs, more = _references(entity, collection, index, drafts)

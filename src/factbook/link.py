@@ -169,7 +169,8 @@ def _outgoing(
     found: dict[str, tuple[Ref, ...]] = {}
     for key, entity in site.entities.items():
         rendered = bodies[key]
-        if previous is not None and previous.bodies.get(key) == rendered and key in previous.outgoing:
+        before = previous.bodies.get(key) if previous is not None else None
+        if previous is not None and (before is rendered or before == rendered) and key in previous.outgoing:
             old = previous.outgoing[key]
             count = len(entity.refs)
             if old[:count] == entity.refs:
