@@ -118,14 +118,20 @@ def assemble_site(
     drafts: set[str] = set()
     placed: dict[str, Entity] = {}
     by_url: dict[str, Document] = {}
+    # Collections read again compared once each, not once for each of their pages.
+    same: dict[tuple[int, int], bool] = {}
     for doc in documents:
         collection = collections[doc.collection]
         cached = cache.entities.get(doc.path)
+        if cached is not None and cached[1] is not collection:
+            pair = (id(cached[1]), id(collection))
+            if pair not in same:
+                same[pair] = cached[1] == collection
         # Mostly the very objects of the last build (a file's record reused): `is` first.
         if (
             cached is None
             or not (cached[0] is doc or cached[0] == doc)
-            or not (cached[1] is collection or cached[1] == collection)
+            or not (cached[1] is collection or same[(id(cached[1]), id(collection))])
         ):
             found = validate(doc, collection)
             entity, more = _entity(doc, collection)
