@@ -15,6 +15,7 @@ from babel import Locale, UnknownLocaleError
 from .assemble import AssemblyCache, assemble_site
 from .cache import (
     MarkdownCache,
+    Records,
     TemplateCache,
     forget_state,
     load_records,
@@ -520,8 +521,9 @@ def _build_locked(options: Options, output: Path) -> Report:
     builder = builder_for(options, markdown_cache)
     kept = _Kept(options.cache, output, builder, markdown_cache)
     if options.cache:
-        builder.files = load_records(output)
-        kept.before = dict(builder.files)
+        kept.before = load_records(output)
+        builder.files = dict(kept.before.files)
+        builder.assembly_cache.entities = dict(kept.before.entities)
     state = load_state(output, settings) if options.cache else None
     if state is not None:
         try:
@@ -595,7 +597,7 @@ class _Kept:
     def __init__(self, wanted: bool, output: Path, builder: Builder, markdown_cache: MarkdownCache) -> None:
         self.wanted, self.output, self.builder, self.markdown_cache = wanted, output, builder, markdown_cache
         self.snapshot: dict[str, object] | None = None
-        self.before: dict[str, FileRecord] = {}  # the records the build started from
+        self.before = Records({}, {})  # the records the build started from
         self.problem: OSError | None = None
         self.seconds = 0.0
 
@@ -606,7 +608,8 @@ class _Kept:
         started = time.perf_counter()
         try:
             self.markdown_cache.save()
-            save_records(self.output, self.builder.files, self.before)
+            records = Records(self.builder.files, self.builder.assembly_cache.entities)
+            save_records(self.output, records, self.before)
         except OSError as error:
             self.problem = error
         self.snapshot = self.builder.snapshot()

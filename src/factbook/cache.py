@@ -20,13 +20,15 @@ import shutil
 import zlib
 from functools import lru_cache
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 import jinja2
 
+from .errors import Problem
 from .link import BodyJob, RenderMany
 from .load import FileRecord
 from .mdlinks import EXTENSIONS, LinkTable, Rendered
+from .model import Collection, Document, Entity
 from .stamp import (
     atomic_write,
     cache_folder,
@@ -219,37 +221,67 @@ def _read_shard(path: Path) -> dict[str, Rendered] | None:
     return entries
 
 
-def load_records(output: Path) -> dict[str, FileRecord]:
-    """Return what reading each content file gave the last build, by path ({} if none is trusted).
+Assembled = tuple[Document, Collection, Entity | None, list[Problem]]
+
+
+class Records(NamedTuple):
+    """What the last build kept of each content file, by path: what reading it gave, and what
+    assembling its document gave (checked against the document and collection before use)."""
+
+    files: dict[str, FileRecord]
+    entities: dict[str, Assembled]
+
+
+def _assembled(value: object) -> bool:
+    return (
+        isinstance(value, tuple)
+        and len(value) == 4
+        and isinstance(value[0], Document)
+        and isinstance(value[1], Collection)
+        and (value[2] is None or isinstance(value[2], Entity))
+        and isinstance(value[3], list)
+    )
+
+
+def load_records(output: Path) -> Records:
+    """Return what the last build kept of each content file (nothing if none is trusted).
 
     A record is used again only while its file's inode, size and time are the same (load_sources);
-    a shard that is not trusted only means its files are read again.
+    a shard that is not trusted only means its files are read and assembled again.
     """
-    records: dict[str, FileRecord] = {}
+    records = Records({}, {})
     for path in sorted(_records_folder(output).glob("*.pickle")):
         loaded = _read_signed(path)
-        found = loaded.get("records") if loaded else None
-        if isinstance(found, dict) and all(isinstance(r, FileRecord) for r in found.values()):
-            records.update(found)
+        files = loaded.get("files") if loaded else None
+        entities = loaded.get("entities") if loaded else None
+        if not isinstance(files, dict) or not all(isinstance(r, FileRecord) for r in files.values()):
+            continue
+        if not isinstance(entities, dict) or not all(_assembled(e) for e in entities.values()):
+            continue
+        records.files.update(files)
+        records.entities.update(entities)
     return records
 
 
-def save_records(output: Path, records: dict[str, FileRecord], before: dict[str, FileRecord]) -> None:
-    """Keep what reading each content file gave this build, for the next: only the shards whose
-    records differ from those the build started with (before) are written again."""
+def save_records(output: Path, records: Records, before: Records) -> None:
+    """Keep what the build made of each content file, for the next: only the shards that differ
+    from those the build started with (before) are written again."""
     folder = _records_folder(output)
     for old in folder.parent.glob(RECORDS.format(code="*")):
         if old != folder:  # another factbook's (or an older, one-file form): never read
             shutil.rmtree(old) if old.is_dir() else old.unlink(missing_ok=True)
-    shards: dict[str, dict[str, FileRecord]] = {}
-    for path, record in records.items():
-        shards.setdefault(_record_shard(path), {})[path] = record
-    changed = {_record_shard(p) for p, r in records.items() if before.get(p) is not r}
-    changed |= {_record_shard(p) for p in before.keys() - records.keys()}
+    shards: dict[str, dict[str, dict[str, object]]] = {}
+    changed: set[str] = set()
+    for kind, now, was in zip(Records._fields, records, before, strict=True):
+        for path, value in now.items():
+            shards.setdefault(_record_shard(path), {f: {} for f in Records._fields})[kind][path] = value
+            if was.get(path) is not value:
+                changed.add(_record_shard(path))
+        changed |= {_record_shard(path) for path in was.keys() - now.keys()}
     folder.mkdir(parents=True, exist_ok=True)
     for name in sorted(changed | {n for n in shards if not (folder / f"{n}.pickle").exists()}):
         if name in shards:
-            _write_signed(folder / f"{name}.pickle", {"records": shards[name]})
+            _write_signed(folder / f"{name}.pickle", shards[name])
         else:
             (folder / f"{name}.pickle").unlink(missing_ok=True)
 
