@@ -111,6 +111,11 @@ def test_a_vault_rebuilt_after_edits_equals_a_full_build(tmp_path: Path) -> None
     assert "New words" in (served / "home" / "index.html").read_text()
     step(lambda: (root / "pic.png").write_bytes(b"\x89PNG\r\n\x1a\nmore"))
     step(lambda: (root / "Notes" / "Other.md").write_text("---\ntags: [two]\n---\nOther.\n"))
+    # A name that leads nowhere, then an alias that gives it a page: the names are made again.
+    home = root / "Home.md"
+    step(lambda: home.write_text(home.read_text() + "\nAnd [[Elsewhere]].\n"))
+    step(lambda: (root / "Notes" / "Other.md").write_text("---\naliases: [Elsewhere]\n---\nOther.\n"))
+    assert 'href="/notes/other/"' in (served / "home" / "index.html").read_text().split("And ")[-1]
     step(lambda: (root / "pic.png").unlink())
 
 

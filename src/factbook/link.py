@@ -57,29 +57,57 @@ def render_serially(jobs: list[BodyJob], table: LinkTable) -> list[Rendered]:
 
 
 def link_table(
-    site: Site, unreadable: frozenset[str] = frozenset(), previous: LinkTable | None = None
+    site: Site,
+    unreadable: frozenset[str] = frozenset(),
+    previous: LinkTable | None = None,
+    before: Site | None = None,
 ) -> LinkTable:
-    """Return the table that resolves [[names]] and .md paths to the site's pages."""
+    """Return the table that resolves [[names]] and .md paths to the site's pages.
+
+    With the site it was made for (before), the last table's names, targets and paths are
+    reused while no page came, went or changed its title, URL, file or aliases.
+    """
     entities = site.entities
     prefix = site.config.base_path.rstrip("/")
-    targets = {key: Target(key, prefix + e.url, e.title) for key, e in entities.items()}
-    paths = {content_path(e): key for key, e in entities.items()}
+    if previous is not None and before is not None and _same_names(site, before):
+        targets, paths, names = previous.targets, previous.paths, previous.names
+    else:
+        targets = {key: Target(key, prefix + e.url, e.title) for key, e in entities.items()}
+        paths = {content_path(e): key for key, e in entities.items()}
+        names = name_table(site, {path: prefix + url for path, url in site.files.items()})
     keys, labels = frozenset(entities), labels_of(site.collections)
     index = previous.index if previous is not None else None
     if index is None or index.keys != keys or index.broken != unreadable or index.labels != labels:
         index = slug_index(keys, unreadable, labels)
-    files = {path: prefix + url for path, url in site.files.items()}
     content = posixpath.dirname(site.config.path)
     return LinkTable(
         index,
         targets,
         paths,
         site.config.markdown_extensions,
-        name_table(site, files),
+        names,
         prefix,
         f"{content}/" if content else "",
         site.config.unsafe_html,
     )
+
+
+def _same_names(site: Site, before: Site) -> bool:
+    """Return whether every name, title, URL and file of site's pages is as it was in before."""
+    if site.config.base_path != before.config.base_path or site.entities.keys() != before.entities.keys():
+        return False
+    if site.files != before.files or site.sizes != before.sizes:
+        return False
+    for key, entity in site.entities.items():
+        was = before.entities[key]
+        if entity is not was and (
+            entity.title != was.title
+            or entity.url != was.url
+            or entity.doc.path != was.doc.path
+            or entity.fields.get("aliases") != was.fields.get("aliases")
+        ):
+            return False
+    return True
 
 
 def link_site(
@@ -93,7 +121,12 @@ def link_site(
     A body rendered before (in previous) is reused when its job is unchanged and every link in it
     still resolves to the same page, title and URL: the cache can never go stale.
     """
-    table = link_table(site, unreadable, previous.table if previous is not None else None)
+    table = link_table(
+        site,
+        unreadable,
+        previous.table if previous is not None else None,
+        previous.site if previous is not None else None,
+    )
     bodies = _bodies(site, table, previous, render_many)
     problems = [
         Problem(site.entities[key].doc.path, p.line, p.message, warning=p.warning or _lenient(site, key, p))
@@ -133,7 +166,7 @@ def _bodies(
     same_pages = (
         previous is not None
         and previous.table.index.keys == table.index.keys
-        and previous.table.names == table.names
+        and (previous.table.names is table.names or previous.table.names == table.names)
     )
     changed = (
         {k for k, t in table.targets.items() if previous.table.targets.get(k) != t}
