@@ -8,7 +8,6 @@ import xml.etree.ElementTree as etree
 from typing import Any
 
 import markdown
-from latex2mathml.converter import convert_to_element
 from markdown import util
 from markdown.blockprocessors import BlockProcessor, HashHeaderProcessor
 from markdown.extensions import Extension
@@ -289,6 +288,8 @@ class _InlineMath(_DisplayMath):
 
 def _math(latex: str, display: str, raw: str, ext: ObsidianExtension) -> etree.Element:
     """Return the MathML element for latex, or a <code class="math-error"> holding raw if it is invalid."""
+    from latex2mathml.converter import convert_to_element  # imported only for a body with math
+
     try:
         math = convert_to_element(latex.strip(), display=display)
     except Exception as error:  # latex2mathml raises plain exceptions of many kinds; none may stop a build

@@ -5,14 +5,16 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import fastjsonschema
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
 
 from .errors import Problem, did_you_mean
 from .model import Collection, Document, FieldPath, FieldSpec
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 TYPES = ("string", "text", "integer", "number", "boolean", "date", "url", "value", "ref", "refs")
 _JSON_TYPES: dict[str, dict[str, Any]] = {
@@ -101,6 +103,9 @@ def _field_schema(spec: FieldSpec) -> dict[str, Any]:
 
 @lru_cache(maxsize=64)
 def _validator(collection: Collection) -> Draft202012Validator:
+    # Imported only when a document is not valid: jsonschema takes 60 ms to import.
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(json_schema(collection))
 
 
