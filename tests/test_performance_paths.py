@@ -223,3 +223,18 @@ def test_a_cache_of_another_factbook_version_is_set_aside_quietly(
     # Written again by this version, the cache is used by the next build.
     (root / "content" / "organizations" / "itu.md").touch()
     assert build(Options(root, out, cache=True)).cache_hits > 0
+
+
+def test_a_build_in_this_process_switches_the_garbage_collector_back_on(tmp_path: Path) -> None:
+    # Builds run with it off (its full passes over a large site's heap found next to nothing).
+    import gc
+
+    from click.testing import CliRunner
+
+    from factbook.cli import main
+
+    root, out = _tiny(tmp_path)
+    for args in (["build", "--no-search", "-s", str(root), "-o", str(out)], ["check", "-s", str(root)]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, result.output
+        assert gc.isenabled()
