@@ -28,6 +28,9 @@ FLAGS = [
     "--disable-component-update",
     "--disable-sync",
     "--disable-dev-shm-usage",
+    # Each page is a fresh JavaScript world in which axe-core runs twice: V8's top compiler
+    # (Turbofan) never pays back there. Without it, Maglev's code: the same results, ~5% less CPU.
+    "--js-flags=--max-opt=2",
 ]
 
 
