@@ -286,7 +286,7 @@ PHONE_WIDTH = 390
 # Both schemes and both widths, paired: light and wide, then dark and narrow (a phone).
 VIEWINGS = (("light", 1280), ("dark", PHONE_WIDTH))
 # The flagship's pages in this many tests, so that xdist workers share them evenly to the end.
-SHARDS = 16
+SHARDS = 32
 # Only what a failure message needs crosses from the page: the whole result (every rule's
 # passes and inapplicable entries) costs more to serialise than the audit's own rules do.
 AXE_RUN = """tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})
