@@ -103,11 +103,29 @@ class Served:
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
+    """A server of the tiny site for one test alone: it may edit the site or stop the server."""
     root = tmp_path / "site"
     shutil.copytree(SITES / "tiny" / "content", root / "content")
     server = Served(root)
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def _serving(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    root = tmp_path_factory.mktemp("serving") / "site"
+    shutil.copytree(SITES / "tiny" / "content", root / "content")
+    server = Served(root)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def serving(_serving: Served) -> Served:
+    """A server of the tiny site shared by the tests that only ask it things (one start, not one
+    a test): they change neither the site nor the server, which is still running for each."""
+    assert _serving.process.poll() is None
+    return _serving
 
 
 def _edit(path: Path, old: str, new: str) -> None:
@@ -116,11 +134,11 @@ def _edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
-def test_serves_the_site_with_the_live_client(served: Served) -> None:
-    status, body = served.get("/organizations/itu/")
+def test_serves_the_site_with_the_live_client(serving: Served) -> None:
+    status, body = serving.get("/organizations/itu/")
     assert status == 200
     assert b'<script src="/__factbook__/live.js" defer></script></head>' in body
-    status, body = served.get("/no/such/page/")
+    status, body = serving.get("/no/such/page/")
     assert status == 404 and b"Page not found" in body
 
 
@@ -133,36 +151,36 @@ def test_serves_the_site_with_the_live_client(served: Served) -> None:
         "/assets/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
     ],
 )
-def test_paths_out_of_the_output_folder_are_refused(served: Served, path: str) -> None:
-    status, body = served.get(path)
+def test_paths_out_of_the_output_folder_are_refused(serving: Served, path: str) -> None:
+    status, body = serving.get(path)
     assert status in {403, 404}
     assert b"root:" not in body
 
 
-def test_symlinks_out_of_the_output_folder_are_refused(served: Served) -> None:
-    status, body = served.get("/index.html")
+def test_symlinks_out_of_the_output_folder_are_refused(serving: Served) -> None:
+    status, body = serving.get("/index.html")
     assert status == 200
-    assert (served.output / "index.html").is_file()
-    link = served.output / "escape.txt"
+    assert (serving.output / "index.html").is_file()
+    link = serving.output / "escape.txt"
     os.symlink("/etc/hostname", link)
     try:
-        status, body = served.get("/escape.txt")
+        status, body = serving.get("/escape.txt")
         assert status == 403
     finally:
         link.unlink()
 
 
-def test_only_loopback_by_default_and_a_taken_port_says_so(served: Served) -> None:
-    assert f"at http://127.0.0.1:{served.port}/" in "\n".join(served.lines)
+def test_only_loopback_by_default_and_a_taken_port_says_so(serving: Served) -> None:
+    assert f"at http://127.0.0.1:{serving.port}/" in "\n".join(serving.lines)
     second = subprocess.run(
-        [sys.executable, "-m", "factbook", "serve", "--port", str(served.port)],
-        cwd=served.root,
+        [sys.executable, "-m", "factbook", "serve", "--port", str(serving.port)],
+        cwd=serving.root,
         capture_output=True,
         text=True,
         timeout=30,
     )
     assert second.returncode == 2
-    assert f"port {served.port} on 127.0.0.1 is in use; choose another with --port" in second.stderr
+    assert f"port {serving.port} on 127.0.0.1 is in use; choose another with --port" in second.stderr
 
 
 def test_ctrl_c_stops_cleanly(served: Served) -> None:
@@ -212,13 +230,13 @@ def test_only_pages_of_the_preview_reach_it_dns_rebinding_is_refused(tmp_path: P
         server.stop()
 
 
-def test_a_nul_in_the_path_is_a_bad_request_not_a_traceback(served: Served) -> None:
+def test_a_nul_in_the_path_is_a_bad_request_not_a_traceback(serving: Served) -> None:
     for path in ("/%00", "/organizations/%00/", "/a%00b.html"):
-        status, body = served.get(path)
+        status, body = serving.get(path)
         assert status in {400, 404}
         assert b"Traceback" not in body
-    assert served.get("/")[0] == 200
-    assert not any("Traceback" in line or "500" in line for line in served.lines)
+    assert serving.get("/")[0] == 200
+    assert not any("Traceback" in line or "500" in line for line in serving.lines)
 
 
 def _descendants(pid: int) -> set[int]:
