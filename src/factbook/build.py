@@ -657,6 +657,7 @@ def _build_whole(options: Options, output: Path, builder: Builder, search: _Sear
         files = sum(len(names) for _, _, names in os.walk(staging.folder))  # workers wrote most of them
         staging.commit()
     except BaseException:
+        search.stop()  # first: a Pagefind still writing into the folder would leave it behind
         staging.discard()
         raise
     return replace(report, files=files)
