@@ -86,3 +86,29 @@ def test_a_failing_pagefind_fails_the_build_and_keeps_the_old_output(
     result = CliRunner().invoke(main, ["build", "-s", str(root), "-o", str(output), "-j", "1"])
     assert result.exit_code == 0, result.output
     assert (output / "pagefind" / "pagefind.js").is_file()
+
+
+def test_an_update_that_changes_no_page_keeps_the_index_and_one_that_does_makes_it_again(
+    tmp_path: Path,
+) -> None:
+    root = _site(tmp_path)
+    (root / "static").mkdir()
+    note = root / "static" / "note.html"
+    note.write_text('<html lang="en"><body><main data-pagefind-body>Quokkaword</main></body></html>')
+    output = tmp_path / "out"
+    build = ["build", "-s", str(root), "-o", str(output), "-j", "1"]
+    assert CliRunner().invoke(main, build).exit_code == 0
+    entry = output / "pagefind" / "pagefind-entry.json"
+    made = entry.stat().st_mtime_ns
+    # Saved again unchanged: the pages are the same, so is the index.
+    page = next((root / "content" / "species").glob("*.md"))
+    page.write_text(page.read_text(encoding="utf-8"), encoding="utf-8")
+    os.utime(page, ns=(made + 10**9, made + 10**9))
+    result = CliRunner().invoke(main, build)
+    assert result.exit_code == 0 and "updated" in result.output, result.output
+    assert entry.stat().st_mtime_ns == made
+    # A page of the site's own files changed: indexed again.
+    note.write_text(note.read_text().replace("Quokkaword", "Numbatword"))
+    result = CliRunner().invoke(main, build)
+    assert result.exit_code == 0 and "updated" in result.output, result.output
+    assert "Numbatword" in _indexed(output) and "Quokkaword" not in _indexed(output)

@@ -44,11 +44,11 @@ from .render import (
     page_specs,
     render_site,
 )
-from .search import Indexing, SearchError, start_index
+from .search import BUNDLE, Indexing, SearchError, start_index
 from .stamp import build_settings, cache_folder, record, site_inputs, survey, up_to_date
 from .theme import theme_dirs
 from .translate import Edition, editions, language_of, original_path, split, translated_collections
-from .write import LOCK, Staging, check_output, output_lock, static_files, write_changes, write_site
+from .write import LOCK, Staging, check_output, holds, output_lock, static_files, write_changes, write_site
 
 
 @dataclass(frozen=True, slots=True)
@@ -568,6 +568,8 @@ class _Search:
 
     def finish(self, report: Report) -> Report:
         """Return the report once the index is in place, with Pagefind's failure as a problem."""
+        if self.indexing is None and self.problem is None:
+            return report  # not wanted, or the index in place is still this build's
         if self.indexing is not None:
             indexing, self.indexing = self.indexing, None
             self.started = time.perf_counter()
@@ -682,11 +684,19 @@ def _update_in_place(
         return report
     forget_state(output)
     started = time.perf_counter()
+    # The index reads only the pages: while none changed or went, the one in place is this one's.
+    files = {**static_files(theme_dirs(options.root, "static")), **update.attachments}
+    pages_changed = any(name.endswith(".html") for name in update.removed) or any(
+        name.endswith(".html") and not holds(output / name, data)
+        for name, data in [(p.path, p.data) for p in update.pages]
+        + [(n, f.read_bytes()) for n, f in files.items() if n.endswith(".html")]
+    )
     written = publish(update, output, options.root)
     report = replace(
         report, seconds={**report.seconds, "write": time.perf_counter() - started}, files=written
     )
-    search.start(output, swap=True)
+    if pages_changed or not (output / BUNDLE).is_dir():
+        search.start(output, swap=True)
     kept.save()
     return search.finish(report)
 

@@ -314,12 +314,17 @@ def write_changes(
     return count
 
 
-def _replace(target: Path, data: bytes) -> int:
+def holds(target: Path, data: bytes) -> bool:
+    """Return whether the file at target holds exactly data."""
     try:
-        if target.read_bytes() == data:
-            return 0
+        return target.read_bytes() == data
     except OSError:
-        pass
+        return False
+
+
+def _replace(target: Path, data: bytes) -> int:
+    if holds(target, data):
+        return 0
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.tmp")
     temporary.write_bytes(data)
