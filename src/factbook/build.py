@@ -48,7 +48,7 @@ from .search import BUNDLE, Indexing, SearchError, start_index
 from .stamp import build_settings, cache_folder, record, site_inputs, survey, up_to_date
 from .theme import theme_dirs
 from .translate import Edition, editions, language_of, original_path, split, translated_collections
-from .write import LOCK, Staging, check_output, holds, output_lock, static_files, write_changes, write_site
+from .write import LOCK, Staging, check_output, output_lock, static_files, write_changes, write_site
 
 
 @dataclass(frozen=True, slots=True)
@@ -684,17 +684,13 @@ def _update_in_place(
         return report
     forget_state(output)
     started = time.perf_counter()
-    # The index reads only the pages: while none changed or went, the one in place is this one's.
-    files = {**static_files(theme_dirs(options.root, "static")), **update.attachments}
-    pages_changed = any(name.endswith(".html") for name in update.removed) or any(
-        name.endswith(".html") and not holds(output / name, data)
-        for name, data in [(p.path, p.data) for p in update.pages]
-        + [(n, f.read_bytes()) for n, f in files.items() if n.endswith(".html")]
-    )
-    written = publish(update, output, options.root)
+    changed: list[str] = []
+    written = publish(update, output, options.root, changed=changed)
     report = replace(
         report, seconds={**report.seconds, "write": time.perf_counter() - started}, files=written
     )
+    # The index reads only the pages: while none changed or went, the one in place is this one's.
+    pages_changed = update.full or any(name.endswith(".html") for name in [*changed, *update.removed])
     if pages_changed or not (output / BUNDLE).is_dir():
         search.start(output, swap=True)
     kept.save()
@@ -707,13 +703,14 @@ def publish(
     root: Path,
     staging: Staging | None = None,
     assets_changed: bool = True,
+    changed: list[str] | None = None,
 ) -> int:
     """Put every file of a successful update in place: pages, exports, assets and attachments.
 
     The one way a build reaches the disk, for build and serve alike: a whole build goes into a
     staging folder (the one given, whose pages the workers wrote already, or a new one) that is
     then swapped in; a rebuild replaces only what changed, each file atomically.
-    Return the files written.
+    Return the files written (and, for a rebuild, add their names to changed, if given).
     """
     static = static_files(theme_dirs(root, "static")) if update.full or assets_changed else {}
     assets = {**static, **update.attachments}
@@ -723,4 +720,4 @@ def publish(
         return staging.count
     if update.full:
         return write_site(output, update.pages, assets)
-    return write_changes(output, update.pages, update.removed, assets)
+    return write_changes(output, update.pages, update.removed, assets, changed)

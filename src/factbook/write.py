@@ -297,34 +297,33 @@ def _swap(staging: Path, output: Path) -> None:
 
 
 def write_changes(
-    output: Path, pages: Iterable[Output], removed: Iterable[str], assets: dict[str, Path]
+    output: Path,
+    pages: Iterable[Output],
+    removed: Iterable[str],
+    assets: dict[str, Path],
+    changed: list[str] | None = None,
 ) -> int:
-    """Update a served folder in place, each file replaced atomically; return the files written.
+    """Update a served folder in place, each file replaced atomically; return the files written
+    (and add their names to changed, if given).
 
     Readers never see half a file: each is written beside its target and renamed over it.
     """
-    count = 0
-    for page in pages:
-        count += _replace(output / page.path, page.data)
+    written = [page.path for page in pages if _replace(output / page.path, page.data)]
     for name in removed:
         (output / name).unlink(missing_ok=True)
         _prune(output, (output / name).parent)
-    for name, source in assets.items():
-        count += _replace(output / name, source.read_bytes())
-    return count
-
-
-def holds(target: Path, data: bytes) -> bool:
-    """Return whether the file at target holds exactly data."""
-    try:
-        return target.read_bytes() == data
-    except OSError:
-        return False
+    written += [name for name, source in assets.items() if _replace(output / name, source.read_bytes())]
+    if changed is not None:
+        changed += written
+    return len(written)
 
 
 def _replace(target: Path, data: bytes) -> int:
-    if holds(target, data):
-        return 0
+    try:
+        if target.read_bytes() == data:
+            return 0
+    except OSError:
+        pass
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.tmp")
     temporary.write_bytes(data)
