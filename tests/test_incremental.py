@@ -7,6 +7,7 @@ from pathlib import Path
 
 from factbook.build import Builder, Options, build
 from factbook.theme import theme_dirs
+from factbook.translate import version
 from factbook.write import static_files, write_changes
 
 from .conftest import SITES, run_cli, write_files
@@ -283,3 +284,73 @@ def test_a_damaged_or_foreign_build_state_means_a_whole_build(tmp_path: Path, mo
     monkeypatch.setattr(cache, "_versions", lambda: "factbook=999")
     itu.write_text(itu.read_text() + "\nA last one.\n")
     assert not build(options).incremental
+
+
+def _bilingual_steps(root: Path, build_once) -> None:  # type: ignore[no-untyped-def]
+    """Make edits to a copy of the bilingual site, each followed by build_once, which compares."""
+    content = root / "content"
+    iot, itu_az = content / "organizations" / "iot.md", content / "organizations" / "itu.az.md"
+    # An original with no translation: its fallback page in the other language changes too.
+    written = build_once(lambda: iot.write_text(iot.read_text() + "\nOne more line.\n"))
+    assert {"organizations/iot/index.html", "az/organizations/iot/index.html"} <= written
+    assert "az/organizations/azercell/index.html" not in written
+    # A translation's body: its own page, in its own language only.
+    written = build_once(lambda: itu_az.write_text(itu_az.read_text() + "\nDaha bir cümlə.\n"))
+    assert "az/organizations/itu/index.html" in written
+    assert "organizations/itu/index.html" not in written
+    # A translation's title: the pages of its language that show it.
+    written = build_once(
+        lambda: itu_az.write_text(itu_az.read_text().replace("title: Beynəlxalq", "title: Böyük Beynəlxalq"))
+    )
+    assert "az/events/telecom-2009/index.html" in written
+    assert "events/telecom-2009/index.html" not in written
+    # The language's catalogue: the pages of that language that show its words, of no other.
+    catalogue = root / "locales" / "az" / "LC_MESSAGES" / "messages.po"
+    written = build_once(
+        lambda: catalogue.write_text(catalogue.read_text().replace("Fəaliyyət sahəsi", "Səlahiyyət"))
+    )
+    assert "az/organizations/itu/index.html" in written  # its remit's label
+    assert "organizations/itu/index.html" not in written
+    # A new translation, then its removal.
+    translation = content / "organizations" / "iot.az.md"
+    made_from = version(iot.read_bytes())
+    # Which pages each language has shows on every page (its switcher): the whole site again.
+    text = f"---\ntitle: Əşyalar\ntranslated_from: {made_from}\n---\nMətn.\n"
+    build_once(lambda: translation.write_text(text), whole=True)
+    build_once(translation.unlink, whole=True)
+
+
+def test_a_bilingual_site_rebuilt_in_serve_redoes_only_what_each_language_shows(tmp_path: Path) -> None:
+    root = tmp_path / "site"
+    shutil.copytree(SITES / "bilingual", root)
+    served = tmp_path / "served"
+    builder = Builder(Options(root))
+    _apply(builder, served)
+
+    def build_once(change, whole: bool = False) -> set[str]:  # type: ignore[no-untyped-def]
+        change()
+        written = _apply(builder, served)
+        assert _files(served) == _full(root, tmp_path)
+        return written
+
+    _bilingual_steps(root, build_once)
+
+
+def test_a_bilingual_site_rebuilt_from_the_command_line_redoes_only_what_each_language_shows(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "site"
+    shutil.copytree(SITES / "bilingual", root)
+    out = tmp_path / "out"
+    assert _cli_build(root, out).startswith("built ")
+
+    def build_once(change, whole: bool = False) -> set[str]:  # type: ignore[no-untyped-def]
+        before = {name: _inode(out / name) for name in _files(out)}
+        change()
+        said = _cli_build(root, out)
+        assert said.startswith("built " if whole else "updated "), said
+        assert _files(out) == _full(root, tmp_path)
+        # What the build wrote: a file replaced has a new inode.
+        return {name for name in _files(out) if before.get(name) != _inode(out / name)}
+
+    _bilingual_steps(root, build_once)

@@ -23,7 +23,7 @@ from .cache import (
     save_records,
     save_state,
 )
-from .catalogues import load_translations
+from .catalogues import catalogue_print, load_translations
 from .config import with_overrides
 from .dates import SPEECH, Speech
 from .depend import Digest, affected_entities, body_uses, digest, face, fingerprint
@@ -129,6 +129,47 @@ def _template_stamp(dirs: list[Path]) -> tuple[tuple[str, int, int], ...]:
     return tuple(found)
 
 
+@dataclass
+class _EditionMemory:
+    """What a builder keeps of one other language's edition between builds."""
+
+    good: LinkedSite | Digest | None = None  # its last good link graph (serve) or digest (read back)
+    stamp: str = ""  # what every page of it shows: settings, templates, catalogue, languages
+    export_paths: set[str] = field(default_factory=set)
+    assembly: AssemblyCache = field(default_factory=AssemblyCache)
+    linked: LinkedSite | None = None
+    env: jinja2.Environment | None = None
+    env_stamp: object = None  # the catalogue its environment has
+    env_stamp_of: object = None  # and the templates it compiled
+
+
+def _edition_memory(value: object) -> _EditionMemory:
+    """Return an edition's memory read back from a snapshot; raise ValueError for anything else."""
+    if not isinstance(value, dict):
+        raise ValueError("an edition is not an object")
+    stamp, exports = value.get("stamp"), value.get("exports")
+    if not isinstance(stamp, str) or not isinstance(exports, list):
+        raise ValueError("an edition's stamp or exports are of the wrong types")
+    if not all(isinstance(e, str) for e in exports):
+        raise ValueError("an edition's stamp or exports are of the wrong types")
+    return _EditionMemory(Digest.from_json(value.get("digest")), stamp, set(exports))
+
+
+def _digest_of(good: LinkedSite | Digest) -> Digest:
+    """Return the digest of a last good build, kept as a link graph or read back as a digest."""
+    return good if isinstance(good, Digest) else digest(good)
+
+
+@dataclass(frozen=True, slots=True)
+class _EditionMade:
+    """One edition's part of an update: its pages made again, every file it has, what to keep."""
+
+    outputs: list[Output]
+    problems: list[Problem]
+    files: set[str]
+    kept: dict[str, tuple[LinkedSite, str, set[str]]]  # by language: linked site, stamp, export paths
+
+
 class Builder:
     """Builds a site again and again, re-rendering only the pages a change touches.
 
@@ -160,12 +201,13 @@ class Builder:
         self.good_attachments: dict[str, tuple[Path, tuple[int, int]]] = {}
         self.good_exports: list[Output] = []  # in serve; the command line knows only their paths
         self.good_export_paths: set[str] = set()
+        self.editions: dict[str, _EditionMemory] = {}  # each other language's, by its code
 
     def snapshot(self) -> dict[str, object]:
         """Return, as JSON values, what a build in another process needs to redo only what changed."""
         if self.good is None:
             raise ValueError("no successful build to take a snapshot of")
-        good = self.good if isinstance(self.good, Digest) else digest(self.good)
+        good = _digest_of(self.good)
         return {
             "digest": good.to_json(),
             "stamp": self.good_stamp,
@@ -174,6 +216,15 @@ class Builder:
             "attachments": {
                 name: [str(source), *signature]
                 for name, (source, signature) in sorted(self.good_attachments.items())
+            },
+            "editions": {
+                code: {
+                    "digest": _digest_of(m.good).to_json(),
+                    "stamp": m.stamp,
+                    "exports": sorted(m.export_paths),
+                }
+                for code, m in sorted(self.editions.items())
+                if m.good is not None
             },
         }
 
@@ -192,10 +243,12 @@ class Builder:
                 for name, (source, size, mtime) in attachments.items()
             }
             names = {str(name) for name in files}
+            editions = {code: _edition_memory(v) for code, v in dict(state.get("editions", {})).items()}
         except (KeyError, TypeError, ValueError) as error:
             raise ValueError(f"not a build snapshot: {error}") from error
         self.good, self.good_stamp, self.good_files, self.good_attachments = good, stamp, names, kept
         self.good_export_paths = set(exports)
+        self.editions = editions
 
     def update(self, sink: Staging | None = None, ready: Callable[[], None] | None = None) -> Update:
         """Rebuild from what is on disk now; return the pages that changed since the last success.
@@ -245,16 +298,17 @@ class Builder:
             self.env, self.env_stamp = make_environment(self.template_dirs, compiled=self.compiled), templates
         pages, found, count = self.render_pages(linked, self.env, _shown(options.root), only, sink)
         problems += found
+        edition = _EditionMade([], [], set(), {})
         if plans and not any(not p.warning for p in problems):
-            made, found = self._render_editions(config, sources, site, plans, problems, files, sizes)
-            problems += found
-            if sink is not None and not any(not p.warning for p in found):
+            edition = self._render_editions(
+                config, sources, site, plans, problems, files, sizes, stamp, only is None
+            )
+            made = edition.outputs
+            problems += edition.problems
+            if sink is not None and not any(not p.warning for p in edition.problems):
                 count += sink.put_all(made)
             else:
                 pages, count = [*pages, *made], count + len(made)
-            edition_files = {o.path for o in made}
-        else:
-            edition_files = set()
         clock.lap("render")
         report = replace(
             _report(site, problems, count, clock.laps),
@@ -293,12 +347,17 @@ class Builder:
             if self.good_attachments.get(name, (None, None))[1] != signature
         }
         files = {file_for(s.url) for s in page_specs(linked)} | set(attachments) | export_paths
-        files |= edition_files
+        files |= edition.files
         files |= set(static_files(theme_dirs(options.root, "static")))  # an asset deleted goes too
         removed = sorted(self.good_files - files)
         self.good, self.good_files, self.good_stamp = linked, files, stamp
         self.good_exports, self.good_export_paths = exports, export_paths
         self.good_attachments = attachments
+        for code, (edition_linked, edition_stamp, edition_exports) in edition.kept.items():
+            memory = self.editions.setdefault(code, _EditionMemory())
+            memory.good, memory.stamp, memory.export_paths = edition_linked, edition_stamp, edition_exports
+        for code in set(self.editions) - set(edition.kept):
+            self.editions[code].good = None  # a language no longer built starts whole when it returns
         return Update(report, linked, pages, removed, only is None, changed)
 
     def _read(self, path: str) -> bytes | None:
@@ -317,15 +376,21 @@ class Builder:
         problems: list[Problem],
         files: dict[str, str],
         sizes: dict[str, tuple[int, int]],
-    ) -> tuple[list[Output], list[Problem]]:
-        """Return every page of each other language's edition, under its prefix, and their problems."""
+        stamp: str,
+        whole: bool,
+    ) -> _EditionMade:
+        """Return the pages of each other language's edition, under its prefix, that a change
+        touches (every page when whole), with their problems and every file the editions have."""
         shown = _shown(self.options.root)
         seen = {(p.path, p.message) for p in problems}
         originals = {d.path: d for d in sources.documents}
         outputs: list[Output] = []
         found: list[Problem] = []
+        every: set[str] = set()
+        kept: dict[str, tuple[LinkedSite, str, set[str]]] = {}
         for plan in plans:
             language = next(lang for lang in config.languages if lang.code == plan.code)
+            memory = self.editions.setdefault(plan.code, _EditionMemory())
             translations, more = load_translations(self.options.root, language.locale)
             found += more
             gettext = translations.gettext
@@ -337,18 +402,27 @@ class Builder:
             )
             collections = translated_collections(sources.collections, gettext)
             edition_site, made = assemble_site(
-                edition_config, collections, plan.documents, None, sources.unreadable, files, sizes
+                edition_config, collections, plan.documents, memory.assembly, sources.unreadable, files, sizes
             )
-            linked, more = link_site(edition_site, None, self.render_many, sources.unreadable)
+            linked, more = link_site(edition_site, memory.linked, self.render_many, sources.unreadable)
+            memory.linked = linked
             made += more
             fallbacks = frozenset(
                 e.key for e in edition_site.entities.values() if e.doc.path in plan.fallbacks
             )
             linked.memo["editions"] = _editions_of(config, plan.code, site, plans, fallbacks)
-            env = make_environment(self.template_dirs, translations, self.compiled)
+            catalogue = catalogue_print(self.options.root, language.locale)
+            # Besides the default edition's settings and templates, every page of this one shows
+            # its catalogue's words, its menu and which pages each language has.
+            edition_stamp = fingerprint((stamp, catalogue, nav_items(linked), linked.memo["editions"]))
+            if catalogue != memory.env_stamp or memory.env is None or self.env_stamp != memory.env_stamp_of:
+                memory.env = make_environment(self.template_dirs, translations, self.compiled)
+                memory.env_stamp, memory.env_stamp_of = catalogue, self.env_stamp
+            same = not whole and memory.good is not None and memory.stamp == edition_stamp
+            only = self._only(memory.good, linked) if same and memory.good is not None else None
             token = SPEECH.set(Speech(language.locale, gettext, translations.ngettext))
             try:
-                pages, more = render_site(linked, env, shown)
+                pages, more = render_site(linked, memory.env, shown, only)
             finally:
                 SPEECH.reset(token)
             made += more
@@ -361,8 +435,17 @@ class Builder:
             folder = language.prefix.lstrip("/")
             machines = {"robots.txt", "sitemap.xml"}  # one of each, at the top, for every language
             outputs += [Output(folder + o.path, o.data) for o in pages if o.path not in machines]
-            outputs += [Output(folder + o.path, o.data) for o in graph_exports(linked)]
-        return outputs, found
+            old = memory.good
+            if same and old is not None and _digest_of(old).exports == digest(linked).exports:
+                export_paths = memory.export_paths  # on disk already, as the last build made them
+            else:
+                exports = [Output(folder + o.path, o.data) for o in graph_exports(linked)]
+                outputs += exports
+                export_paths = {o.path for o in exports}
+            every |= {folder + file_for(s.url) for s in page_specs(linked)} - {folder + m for m in machines}
+            every |= export_paths
+            kept[plan.code] = (linked, edition_stamp, export_paths)
+        return _EditionMade(outputs, found, every, kept)
 
     @staticmethod
     def _only(old: LinkedSite | Digest, new: LinkedSite):  # type: ignore[no-untyped-def]
