@@ -26,7 +26,7 @@ from .cache import (
 from .catalogues import catalogue_print, load_translations
 from .config import with_overrides
 from .dates import SPEECH, Speech
-from .depend import Digest, affected_entities, body_uses, digest, face, fingerprint
+from .depend import Digest, affected_entities, digest, face, fingerprint
 from .errors import Problem, os_problem
 from .exports import graph_exports
 from .link import LinkedSite, RenderMany, link_site, render_serially
@@ -483,7 +483,7 @@ def _same_exports(old: LinkedSite, new: LinkedSite) -> bool:
         if (a is None) != (b is None):
             return False
         if a is not None and b is not None:
-            if body_uses(a) != body_uses(b):
+            if a.prints[1] != b.prints[1]:  # what the exports read of each body
                 return False
     return True
 

@@ -46,9 +46,14 @@ RECORDS = "records-{code}"
 TEMPLATES = "templates"
 
 
+# What a cached body holds: a new number when Rendered gains or loses a field, so that an
+# entry pickled by an earlier factbook of the same version is never found.
+RENDERED_FORMAT = 2
+
+
 @lru_cache(maxsize=1)
 def _versions() -> str:
-    return package_versions() + ";" + ",".join(EXTENSIONS)
+    return f"{package_versions()};{','.join(EXTENSIONS)};{RENDERED_FORMAT}"
 
 
 def body_key(job: BodyJob, extensions: tuple[tuple[str, str], ...] = (), unsafe_html: bool = False) -> str:

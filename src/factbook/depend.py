@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from enum import Enum
 from operator import attrgetter
@@ -13,8 +13,7 @@ from pathlib import PurePath
 from typing import Any
 
 from .link import LinkedSite
-from .mdlinks import Rendered
-from .model import Entity
+from .model import Entity, Ref
 
 
 def face(entity: Entity) -> tuple[object, ...]:
@@ -101,9 +100,10 @@ def digest(linked: LinkedSite) -> Digest:
     if made is None:
         entities = linked.site.entities
         faces = {k: _hash(repr(face(e))) for k, e in entities.items()}
+        refs = _Refs()
         made = Digest(
             faces,
-            {k: _own_print(linked, k) for k in entities},
+            {k: _own_print(linked, k, refs) for k in entities},
             {k: tuple(sorted(_anchors(linked, k))) for k in entities},
             frozenset(_fact_subjects(linked)),
             {
@@ -111,20 +111,13 @@ def digest(linked: LinkedSite) -> Digest:
                 for name, c in linked.site.collections.items()
                 if c.sort == "date"
             },
-            _exports_print(linked, faces),
+            _exports_print(linked, faces, refs),
         )
         linked.memo["digest"] = made
     return made
 
 
-def body_uses(body: Rendered) -> tuple[object, ...]:
-    """Return what a body gives the whole-site exports: its tags, and the pages it links to, cites
-    and embeds, without their lines (only messages show those: prose above may move them)."""
-    uses = (body.links, body.citations, body.embeds)
-    return (body.tags, *(tuple(use[:-1] for use in kind) for kind in uses))
-
-
-def _exports_print(linked: LinkedSite, faces: dict[str, str]) -> str:
+def _exports_print(linked: LinkedSite, faces: dict[str, str], refs: _Refs) -> str:
     """Return a hash of what the whole-site exports read: each page's face, references and links.
 
     The inputs build compares between two linked sites in serve; the inverse and outgoing links
@@ -135,8 +128,8 @@ def _exports_print(linked: LinkedSite, faces: dict[str, str]) -> str:
     for key in sorted(site.entities):
         entity = site.entities[key]
         body = linked.bodies.get(key)
-        shown = None if body is None else body_uses(body)
-        parts.append(repr((faces[key], [_REF(r) for r in entity.refs], entity.draft, shown)))
+        shown = None if body is None else body.prints[1]
+        parts.append(repr((faces[key], refs.text(entity.refs), entity.draft, shown)))
     return _hash("\x1f".join(parts))
 
 
@@ -148,28 +141,49 @@ def _hash(text: str) -> str:
 _REF = attrgetter("source", "target", "field", "label", "role", "item", "shown", "shared")
 
 
-def _own_print(linked: LinkedSite, key: str) -> str:
+class _Refs:
+    """The text of each reference, made once for a digest: a page's references are the inverse
+    references of the pages they lead to, and the exports read them a third time."""
+
+    def __init__(self) -> None:
+        self.texts: dict[int, str] = {}
+
+    def text(self, refs: Iterable[Ref]) -> str:
+        """Return the references as a page shows them, in their order."""
+        texts = self.texts
+        parts = []
+        for ref in refs:
+            made = texts.get(id(ref))
+            if made is None:
+                made = texts[id(ref)] = repr(_REF(ref))
+            parts.append(made)
+        return "[" + ", ".join(parts) + "]"
+
+
+def _own_print(linked: LinkedSite, key: str, refs: _Refs | None = None) -> str:
     """Return a hash of what a page shows of its own (as _own), quicker than fingerprint.
 
-    A repr is the same in every process but for sets, so the two sets here go in sorted; a set
+    A repr is the same in every process but for sets, so the one set here goes in sorted; a set
     missed would only make a page look changed, never one that changed look the same.
     """
+    refs = refs or _Refs()
     entity = linked.site.entities[key]
     doc = entity.doc
     body = linked.bodies.get(key)
+    # What a page shows of its file: the file itself, when it was read from one; line numbers
+    # only ever reach messages.
+    read = doc.checksum or repr((doc.body, doc.data))
     parts = [
-        # What a page shows of its file; line numbers only ever reach messages.
-        repr((doc.path, doc.kind, doc.collection, doc.stem, doc.folder, doc.body, doc.data)),
-        repr([_REF(r) for r in entity.refs]),
-        repr([_REF(r) for r in linked.inverse.get(key, ())]),
+        repr((doc.path, doc.kind, doc.collection, doc.stem, doc.folder, read)),
+        refs.text(entity.refs),
+        refs.text(linked.inverse.get(key, ())),
         repr(linked.facts_about.get(key, ())),
         repr(linked.site.facts.get(key, ())),
         repr(sorted(linked.dead.get(key, ()))),
     ]
     if body is not None:
         # The HTML is made from the body and where its links lead, as is all the rest.
-        parts += [body.html, repr((body.toc, sorted(body.anchors), body.links, body.embeds, body.tags))]
-        parts.append(repr(body.citations))
+        parts.append(body.prints[0])
     return _hash("\x1f".join(parts))
 
 

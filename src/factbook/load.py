@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import os
 import re
@@ -280,6 +281,8 @@ def read_document(
         message = f"file is {size / 1e6:.1f} MB; content files may be up to {MAX_BYTES // 1_000_000} MB"
         return None, Problem(shown, 1, message, "split it into several pages")
     raw = path.read_bytes()
+    checksum = hashlib.blake2b(raw, digest_size=16).hexdigest()
+    stem = path.stem
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -287,14 +290,14 @@ def read_document(
         byte = raw[error.start]
         return None, Problem(shown, line, f"file is not UTF-8 text (byte 0x{byte:02x})")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    stem = path.stem
     if collection.vault and not text.startswith("---\n"):  # a note needs no front matter
         body, problem = _without_nul(text, shown, 1)
-        return Document(shown, "markdown", collection.name, stem, {}, {(): 1}, body, 1, folder), problem
+        doc = Document(shown, "markdown", collection.name, stem, {}, {(): 1}, body, 1, folder, checksum)
+        return doc, problem
     if not text.strip():
         return None, Problem(shown, 1, "file is empty")
     if collection.format == "yaml":
-        return _document(shown, collection.name, stem, text, 1, "", 0, folder)
+        return _document(shown, collection.name, stem, text, 1, "", 0, folder, checksum)
     if not text.startswith("---\n"):
         return None, Problem(shown, 1, "no front matter: start the file with a '---' line")
     lines = text.split("\n")
@@ -304,7 +307,7 @@ def read_document(
         return None, Problem(shown, 1, "front matter is not closed by a '---' line")
     front = "\n".join(lines[1:end])
     body, nul = _without_nul("\n".join(lines[end + 1 :]), shown, end + 2)
-    doc, problem = _document(shown, collection.name, stem, front, 2, body, end + 2, folder)
+    doc, problem = _document(shown, collection.name, stem, front, 2, body, end + 2, folder, checksum)
     return doc, problem or (nul if doc else None)
 
 
@@ -322,7 +325,15 @@ def _without_nul(body: str, shown: str, first_line: int) -> tuple[str, Problem |
 
 
 def _document(
-    shown: str, collection: str, stem: str, text: str, first: int, body: str, body_line: int, folder: str
+    shown: str,
+    collection: str,
+    stem: str,
+    text: str,
+    first: int,
+    body: str,
+    body_line: int,
+    folder: str,
+    checksum: str,
 ) -> tuple[Document | None, Problem | None]:
     try:
         marked = load_yaml(text)
@@ -332,5 +343,5 @@ def _document(
     lines = {key: line + first for key, line in marked.lines.items()}
     lines[()] = max(first - 1, 1)
     kind = "yaml" if not body_line else "markdown"
-    doc = Document(shown, kind, collection, stem, data, lines, body, body_line, folder)
+    doc = Document(shown, kind, collection, stem, data, lines, body, body_line, folder, checksum)
     return doc, None

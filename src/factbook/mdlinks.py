@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import posixpath
@@ -215,6 +216,13 @@ class Rendered:
     embeds: tuple[Embed, ...] = ()
     tags: tuple[str, ...] = ()
     citations: tuple[Citation, ...] = ()
+    # Hashes of what a page shows of its body, and of what the whole-site exports read of it:
+    # made where it is rendered (in a worker, and kept in the cache), not on every rebuild.
+    prints: tuple[str, str] = ("", "")
+
+    def __post_init__(self) -> None:
+        if not self.prints[0]:
+            object.__setattr__(self, "prints", _prints(self))
 
     def with_job(self, job: tuple[str, int, str]) -> Rendered:
         """Return this rendering labelled with the job (source, line, folder) it came from."""
@@ -223,6 +231,23 @@ class Rendered:
     def still_valid(self, table: LinkTable) -> bool:
         """Return whether every link of this body resolves today as it did when it was rendered."""
         return all(_lookup(table, kind, text, folder) == was for kind, text, folder, was in self.resolutions)
+
+
+def uses(body: Rendered) -> tuple[object, ...]:
+    """Return what a body gives the whole-site exports: its tags, and the pages it links to, cites
+    and embeds, without their lines (only messages show those: prose above may move them)."""
+    kinds = (body.links, body.citations, body.embeds)
+    return (body.tags, *(tuple(use[:-1] for use in kind) for kind in kinds))
+
+
+def _prints(body: Rendered) -> tuple[str, str]:
+    """Return the hashes of a body's HTML and all made with it, and of its uses."""
+    # Sets go in sorted: a repr is the same in every process but for them.
+    shown = repr((body.toc, sorted(body.anchors), body.links, body.embeds, body.tags, body.citations))
+    own = hashlib.blake2b(body.html.encode("utf-8", "surrogatepass"), digest_size=16)
+    own.update(shown.encode("utf-8", "surrogatepass"))
+    used = hashlib.blake2b(repr(uses(body)).encode("utf-8", "surrogatepass"), digest_size=16)
+    return own.hexdigest(), used.hexdigest()
 
 
 def _lookup(table: LinkTable, kind: str, text: str, folder: str) -> Resolution:

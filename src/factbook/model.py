@@ -160,6 +160,9 @@ class Document:
     body: str = ""
     body_line: int = 1
     folder: str = ""  # the folders between the collection's folder and the file, as written
+    # A hash of the bytes the data and body were read from ('' when not read from one file):
+    # the same file at the same place is the same document.
+    checksum: str = ""
 
     def line(self, path: FieldPath = ()) -> int:
         """Return the 1-based file line of the value at path, or of its nearest parent."""

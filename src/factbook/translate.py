@@ -122,7 +122,12 @@ def _translated(
     if any(not p.warning for p in problems):
         return None, problems
     body = doc.body if original.kind == "markdown" else original.body
-    merged = replace(original, path=doc.path, data=data, lines=lines, body=body, body_line=doc.body_line)
+    # Made from both files: its checksum is of both, or of neither if either has none.
+    both = f"{original.checksum}:{doc.checksum}".encode()
+    checksum = hashlib.blake2b(both, digest_size=16).hexdigest() if original.checksum and doc.checksum else ""
+    merged = replace(
+        original, path=doc.path, data=data, lines=lines, body=body, body_line=doc.body_line, checksum=checksum
+    )
     return merged, problems
 
 
