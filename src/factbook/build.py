@@ -139,8 +139,8 @@ class _EditionMemory:
     assembly: AssemblyCache = field(default_factory=AssemblyCache)
     linked: LinkedSite | None = None
     env: jinja2.Environment | None = None
-    env_stamp: object = None  # the catalogue its environment has
-    env_stamp_of: object = None  # and the templates it compiled
+    env_catalogue: str = ""  # the catalogue its environment speaks
+    env_templates: object = None  # and the templates it compiled
 
 
 def _edition_memory(value: object) -> _EditionMemory:
@@ -148,9 +148,11 @@ def _edition_memory(value: object) -> _EditionMemory:
     if not isinstance(value, dict):
         raise ValueError("an edition is not an object")
     stamp, exports = value.get("stamp"), value.get("exports")
-    if not isinstance(stamp, str) or not isinstance(exports, list):
-        raise ValueError("an edition's stamp or exports are of the wrong types")
-    if not all(isinstance(e, str) for e in exports):
+    if (
+        not isinstance(stamp, str)
+        or not isinstance(exports, list)
+        or not all(isinstance(e, str) for e in exports)
+    ):
         raise ValueError("an edition's stamp or exports are of the wrong types")
     return _EditionMemory(Digest.from_json(value.get("digest")), stamp, set(exports))
 
@@ -415,9 +417,12 @@ class Builder:
             # Besides the default edition's settings and templates, every page of this one shows
             # its catalogue's words, its menu and which pages each language has.
             edition_stamp = fingerprint((stamp, catalogue, nav_items(linked), linked.memo["editions"]))
-            if catalogue != memory.env_stamp or memory.env is None or self.env_stamp != memory.env_stamp_of:
+            if memory.env is None or (catalogue, self.env_stamp) != (
+                memory.env_catalogue,
+                memory.env_templates,
+            ):
                 memory.env = make_environment(self.template_dirs, translations, self.compiled)
-                memory.env_stamp, memory.env_stamp_of = catalogue, self.env_stamp
+                memory.env_catalogue, memory.env_templates = catalogue, self.env_stamp
             same = not whole and memory.good is not None and memory.stamp == edition_stamp
             only = self._only(memory.good, linked) if same and memory.good is not None else None
             token = SPEECH.set(Speech(language.locale, gettext, translations.ngettext))
