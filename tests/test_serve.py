@@ -548,3 +548,35 @@ def _cpu_seconds(pid: int) -> float:
     """Return the CPU time a process has used so far (user and system), in seconds."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_the_builder_keeps_nothing_of_a_save_once_the_next_has_been_built(tmp_path: Path) -> None:
+    # serve's builder freezes what each build leaves, out of the collector's way: anything of a
+    # save that is garbage but in a cycle (an old link graph, the contexts templates make) would
+    # then be kept for as long as the preview runs, growing with every save.
+    import gc
+
+    from factbook.build import Options
+    from factbook.link import LinkedSite
+    from factbook.rebuild import Rebuilder
+
+    root = tmp_path / "site"
+    shutil.copytree(SITES / "bilingual", root)
+    page = root / "content" / "organizations" / "itu.md"
+    original = page.read_text(encoding="utf-8")
+    rebuilder = Rebuilder(Options(root), tmp_path / "out")
+    frozen: list[int] = []
+    try:
+        rebuilder.build(None)
+        for i in range(8):
+            page.write_text(original + f"\nSave {i}.\n", encoding="utf-8")
+            assert rebuilder.build({str(page)}).built
+            rebuilder.settle()
+            frozen.append(gc.get_freeze_count())
+        gc.unfreeze()
+        graphs = sum(1 for o in gc.get_objects() if isinstance(o, LinkedSite))
+    finally:
+        gc.unfreeze()
+        gc.collect()
+    assert frozen[2:] == [frozen[2]] * 6, frozen
+    assert graphs <= 4, graphs  # the last build's, in each of the two languages, and no others

@@ -258,6 +258,32 @@ class Builder:
         With a sink, the pages are put there (by the workers that render them) instead, and
         ready is called once every page is in it, before the whole-site exports are made.
         """
+        before = self._held()
+        try:
+            return self._update(sink, ready)
+        finally:
+            self._release(before)
+
+    def _held(self) -> list[LinkedSite]:
+        """Return the link graphs this builder keeps for the next build."""
+        held = [self.linked, self.good]
+        for memory in self.editions.values():
+            held += [memory.linked, memory.good]
+        return [linked for linked in held if isinstance(linked, LinkedSite)]
+
+    def _release(self, before: list[LinkedSite]) -> None:
+        """Empty the memo of each link graph of before that this builder no longer keeps.
+
+        Its cached views (the page list's contexts, for one) refer back to it: a cycle that only
+        the cyclic collector frees, and serve freezes what each build leaves, so that the
+        collector's passes skip it. Emptied, a graph is freed as soon as nothing refers to it.
+        """
+        kept = {id(linked) for linked in self._held()}
+        for linked in before:
+            if id(linked) not in kept:
+                linked.memo.clear()
+
+    def _update(self, sink: Staging | None, ready: Callable[[], None] | None) -> Update:
         options = self.options
         clock = _Clock()
         output = options.output or options.root / "_site"

@@ -83,11 +83,19 @@ class Rebuilder:
         done = (
             f"rebuilt {len(update.pages)} pages in {seconds * 1000:.0f} ms" if not failed else "build failed"
         )
-        result = self._result(update.report.problems, failed, done)
-        # After the answer is made: a full collection of a big site's objects takes longer than
-        # a rebuild, so keep the cyclic collector off what has been built so far.
+        return self._result(update.report.problems, failed, done)
+
+    @staticmethod
+    def settle() -> None:
+        """Collect what the last rebuild left, then keep the cyclic collector off all there is.
+
+        A full collection of a big site's objects takes longer than a rebuild, so what has been
+        built so far is frozen; this pass covers only the objects made since the last freeze.
+        Without it, the cycles that rendering makes (Jinja's contexts) would be frozen, and
+        kept, after every save. Called once the answer is sent: off the save's path.
+        """
+        gc.collect()
         gc.freeze()
-        return result
 
     def _first(self) -> Result:
         update = self.builder.update()
@@ -124,6 +132,7 @@ def main(requests_fd: int, replies_fd: int) -> None:
                 replies.send(Result((message,), (message,), None, crashed=traceback.format_exc()))
                 return
             replies.send(result)
+            site.settle()
     except (EOFError, BrokenPipeError):  # the serving process has gone
         return
 

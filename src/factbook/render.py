@@ -372,7 +372,11 @@ def _page_specs(linked: LinkedSite) -> list[PageSpec]:
             pages.append(PageSpec("tag.html", f"/tags/{path}/", "", partial(_tag, linked, tag, keys)))
     pages.append(PageSpec("data.html", DATA_URL, "", lambda: _data(linked)))
     if site.config.host:  # a sitemap or feed with addresses that name no host is invalid
-        pages.append(PageSpec("sitemap.xml", "/sitemap.xml", "", lambda: _sitemap(linked, pages)))
+        # The list through the memo, not the list itself: a page list that holds itself is a
+        # cycle that outlives the site in serve (which freezes what each build leaves).
+        pages.append(
+            PageSpec("sitemap.xml", "/sitemap.xml", "", lambda: _sitemap(linked, page_specs(linked)))
+        )
     pages.append(PageSpec("robots.txt", "/robots.txt", "", lambda: {"title": "robots.txt", "crumbs": []}))
     return _without_collisions(linked, pages)
 
