@@ -294,6 +294,8 @@ def _bilingual_steps(root: Path, build_once) -> None:  # type: ignore[no-untyped
     written = build_once(lambda: iot.write_text(iot.read_text() + "\nOne more line.\n"))
     assert {"organizations/iot/index.html", "az/organizations/iot/index.html"} <= written
     assert "az/organizations/azercell/index.html" not in written
+    # Nor the pages that list every page or every event: no address, title or date changed.
+    assert not {"sitemap.xml", "events/feed.xml", "az/events/feed.xml", "data/index.html"} & written
     # A translation's body: its own page, in its own language only.
     written = build_once(lambda: itu_az.write_text(itu_az.read_text() + "\nDaha bir cümlə.\n"))
     assert "az/organizations/itu/index.html" in written
@@ -311,6 +313,11 @@ def _bilingual_steps(root: Path, build_once) -> None:  # type: ignore[no-untyped
     )
     assert "az/organizations/itu/index.html" in written  # its remit's label
     assert "organizations/itu/index.html" not in written
+    # A new page, then its removal: the sitemap, which lists every address, changes with them.
+    agency = content / "organizations" / "new-agency.md"
+    text = "---\ntitle: New Agency\nkind: agency\nsources: [itu-report]\n---\nText.\n"
+    assert "sitemap.xml" in build_once(lambda: agency.write_text(text))
+    assert "sitemap.xml" in build_once(agency.unlink)
     # A new translation, then its removal.
     translation = content / "organizations" / "iot.az.md"
     made_from = version(iot.read_bytes())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import http.client
+import json
 import os
 import shutil
 import signal
@@ -550,33 +551,45 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+# Run in a process of its own: other tests' threads and caches would make objects of their own.
+KEEPS_NOTHING = """
+import gc, json, sys
+from pathlib import Path
+from factbook.build import Options
+from factbook.link import LinkedSite
+from factbook.rebuild import Rebuilder
+
+root, out = Path(sys.argv[1]), Path(sys.argv[2])
+page = root / "content" / "organizations" / "itu.md"
+original = page.read_text(encoding="utf-8")
+rebuilder = Rebuilder(Options(root), out)
+rebuilder.build(None)
+frozen = []
+for i in range(8):
+    page.write_text(original + f"\\nSave {i}.\\n", encoding="utf-8")
+    assert rebuilder.build({str(page)}).built
+    rebuilder.settle()
+    frozen.append(gc.get_freeze_count())
+gc.unfreeze()
+graphs = sum(1 for o in gc.get_objects() if isinstance(o, LinkedSite))
+print(json.dumps({"frozen": frozen, "graphs": graphs}))
+"""
+
+
 def test_the_builder_keeps_nothing_of_a_save_once_the_next_has_been_built(tmp_path: Path) -> None:
     # serve's builder freezes what each build leaves, out of the collector's way: anything of a
     # save that is garbage but in a cycle (an old link graph, the contexts templates make) would
     # then be kept for as long as the preview runs, growing with every save.
-    import gc
-
-    from factbook.build import Options
-    from factbook.link import LinkedSite
-    from factbook.rebuild import Rebuilder
-
     root = tmp_path / "site"
     shutil.copytree(SITES / "bilingual", root)
-    page = root / "content" / "organizations" / "itu.md"
-    original = page.read_text(encoding="utf-8")
-    rebuilder = Rebuilder(Options(root), tmp_path / "out")
-    frozen: list[int] = []
-    try:
-        rebuilder.build(None)
-        for i in range(8):
-            page.write_text(original + f"\nSave {i}.\n", encoding="utf-8")
-            assert rebuilder.build({str(page)}).built
-            rebuilder.settle()
-            frozen.append(gc.get_freeze_count())
-        gc.unfreeze()
-        graphs = sum(1 for o in gc.get_objects() if isinstance(o, LinkedSite))
-    finally:
-        gc.unfreeze()
-        gc.collect()
+    done = subprocess.run(
+        [sys.executable, "-c", KEEPS_NOTHING, str(root), str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout)
+    frozen = found["frozen"]
     assert frozen[2:] == [frozen[2]] * 6, frozen
-    assert graphs <= 4, graphs  # the last build's, in each of the two languages, and no others
+    assert found["graphs"] <= 4, found  # the last build's, in each of the two languages, and no others

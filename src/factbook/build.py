@@ -39,10 +39,12 @@ from .render import (
     PageSpec,
     RenderPages,
     file_for,
+    has_index,
     make_environment,
     nav_items,
     page_specs,
     render_site,
+    views_print,
 )
 from .search import BUNDLE, Indexing, SearchError, start_index
 from .stamp import build_settings, cache_folder, record, site_inputs, survey, up_to_date
@@ -135,6 +137,7 @@ class _EditionMemory:
 
     good: LinkedSite | Digest | None = None  # its last good link graph (serve) or digest (read back)
     stamp: str = ""  # what every page of it shows: settings, templates, catalogue, languages
+    views: dict[str, str] = field(default_factory=dict)  # render.views_print of it
     export_paths: set[str] = field(default_factory=set)
     assembly: AssemblyCache = field(default_factory=AssemblyCache)
     linked: LinkedSite | None = None
@@ -154,7 +157,15 @@ def _edition_memory(value: object) -> _EditionMemory:
         or not all(isinstance(e, str) for e in exports)
     ):
         raise ValueError("an edition's stamp or exports are of the wrong types")
-    return _EditionMemory(Digest.from_json(value.get("digest")), stamp, set(exports))
+    return _EditionMemory(Digest.from_json(value.get("digest")), stamp, _views(value), set(exports))
+
+
+def _views(state: dict[str, object]) -> dict[str, str]:
+    """Return the views' hashes a snapshot keeps ({} if none: the pages that show them are made again)."""
+    views = state.get("views", {})
+    if not isinstance(views, dict) or not all(isinstance(v, str) for v in views.values()):
+        raise ValueError("views of the wrong types")
+    return {str(k): v for k, v in views.items()}
 
 
 def _digest_of(good: LinkedSite | Digest) -> Digest:
@@ -200,6 +211,7 @@ class Builder:
         self.good: LinkedSite | Digest | None = None
         self.good_files: set[str] = set()
         self.good_stamp = ""
+        self.good_views: dict[str, str] = {}  # render.views_print of the last good build
         self.good_attachments: dict[str, tuple[Path, tuple[int, int]]] = {}
         self.good_exports: list[Output] = []  # in serve; the command line knows only their paths
         self.good_export_paths: set[str] = set()
@@ -213,6 +225,7 @@ class Builder:
         return {
             "digest": good.to_json(),
             "stamp": self.good_stamp,
+            "views": self.good_views,
             "files": sorted(self.good_files),
             "exports": sorted(self.good_export_paths),
             "attachments": {
@@ -223,6 +236,7 @@ class Builder:
                 code: {
                     "digest": _digest_of(m.good).to_json(),
                     "stamp": m.stamp,
+                    "views": m.views,
                     "exports": sorted(m.export_paths),
                 }
                 for code, m in sorted(self.editions.items())
@@ -246,11 +260,12 @@ class Builder:
             }
             names = {str(name) for name in files}
             editions = {code: _edition_memory(v) for code, v in dict(state.get("editions", {})).items()}
+            views = _views(state)
         except (KeyError, TypeError, ValueError) as error:
             raise ValueError(f"not a build snapshot: {error}") from error
         self.good, self.good_stamp, self.good_files, self.good_attachments = good, stamp, names, kept
         self.good_export_paths = set(exports)
-        self.editions = editions
+        self.editions, self.good_views = editions, views
 
     def update(self, sink: Staging | None = None, ready: Callable[[], None] | None = None) -> Update:
         """Rebuild from what is on disk now; return the pages that changed since the last success.
@@ -319,8 +334,13 @@ class Builder:
         templates = _template_stamp(self.template_dirs)
         # Which pages each language has shows on every page (its switcher and alternates).
         languages = sorted((p.code, sorted(p.translated)) for p in plans)
-        stamp = fingerprint((config, sources.collections, templates, nav_items(linked), languages))
-        only = None if self.good is None or stamp != self.good_stamp else self._only(self.good, linked)
+        # Every page's footer names the feeds, and whether pages cite: both follow which
+        # collections have an index.
+        indexed = sorted(n for n, c in site.collections.items() if has_index(linked, c))
+        stamp = fingerprint((config, sources.collections, templates, nav_items(linked), languages, indexed))
+        only = None
+        if self.good is not None and stamp == self.good_stamp:
+            only = self._only(self.good, linked, self.good_views)
         if templates != self.env_stamp:
             # Compiling the templates is most of a whole-site rebuild: a site.yaml save keeps them.
             self.env, self.env_stamp = make_environment(self.template_dirs, compiled=self.compiled), templates
@@ -379,11 +399,13 @@ class Builder:
         files |= set(static_files(theme_dirs(options.root, "static")))  # an asset deleted goes too
         removed = sorted(self.good_files - files)
         self.good, self.good_files, self.good_stamp = linked, files, stamp
+        self.good_views = views_print(linked)
         self.good_exports, self.good_export_paths = exports, export_paths
         self.good_attachments = attachments
         for code, (edition_linked, edition_stamp, edition_exports) in edition.kept.items():
             memory = self.editions.setdefault(code, _EditionMemory())
             memory.good, memory.stamp, memory.export_paths = edition_linked, edition_stamp, edition_exports
+            memory.views = views_print(edition_linked)
         for code in set(self.editions) - set(edition.kept):
             self.editions[code].good = None  # a language no longer built starts whole when it returns
         return Update(report, linked, pages, removed, only is None, changed)
@@ -450,7 +472,7 @@ class Builder:
                 memory.env = make_environment(self.template_dirs, translations, self.compiled)
                 memory.env_catalogue, memory.env_templates = catalogue, self.env_stamp
             same = not whole and memory.good is not None and memory.stamp == edition_stamp
-            only = self._only(memory.good, linked) if same and memory.good is not None else None
+            only = self._only(memory.good, linked, memory.views) if same and memory.good is not None else None
             token = SPEECH.set(Speech(language.locale, gettext, translations.ngettext))
             try:
                 pages, more = render_site(linked, memory.env, shown, only)
@@ -479,18 +501,31 @@ class Builder:
         return _EditionMade(outputs, found, every, kept)
 
     @staticmethod
-    def _only(old: LinkedSite | Digest, new: LinkedSite):  # type: ignore[no-untyped-def]
+    def _only(old: LinkedSite | Digest, new: LinkedSite, views: dict[str, str]):  # type: ignore[no-untyped-def]
+        """Return which pages of new to make again, given the last good build and its views' hashes."""
         pages, collections = affected_entities(old, new)
-        # The home page shows the faces of pages (its lists, its timeline) and its own page's
-        # body: with no face changed (no collection's index either) and its own page the same,
-        # it is the same; making it again cost a tenth of a rebuild at 10k pages.
+        # A face changed, or a fact: then collections name where (and pages that show faces,
+        # such as the data downloads' row counts, may show it).
         home = next((k for k, e in new.site.entities.items() if e.url == "/"), None)
-        same_home = not collections and home not in pages
+        now: dict[str, str] = {}
+
+        def changed(view: str) -> bool:
+            if not now:
+                now.update(views_print(new))
+            return views.get(view) != now[view]
 
         def only(spec: PageSpec) -> bool:
-            if not spec.key:
-                return not (same_home and spec.url == "/")
-            return spec.key in pages or spec.key in collections
+            if spec.key:
+                return spec.key in pages or spec.key in collections
+            if spec.shows == "home":
+                # Its lists and timeline show faces; its own page's body; making it again cost a
+                # tenth of a rebuild at 10k pages.
+                return bool(collections) or home in pages
+            if spec.shows == "settings":  # what changes it changes the stamp: a whole build
+                return False
+            if spec.shows in ("urls", "tags"):  # the sitemap at 10k took a tenth of a rebuild in serve
+                return changed(spec.shows) or (spec.shows == "tags" and bool(collections))
+            return bool(collections)
 
         return only
 

@@ -14,7 +14,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from . import __version__
-from .depend import date_order
+from .depend import date_order, fingerprint
 from .embeds import body_html
 from .errors import Problem
 from .indexes import by_name, index_context
@@ -122,8 +122,12 @@ class PageSpec:
 
     templates: str
     url: str
-    key: str
+    key: str  # the entity's, or the collection's (its index and feed); '' for a page of the site's
     context: Callable[[], dict[str, Any]]
+    # What a page of the site's own shows, for a rebuild to tell whether it changed: "home",
+    # "settings" (only what every page shows), "urls" (every page's address), "tags" (the tags
+    # and their pages), "faces" (what pages show of each other).
+    shows: str = "faces"
 
 
 # (linked, env, shown, only, sink) -> (pages kept in memory, problems, pages made)
@@ -329,13 +333,14 @@ def page_specs(linked: LinkedSite) -> list[PageSpec]:
 def _page_specs(linked: LinkedSite) -> list[PageSpec]:
     site = linked.site
     pages = [
-        PageSpec("home.html", "/", "", lambda: _home(linked)),
-        PageSpec("404.html", "/404.html", "", lambda: {"title": gettext("Page not found"), "crumbs": []}),
+        PageSpec("home.html", "/", "", lambda: _home(linked), "home"),
+        PageSpec("404.html", "/404.html", "", _not_found, "settings"),
         PageSpec(
             "search.html",
             "/search/",
             "",
             lambda: {"title": gettext("Search"), "crumbs": _crumbs(linked)[:1], "filters": _filters(linked)},
+            "settings",
         ),
     ]
     for name, collection in site.collections.items():
@@ -349,11 +354,8 @@ def _page_specs(linked: LinkedSite) -> list[PageSpec]:
                 )
             )
         if collection.feed and has_index(linked, collection) and site.config.host:
-            pages.append(
-                PageSpec(
-                    f"{name}-feed.xml|feed.xml", feed_url(collection), "", partial(_feed, linked, collection)
-                )
-            )
+            feed = partial(_feed, linked, collection)
+            pages.append(PageSpec(f"{name}-feed.xml|feed.xml", feed_url(collection), name, feed))
     for key, entity in sorted(site.entities.items()):
         if entity.url != "/":
             collection = site.collections[entity.collection]
@@ -367,18 +369,24 @@ def _page_specs(linked: LinkedSite) -> list[PageSpec]:
             )
     tags = tag_pages(linked)
     if tags:
-        pages.append(PageSpec("tags.html", "/tags/", "", lambda: _tags(linked, tags)))
+        pages.append(PageSpec("tags.html", "/tags/", "", lambda: _tags(linked, tags), "tags"))
         for path, (tag, keys) in tags.items():
-            pages.append(PageSpec("tag.html", f"/tags/{path}/", "", partial(_tag, linked, tag, keys)))
+            pages.append(PageSpec("tag.html", f"/tags/{path}/", "", partial(_tag, linked, tag, keys), "tags"))
     pages.append(PageSpec("data.html", DATA_URL, "", lambda: _data(linked)))
     if site.config.host:  # a sitemap or feed with addresses that name no host is invalid
         # The list through the memo, not the list itself: a page list that holds itself is a
         # cycle that outlives the site in serve (which freezes what each build leaves).
         pages.append(
-            PageSpec("sitemap.xml", "/sitemap.xml", "", lambda: _sitemap(linked, page_specs(linked)))
+            PageSpec("sitemap.xml", "/sitemap.xml", "", lambda: _sitemap(linked, page_specs(linked)), "urls")
         )
-    pages.append(PageSpec("robots.txt", "/robots.txt", "", lambda: {"title": "robots.txt", "crumbs": []}))
+    robots = {"title": "robots.txt", "crumbs": []}
+    pages.append(PageSpec("robots.txt", "/robots.txt", "", lambda: robots, "settings"))
     return _without_collisions(linked, pages)
+
+
+def _not_found() -> dict[str, Any]:
+    """Return the context of the page for addresses the site does not have."""
+    return {"title": gettext("Page not found"), "crumbs": []}
 
 
 def _filters(linked: LinkedSite) -> dict[str, str]:
@@ -424,6 +432,13 @@ def _without_collisions(linked: LinkedSite, pages: list[PageSpec]) -> list[PageS
     # Not a problem of the content (check and --strict pass): a word from the build, once.
     linked.memo["notices"] = _no_host(linked)
     return kept
+
+
+def views_print(linked: LinkedSite) -> dict[str, str]:
+    """Return hashes of what the site's own pages that list many others read: every page's
+    address (the sitemap), and the tags with their pages."""
+    urls = sorted((spec.url, spec.key) for spec in page_specs(linked))
+    return {"urls": fingerprint(urls), "tags": fingerprint(tag_pages(linked))}
 
 
 def nav_items(linked: LinkedSite) -> list[Item]:
