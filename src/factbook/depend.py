@@ -99,7 +99,7 @@ def digest(linked: LinkedSite) -> Digest:
     made = linked.memo.get("digest")
     if made is None:
         entities = linked.site.entities
-        faces = {k: _hash(repr(face(e))) for k, e in entities.items()}
+        faces = {k: text_print(repr(face(e))) for k, e in entities.items()}
         refs = _Refs()
         made = Digest(
             faces,
@@ -130,10 +130,11 @@ def _exports_print(linked: LinkedSite, faces: dict[str, str], refs: _Refs) -> st
         body = linked.bodies.get(key)
         shown = None if body is None else body.prints[1]
         parts.append(repr((faces[key], refs.text(entity.refs), entity.draft, shown)))
-    return _hash("\x1f".join(parts))
+    return text_print("\x1f".join(parts))
 
 
-def _hash(text: str) -> str:
+def text_print(text: str) -> str:
+    """Return a short hash of a text (the same in every process)."""
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
@@ -184,14 +185,14 @@ def _own_print(linked: LinkedSite, key: str, refs: _Refs | None = None) -> str:
     if body is not None:
         # The HTML is made from the body and where its links lead, as is all the rest.
         parts.append(body.prints[0])
-    return _hash("\x1f".join(parts))
+    return text_print("\x1f".join(parts))
 
 
 def fingerprint(value: object) -> str:
     """Return a hash of a value that is the same in every process (sets and dicts in sorted order)."""
     parts: list[str] = []
     _canonical(value, parts)
-    return _hash("\x1f".join(parts))
+    return text_print("\x1f".join(parts))
 
 
 _FIELDS: dict[type, tuple[str, ...]] = {}

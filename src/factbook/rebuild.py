@@ -23,6 +23,7 @@ from typing import Any
 from .build import Options, builder_for, publish
 from .link import render_serially
 from .parallel import render_serially_into
+from .render import check_templates
 from .theme import theme_dirs
 from .write import static_files, write_changes
 
@@ -105,6 +106,9 @@ class Rebuilder:
         # The few pages a save touches are quicker to render here than to hand out to workers.
         self.builder.render_many = render_serially
         self.builder.render_pages = render_serially_into
+        # The first build's workers compiled the templates they used, not this process: compiled
+        # now, not at the first save (a tenth of a second and more).
+        check_templates(self.builder.env, str)
         gc.freeze()
         return self._result(update.report.problems, failed, "")
 
@@ -118,6 +122,9 @@ class Rebuilder:
 def main(requests_fd: int, replies_fd: int) -> None:
     """Build on each request from the serving process until it closes the pipe (the builder's main)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the serving process ends this one, with its children
+    # No collector passes during a build (they walk the heap of a big site again and again):
+    # Rebuilder.settle collects what each build left, once it has answered.
+    gc.disable()
     requests = Connection(requests_fd, writable=False)
     replies = Connection(replies_fd, readable=False)
     try:

@@ -14,7 +14,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from . import __version__
-from .depend import date_order, fingerprint
+from .depend import date_order, text_print
 from .embeds import body_html
 from .errors import Problem
 from .indexes import by_name, index_context
@@ -367,7 +367,7 @@ def _page_specs(linked: LinkedSite) -> list[PageSpec]:
                     partial(_entity, linked, entity),
                 )
             )
-    tags = tag_pages(linked)
+    tags = _tag_pages(linked)
     if tags:
         pages.append(PageSpec("tags.html", "/tags/", "", lambda: _tags(linked, tags), "tags"))
         for path, (tag, keys) in tags.items():
@@ -437,8 +437,17 @@ def _without_collisions(linked: LinkedSite, pages: list[PageSpec]) -> list[PageS
 def views_print(linked: LinkedSite) -> dict[str, str]:
     """Return hashes of what the site's own pages that list many others read: every page's
     address (the sitemap), and the tags with their pages."""
-    urls = sorted((spec.url, spec.key) for spec in page_specs(linked))
-    return {"urls": fingerprint(urls), "tags": fingerprint(tag_pages(linked))}
+
+    def made() -> dict[str, str]:
+        # Lists of strings, and a dict in sorted order: their repr is the same in every process.
+        urls = sorted((spec.url, spec.key) for spec in page_specs(linked))
+        return {"urls": text_print(repr(urls)), "tags": text_print(repr(_tag_pages(linked)))}
+
+    return _cached(linked, "views_print", made)
+
+
+def _tag_pages(linked: LinkedSite) -> dict[str, tuple[str, tuple[str, ...]]]:
+    return _cached(linked, "tag_pages", lambda: tag_pages(linked))
 
 
 def nav_items(linked: LinkedSite) -> list[Item]:
