@@ -35,6 +35,22 @@ def _own(linked: LinkedSite, key: str) -> tuple[object, ...]:
     )
 
 
+def _same_own(old: LinkedSite, new: LinkedSite, key: str) -> bool:
+    """Return whether a page shows the same of its own in two linked sites (as _own compares)."""
+    # Mostly the very objects of the last build: compared by identity first, as a tuple would
+    # be, without making the two tuples.
+    if (
+        old.site.entities[key] is new.site.entities[key]
+        and old.bodies.get(key) is new.bodies.get(key)
+        and old.inverse.get(key) is new.inverse.get(key)
+        and old.facts_about.get(key) is new.facts_about.get(key)
+        and old.site.facts.get(key) is new.site.facts.get(key)
+        and old.dead.get(key) is new.dead.get(key)
+    ):
+        return True
+    return _own(old, key) == _own(new, key)
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Digest:
     """A build's link graph in brief: per page, a hash of its face and of its own inputs."""
@@ -264,7 +280,7 @@ def changed_entities(old: LinkedSite | Digest, new: LinkedSite) -> tuple[set[str
         for k in before.keys() & after.keys()
         if before[k] is not after[k] and face(before[k]) != face(after[k])
     )
-    own = {k for k in after if k not in before or _own(old, k) != _own(new, k)}
+    own = {k for k in after if k not in before or not _same_own(old, new, k)}
     # Links to a page's headings depend on which headings it has.
     faces.update(k for k in own & before.keys() if _anchors(old, k) != _anchors(new, k))
     return own, faces

@@ -170,17 +170,22 @@ def _bodies(
     )
     changed = (
         {k for k, t in table.targets.items() if previous.table.targets.get(k) != t}
-        if previous is not None and same_pages
+        if previous is not None and same_pages and previous.table.targets is not table.targets
         else set()
     )
     if previous is not None and previous.table.paths != table.paths:
         same_pages = False
+    before = previous.site.entities if previous is not None else {}
     bodies: dict[str, Rendered] = {}
     todo: list[tuple[str, BodyJob]] = []
     for key, entity in sorted(site.entities.items()):
         doc = entity.doc
-        job = BodyJob(doc.body, doc.body_line, posixpath.dirname(content_path(entity)))
         old = old_bodies.get(key)
+        was = before.get(key)
+        if old is not None and was is not None and was.doc is doc and same_pages and not changed:
+            bodies[key] = old  # the same file, and every link of the site leads where it led
+            continue
+        job = BodyJob(doc.body, doc.body_line, posixpath.dirname(content_path(entity)))
         if old is not None and old.job == job:
             if same_pages and (
                 not changed or not any(found.key in changed for _, _, _, found in old.resolutions)
@@ -312,12 +317,15 @@ def _check_anchors(
     (href, href without the heading) pairs to change when the page is written.
     """
     problems = []
+    known: dict[str, frozenset[str]] = {}  # each page's anchors, made once
     for key, rendered in bodies.items():
         for use in rendered.links:
             if not use.anchor:
                 continue
             target = use.key or key
-            anchors = anchors_of(site, target, bodies)
+            anchors = known.get(target)
+            if anchors is None:
+                anchors = known[target] = anchors_of(site, target, bodies)
             if use.anchor not in anchors:
                 doc = site.entities[key].doc
                 where = "this page" if target == key else site.entities[target].doc.path
