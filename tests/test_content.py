@@ -98,7 +98,7 @@ def test_bodies_without_obsidian_syntax_render_the_same_without_its_extension(fl
 
     linked = flagship[0]
     renderer = MarkdownRenderer()
-    full, plain = renderer._md, renderer._plain
+    full, plain = renderer._obsidian(), renderer._plain
     for entity in linked.site.entities.values():
         folder = posixpath.dirname(content_path(entity))
         renderer._plain, renderer._prune = full, False  # everything through the full parser
@@ -119,8 +119,8 @@ def test_the_linear_inline_pass_gives_the_bytes_of_python_markdowns_own(flagship
     linked = flagship[0]
     ours, theirs = MarkdownRenderer(), MarkdownRenderer()
     for renderer in (ours, theirs):
-        renderer._plain, renderer._prune = renderer._md, False  # every body through every pattern
-    theirs._md.treeprocessors.register(InlineProcessor(theirs._md), "inline", 20)
+        renderer._plain, renderer._prune = renderer._obsidian(), False  # every body through every pattern
+    theirs._obsidian().treeprocessors.register(InlineProcessor(theirs._obsidian()), "inline", 20)
     for entity in linked.site.entities.values():
         folder = posixpath.dirname(content_path(entity))
         body = entity.doc.body + "\n\n*a* **b** `c` [d](https://x.org) <e> &amp; [[f]]\n"

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from functools import lru_cache
 from typing import Any
 
 import markdown
-from jsonschema import Draft202012Validator
 
 from .errors import Problem, did_you_mean
 from .model import Language, SiteConfig
-from .schema import Words, explain
+from .schema import Checker, Words, explain
 from .yamlio import YamlError, load_yaml
 
 _TEXT = {"type": "string"}
@@ -92,9 +90,7 @@ class _Words(Words):
     noun = "setting"
 
 
-@lru_cache(maxsize=1)
-def _validator() -> Draft202012Validator:
-    return Draft202012Validator(SETTINGS_SCHEMA)
+_CHECKER = Checker(SETTINGS_SCHEMA)
 
 
 def parse_config(text: str | None, path: str) -> tuple[SiteConfig, list[Problem]]:
@@ -108,7 +104,7 @@ def parse_config(text: str | None, path: str) -> tuple[SiteConfig, list[Problem]
     data = marked.data
     if not isinstance(data, dict):
         return SiteConfig(path=path), [Problem(path, 1, "site settings must be a mapping of names to values")]
-    errors = list(_validator().iter_errors(data))
+    errors = _CHECKER.errors(data)
     problems = explain(errors, path, marked.lines, _Words(), 1)
     bad = {e.absolute_path[0] for e in errors if e.absolute_path}
     values: dict[str, Any] = {}

@@ -8,11 +8,9 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from jsonschema import Draft202012Validator
-
 from .errors import Problem, did_you_mean
 from .model import Collection, FieldPath, FieldSpec
-from .schema import TYPES, Words, explain
+from .schema import TYPES, Checker, Words, explain
 from .yamlio import Marked, YamlError, load_yaml
 
 EVERY = "*"  # the declaration whose settings and fields every collection has
@@ -153,7 +151,7 @@ def declare_collections(packaged: str, site_text: str | None = None, site_path: 
         return Declared(
             {}, (Problem(site_path, 1, "collections.yaml must be a mapping of collection names"),)
         )
-    errors = list(_meta().iter_errors(data))
+    errors = _META.errors(data)
     problems = explain(errors, site_path, marked.lines, _WORDS, 1)
     # The rest is checked too, without what is malformed, so that one run names every problem.
     data = _without(data, errors)
@@ -207,9 +205,7 @@ def _packaged(text: str) -> dict[str, Any]:
     return load_yaml(text).data or {}
 
 
-@lru_cache(maxsize=1)
-def _meta() -> Draft202012Validator:
-    return Draft202012Validator(META_SCHEMA)
+_META = Checker(META_SCHEMA)
 
 
 def _merge(

@@ -791,16 +791,22 @@ class MarkdownRenderer:
         """Make this renderer's parsers afresh (dropping any made before)."""
         base = self._base
         self._notes = ObsidianExtension(tag_url=lambda tag: f"{base}/tags/{tag_path(tag)}/")
-        self._md = markdown.Markdown(
-            extensions=[*self._names, self._notes, LinkExtension(self._state, self._unsafe_html)],
-            extension_configs=self._configs,
-            output_format="html",
-        )
-        _quick_block_level(self._md)
+        self._md: markdown.Markdown | None = None  # with Obsidian's syntax: made when a body needs it
         # Most bodies use none of Obsidian's syntax: a parser without it is much quicker and,
         # for them, gives the same bytes (tests/test_obsidian_markdown.py holds it to that).
         self._parser.cache_clear()
         self._plain = self._parser(frozenset())
+
+    def _obsidian(self) -> markdown.Markdown:
+        """Return the parser with Obsidian's syntax, made on first use."""
+        if self._md is None:
+            self._md = markdown.Markdown(
+                extensions=[*self._names, self._notes, LinkExtension(self._state, self._unsafe_html)],
+                extension_configs=self._configs,
+                output_format="html",
+            )
+            _quick_block_level(self._md)
+        return self._md
 
     @lru_cache(maxsize=32)  # noqa: B019 (one renderer per process and settings, kept for its life)
     def _parser(self, without: frozenset[str]) -> markdown.Markdown:
@@ -822,7 +828,7 @@ class MarkdownRenderer:
         self._state = state = _State(source, first_line, doc_dir, table)
         notes = OBSIDIAN.search(source) is not None
         if notes:
-            md = self._md
+            md = self._obsidian()
         elif self._prune:
             # An inline pattern is tried on every run of text; one whose characters the body
             # lacks can never match, and leaving it out gives the same bytes, sooner.
