@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 from factbook.build import Builder, Options, build
+from factbook.load import Sources, load_sources, refresh_sources
 from factbook.theme import theme_dirs
 from factbook.translate import version
 from factbook.write import static_files, write_changes
@@ -361,3 +362,40 @@ def test_a_bilingual_site_rebuilt_from_the_command_line_redoes_only_what_each_la
         return {name for name in _files(out) if before.get(name) != _inode(out / name)}
 
     _bilingual_steps(root, build_once)
+
+
+def test_the_files_a_watcher_names_are_read_again_as_a_whole_survey_would(tmp_path: Path) -> None:
+    root = tmp_path / "site"
+    shutil.copytree(SITES / "tiny" / "content", root / "content")
+    content = root / "content"
+    itu, topic = content / "organizations" / "itu.md", content / "topics" / "ict.md"
+    sources = load_sources(root)
+
+    def same_as_survey(changed: list[Path]) -> Sources:
+        refreshed = refresh_sources(root, sources, [str(p) for p in changed])
+        assert refreshed is not None
+        surveyed = load_sources(root, sources.files)
+        assert refreshed.documents == surveyed.documents
+        assert sorted(map(str, refreshed.problems)) == sorted(map(str, surveyed.problems))
+        assert refreshed.files.keys() == surveyed.files.keys()
+        return refreshed
+
+    # An edit, then one that breaks the file, then its mending: read again, its problem with it.
+    itu.write_text(itu.read_text(encoding="utf-8").replace("## History", "## Past"), encoding="utf-8")
+    sources = same_as_survey([itu])
+    good = itu.read_text(encoding="utf-8")
+    itu.write_text("---\ntitle: [broken\n---\n", encoding="utf-8")
+    sources = same_as_survey([itu])
+    assert any("invalid YAML" in str(p) for p in sources.problems)
+    itu.write_text(good, encoding="utf-8")
+    sources = same_as_survey([itu, root / "templates" / "base.html"])
+    assert not any("invalid YAML" in str(p) for p in sources.problems)
+    # An editor's temporary file that came and went changes nothing.
+    assert same_as_survey([content / "topics" / "4913"]).documents == sources.documents
+    # A file that came or went, a setting, or a folder that went: only a whole survey will do.
+    (content / "topics" / "health.md").write_text("---\ntitle: Health\n---\n", encoding="utf-8")
+    assert refresh_sources(root, sources, [str(content / "topics" / "health.md")]) is None
+    topic.unlink()
+    assert refresh_sources(root, sources, [str(topic)]) is None
+    assert refresh_sources(root, sources, [str(content / "site.yaml")]) is None
+    assert refresh_sources(root, sources, [str(content / "topics")]) is None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import KW_ONLY, dataclass, field, replace
 from pathlib import Path
 from urllib.parse import quote, unquote
@@ -30,7 +30,7 @@ from .depend import Digest, affected_entities, digest, face, fingerprint
 from .errors import Problem, os_problem
 from .exports import graph_exports
 from .link import LinkedSite, RenderMany, link_site, render_serially
-from .load import FileRecord, Sources, load_sources
+from .load import FileRecord, Sources, load_sources, refresh_sources
 from .model import Document, Site, SiteConfig
 from .parallel import markdown_renderer, page_renderer, render_serially_into
 from .render import (
@@ -216,6 +216,7 @@ class Builder:
         self.good_exports: list[Output] = []  # in serve; the command line knows only their paths
         self.good_export_paths: set[str] = set()
         self.editions: dict[str, _EditionMemory] = {}  # each other language's, by its code
+        self.sources: Sources | None = None  # what the last update read
 
     def snapshot(self) -> dict[str, object]:
         """Return, as JSON values, what a build in another process needs to redo only what changed."""
@@ -267,15 +268,22 @@ class Builder:
         self.good_export_paths = set(exports)
         self.editions, self.good_views = editions, views
 
-    def update(self, sink: Staging | None = None, ready: Callable[[], None] | None = None) -> Update:
+    def update(
+        self,
+        sink: Staging | None = None,
+        ready: Callable[[], None] | None = None,
+        changed: Iterable[str] | None = None,
+    ) -> Update:
         """Rebuild from what is on disk now; return the pages that changed since the last success.
 
         With a sink, the pages are put there (by the workers that render them) instead, and
         ready is called once every page is in it, before the whole-site exports are made.
+        With changed (the paths a watcher saw change since the last update), only those content
+        files are looked at again where that is enough; without, every one is.
         """
         before = self._held()
         try:
-            return self._update(sink, ready)
+            return self._update(sink, ready, changed)
         finally:
             self._release(before)
 
@@ -298,11 +306,18 @@ class Builder:
             if id(linked) not in kept:
                 linked.memo.clear()
 
-    def _update(self, sink: Staging | None, ready: Callable[[], None] | None) -> Update:
+    def _update(
+        self, sink: Staging | None, ready: Callable[[], None] | None, changed: Iterable[str] | None
+    ) -> Update:
         options = self.options
         clock = _Clock()
         output = options.output or options.root / "_site"
-        sources = load_sources(options.root, self.files, frozenset({os.path.realpath(output)}))
+        sources = None
+        if changed is not None and self.sources is not None:
+            sources = refresh_sources(options.root, self.sources, changed)
+        if sources is None:
+            sources = load_sources(options.root, self.files, frozenset({os.path.realpath(output)}))
+        self.sources = sources
         self.files = sources.files
         problems = list(sources.problems)
         config = with_overrides(sources.config, options.base_url, options.drafts)

@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
@@ -143,6 +144,57 @@ def load_sources(
             documents.append(doc)
     documents.sort(key=lambda d: d.path)
     return Sources(config, collections, tuple(documents), tuple(problems), files, attachments)
+
+
+def refresh_sources(root: Path, previous: Sources, changed: Iterable[str]) -> Sources | None:
+    """Return previous with the content files among changed (paths the watcher named) read
+    again, or None when only a whole survey will do: a file came or went, or a setting, an
+    attachment or a folder changed, or the site is a vault.
+
+    serve knows from its watcher which files changed: a survey of every content file cost a
+    quarter of a rebuild at 10,000 pages.
+    """
+    content, vault = content_folder(root)
+    if vault or not previous.collections:
+        return None
+    top = os.path.realpath(root)
+    prefix = _relative_to(root)(content)
+    again: dict[str, str] = {}  # shown path: real path
+    for path in changed:
+        relative = os.path.relpath(os.path.realpath(path), top).replace(os.sep, "/")
+        if relative.split("/")[0] in {"templates", "static", "locales"}:
+            continue  # the theme's, not the content's
+        if relative in previous.files and os.path.isfile(path):
+            again[relative] = path
+            continue
+        inside = relative.removeprefix(prefix + "/")
+        # A file that came and went between two looks (an editor's temporary file) changes
+        # nothing; a folder that went, or any other file, needs the whole survey.
+        gone = not os.path.lexists(path)
+        known = relative in previous.files or inside in previous.attachments
+        if gone and not known and not any(f.startswith(relative + "/") for f in previous.files):
+            continue
+        return None
+    if not again:
+        return previous
+    files = dict(previous.files)
+    problems = list(previous.problems)
+    for shown, path in again.items():
+        record = files[shown]
+        stat = os.stat(path)
+        signature = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        if record.signature == signature:
+            continue
+        folder, inner = shown.removeprefix(prefix + "/").split("/", 1)
+        collection = previous.collections.get(folder)
+        if collection is None:
+            return None
+        fresh = FileRecord(signature, *read_document(Path(path), shown, collection, _folder(inner)))
+        files[shown] = fresh
+        problems = [p for p in problems if p is not record.problem]
+        problems += [fresh.problem] if fresh.problem else []
+    documents = tuple(sorted((r.doc for r in files.values() if r.doc), key=lambda d: d.path))
+    return replace(previous, documents=documents, problems=tuple(problems), files=files)
 
 
 def _attachment_url(collection: Collection, inner: str) -> str:

@@ -76,7 +76,7 @@ class Rebuilder:
                 {"command": "reload", "path": path, "liveCSS": path != "*"},
             )
         started = time.perf_counter()
-        update = self.builder.update()
+        update = self.builder.update(changed=changes)
         failed = update.report.failed(self.options.strict)
         if not failed:
             publish(update, self.output, self.options.root, assets_changed=bool(in_static))
