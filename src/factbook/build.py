@@ -11,6 +11,7 @@ from urllib.parse import quote, unquote
 
 import jinja2
 from babel import Locale, UnknownLocaleError
+from babel.support import Translations
 
 from .assemble import AssemblyCache, assemble_site
 from .cache import (
@@ -141,9 +142,11 @@ class _EditionMemory:
     export_paths: set[str] = field(default_factory=set)
     assembly: AssemblyCache = field(default_factory=AssemblyCache)
     linked: LinkedSite | None = None
-    env: jinja2.Environment | None = None
-    env_catalogue: str = ""  # the catalogue its environment speaks
-    env_templates: object = None  # and the templates it compiled
+    catalogue: str = ""  # catalogues.catalogue_print of what translations were made from
+    translations: Translations | None = None
+    catalogue_problems: list[Problem] = field(default_factory=list)
+    env: jinja2.Environment | None = None  # speaking translations
+    env_templates: object = None  # the templates it compiled
 
 
 def _edition_memory(value: object) -> _EditionMemory:
@@ -456,8 +459,14 @@ class Builder:
         for plan in plans:
             language = next(lang for lang in config.languages if lang.code == plan.code)
             memory = self.editions.setdefault(plan.code, _EditionMemory())
-            translations, more = load_translations(self.options.root, language.locale)
-            found += more
+            catalogue = catalogue_print(self.options.root, language.locale)
+            if memory.translations is None or catalogue != memory.catalogue:
+                memory.translations, memory.catalogue_problems = load_translations(
+                    self.options.root, language.locale
+                )
+                memory.catalogue, memory.env = catalogue, None
+            translations = memory.translations
+            found += memory.catalogue_problems
             gettext = translations.gettext
             edition_config = replace(
                 config,
@@ -476,16 +485,12 @@ class Builder:
                 e.key for e in edition_site.entities.values() if e.doc.path in plan.fallbacks
             )
             linked.memo["editions"] = _editions_of(config, plan.code, site, plans, fallbacks)
-            catalogue = catalogue_print(self.options.root, language.locale)
             # Besides the default edition's settings and templates, every page of this one shows
             # its catalogue's words, its menu and which pages each language has.
             edition_stamp = fingerprint((stamp, catalogue, nav_items(linked), linked.memo["editions"]))
-            if memory.env is None or (catalogue, self.env_stamp) != (
-                memory.env_catalogue,
-                memory.env_templates,
-            ):
+            if memory.env is None or self.env_stamp != memory.env_templates:
                 memory.env = make_environment(self.template_dirs, translations, self.compiled)
-                memory.env_catalogue, memory.env_templates = catalogue, self.env_stamp
+                memory.env_templates = self.env_stamp
             same = not whole and memory.good is not None and memory.stamp == edition_stamp
             only = self._only(memory.good, linked, memory.views) if same and memory.good is not None else None
             token = SPEECH.set(Speech(language.locale, gettext, translations.ngettext))

@@ -181,7 +181,10 @@ def refresh_sources(root: Path, previous: Sources, changed: Iterable[str]) -> So
     problems = list(previous.problems)
     for shown, path in again.items():
         record = files[shown]
-        stat = os.stat(path)
+        try:
+            stat = os.stat(path)
+        except OSError:  # gone since the watcher saw it: the survey tells what is there
+            return None
         signature = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
         if record.signature == signature:
             continue
