@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import jinja2
@@ -116,6 +116,9 @@ def check_templates(env: jinja2.Environment, shown: Callable[[str], str]) -> lis
     return problems
 
 
+Shows = Literal["home", "settings", "urls", "tags", "faces"]
+
+
 @dataclass(frozen=True, slots=True)
 class PageSpec:
     """A page to render: its templates (first found wins), URL, entity or collection, and context."""
@@ -127,7 +130,7 @@ class PageSpec:
     # What a page of the site's own shows, for a rebuild to tell whether it changed: "home",
     # "settings" (only what every page shows), "urls" (every page's address), "tags" (the tags
     # and their pages), "faces" (what pages show of each other).
-    shows: str = "faces"
+    shows: Shows = "faces"
 
 
 # (linked, env, shown, only, sink) -> (pages kept in memory, problems, pages made)
