@@ -238,3 +238,30 @@ def test_a_build_in_this_process_switches_the_garbage_collector_back_on(tmp_path
         result = CliRunner().invoke(main, args)
         assert result.exit_code == 0, result.output
         assert gc.isenabled()
+
+
+def test_library_versions_are_read_as_importlib_metadata_reads_them(tmp_path: Path) -> None:
+    import sys
+    from importlib import metadata
+
+    from factbook.stamp import installed_versions
+
+    names = ["markdown", "jinja2", "pyyaml", "python-slugify", "pagefind", "click"]
+    assert installed_versions(names, sys.path) == {name: metadata.version(name) for name in names}
+    # An upgrade puts another folder first on the path; an egg's folder, and one without a version.
+    first, second = tmp_path / "first", tmp_path / "second"
+    (first / "Markdown-9.1.dist-info").mkdir(parents=True)
+    (first / "Jinja2-4.0-py3.11.egg-info").mkdir()
+    (first / "python_slugify.egg-info").mkdir()
+    (first / "python_slugify.egg-info" / "PKG-INFO").write_text("Name: python-slugify\nVersion: 2.5\n")
+    (second / "markdown-3.0.dist-info").mkdir(parents=True)
+    found = installed_versions([*names, "not-installed"], [str(first), str(second), str(tmp_path / "gone")])
+    assert found == {
+        "markdown": "9.1",
+        "jinja2": "4.0",
+        "pyyaml": "none",
+        "python-slugify": "2.5",
+        "pagefind": "none",
+        "click": "none",
+        "not-installed": "none",
+    }
