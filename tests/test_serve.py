@@ -593,3 +593,21 @@ def test_the_builder_keeps_nothing_of_a_save_once_the_next_has_been_built(tmp_pa
     frozen = found["frozen"]
     assert frozen[2:] == [frozen[2]] * 6, frozen
     assert found["graphs"] <= 4, found  # the last build's, in each of the two languages, and no others
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="SCHED_IDLE is Linux's")
+def test_the_preview_indexes_for_search_only_with_cpu_nobody_else_wants() -> None:
+    # Pagefind runs after every save, on every core, as the browsers reload the page.
+    from factbook.serve import idle
+
+    code = (
+        "import os, subprocess, sys; sys.stdin.readline(); "
+        "child = [sys.executable, '-c', 'import os; print(os.sched_getscheduler(0))']; "
+        "print(os.sched_getscheduler(0), subprocess.run(child, capture_output=True, text=True).stdout)"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    idle(process.pid)
+    said, _ = process.communicate("go\n", timeout=60)
+    assert said.split() == [str(os.SCHED_IDLE)] * 2  # and what it starts, as Pagefind's wrapper does

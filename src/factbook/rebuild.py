@@ -27,6 +27,9 @@ from .render import check_templates
 from .theme import theme_dirs
 from .write import static_files, write_changes
 
+SETTLE_AFTER = 1.0  # seconds without a request before what a build left is collected
+SETTLE_EVERY = 3  # builds in a row after which it is collected all the same
+
 
 class BuildTimeout(Exception):
     """Raised when a build takes longer than it may."""
@@ -130,6 +133,7 @@ def main(requests_fd: int, replies_fd: int) -> None:
     try:
         options, output = requests.recv()
         site = Rebuilder(options, Path(output))
+        unsettled = 0  # builds since the last settle()
         while True:
             changes = requests.recv()
             try:
@@ -139,7 +143,12 @@ def main(requests_fd: int, replies_fd: int) -> None:
                 replies.send(Result((message,), (message,), None, crashed=traceback.format_exc()))
                 return
             replies.send(result)
-            site.settle()
+            unsettled += 1
+            # The browsers reload as the answer comes: a collection then would take the CPU from
+            # them. It waits for a quiet moment, or for a few saves that came one on another.
+            if unsettled >= SETTLE_EVERY or not requests.poll(SETTLE_AFTER):
+                site.settle()
+                unsettled = 0
     except (EOFError, BrokenPipeError):  # the serving process has gone
         return
 

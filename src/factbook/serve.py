@@ -58,6 +58,7 @@ NOT_BUILT = (
     + b"<p>The site has not built yet; the problems show above.</p></body></html>"
 )
 REBUILD_TIMEOUT = 120.0  # seconds a build may take before it is ended and reported
+INDEX_AFTER = 0.25  # seconds after a build before the search index is made again
 DEBOUNCE = 0.04  # seconds of quiet after the last event of a burst (an editor's temp file and rename)
 
 
@@ -102,6 +103,10 @@ class Preview:
             if self._stopping:
                 return
             self._index_wanted.clear()
+            # The browsers reload as the build ends, and Pagefind starting then slowed their
+            # first paint by a fifth: it waits for a moment without builds.
+            if self._index_wanted.wait(INDEX_AFTER):
+                continue  # another build came, or the end
             started = time.perf_counter()
             try:
                 index_site(self.output, swap=True, started=self._indexer_started)
@@ -114,6 +119,7 @@ class Preview:
 
     def _indexer_started(self, process: subprocess.Popen[bytes]) -> None:
         self._indexing = process
+        idle(process.pid)
         if self._stopping:
             _end_group(process.pid)
 
@@ -211,6 +217,21 @@ class Preview:
     def _send(self, message: dict[str, Any]) -> None:
         if self.loop is not None:
             self.loop.add_callback(broadcast, message)
+
+
+def idle(pid: int) -> None:
+    """Have a process (and the processes it starts) run only when nothing else wants the CPU.
+
+    Pagefind indexes the whole site after every save, on every core: at normal priority it took
+    the CPU from the browser reloading the page, and from the next rebuild.
+    """
+    try:
+        os.sched_setscheduler(pid, os.SCHED_IDLE, os.sched_param(0))
+    except (AttributeError, OSError):  # not Linux: the lowest nice value instead
+        try:
+            os.setpriority(os.PRIO_PROCESS, pid, 19)
+        except (AttributeError, OSError):
+            pass
 
 
 def _end_group(pid: int) -> None:
