@@ -74,6 +74,12 @@ def test_rebuilds_after_edits_renames_and_deletions_equal_full_builds(tmp_path: 
     step(lambda: figures.write_text(figures.read_text().replace("150000", "150001")))
     event = content / "events" / "telecom-2009.md"
     step(lambda: event.write_text(event.read_text().replace("2009-10-05/2009-10-09", "2008")))
+    # Among pages in time order, a date that moves one past another changes their previous / next.
+    for name, when in (("summit-2005", "2005-11-16"), ("forum-2012", "2012-05-14")):
+        text = f"---\ntitle: {name}\ndate: {when}\nsources: [press-release]\n---\nMet.\n"
+        step(lambda name=name, text=text: (content / "events" / f"{name}.md").write_text(text))
+    written = step(lambda: event.write_text(event.read_text().replace("date: 2008", "date: 2013")))
+    assert {"events/summit-2005/index.html", "events/forum-2012/index.html"} <= written
     (root / "templates").mkdir()
     builder = Builder(Options(root))  # a site's own templates folder is found at start
     _apply(builder, served)
@@ -244,6 +250,12 @@ def test_command_line_builds_redo_only_what_changed_and_equal_full_builds(tmp_pa
     step(lambda: figures.write_text(figures.read_text().replace("150000", "150001")))
     event = content / "events" / "telecom-2009.md"
     step(lambda: event.write_text(event.read_text().replace("2009-10-05/2009-10-09", "2008")))
+    # Among pages in time order, a date that moves one past another changes their previous / next.
+    for name, when in (("summit-2005", "2005-11-16"), ("forum-2012", "2012-05-14")):
+        text = f"---\ntitle: {name}\ndate: {when}\nsources: [press-release]\n---\nMet.\n"
+        step(lambda name=name, text=text: (content / "events" / f"{name}.md").write_text(text))
+    said = step(lambda: event.write_text(event.read_text().replace("date: 2008", "date: 2013")))
+    assert said.startswith("updated ")
     # A template of the site's own, and another setting: every page again.
     said = step(
         lambda: (

@@ -39,6 +39,7 @@ from .render import (
     Output,
     PageSpec,
     RenderPages,
+    carry_views,
     file_for,
     has_index,
     make_environment,
@@ -341,6 +342,8 @@ class Builder:
         problems += _missing_image(config, files, options.root)
         clock.lap("model")
         linked, found = link_site(site, self.linked, self.render_many, sources.unreadable)
+        if self.linked is not None:
+            carry_views(self.linked, linked)
         self.linked = linked
         problems += found
         plans, found = editions(originals, translations, sources.collections, self._read)
@@ -479,6 +482,8 @@ class Builder:
                 edition_config, collections, plan.documents, memory.assembly, sources.unreadable, files, sizes
             )
             linked, more = link_site(edition_site, memory.linked, self.render_many, sources.unreadable)
+            if memory.linked is not None:
+                carry_views(memory.linked, linked)
             memory.linked = linked
             made += more
             fallbacks = frozenset(

@@ -142,7 +142,7 @@ def link_site(
         site,
         bodies,
         inverse,
-        _facts_about(site),
+        _facts_about(site, previous),
         table,
         outgoing,
         incoming,
@@ -338,11 +338,20 @@ def _check_anchors(
     return problems
 
 
-def _facts_about(site: Site) -> dict[str, tuple[tuple[str, Fact], ...]]:
+def _facts_about(site: Site, previous: LinkedSite | None = None) -> dict[str, tuple[tuple[str, Fact], ...]]:
+    """Return each page's facts (with their sheets): the last build's, where the sheets are its."""
+    if previous is not None:
+        before = previous.site.facts
+        # A rebuild compares each page's inputs by identity first: the same tuples keep them so.
+        if before.keys() == site.facts.keys() and all(before[k] is v for k, v in site.facts.items()):
+            return previous.facts_about
     found: dict[str, list[tuple[str, Fact]]] = {}
     for sheet, facts in sorted(site.facts.items()):
         for fact in facts:
             for key in dict.fromkeys((*fact.about, fact.source)):
                 if key:
                     found.setdefault(key, []).append((sheet, fact))
-    return {key: tuple(v) for key, v in found.items()}
+    made = {key: tuple(v) for key, v in found.items()}
+    if previous is not None:
+        made = {k: old if (old := previous.facts_about.get(k)) == v else v for k, v in made.items()}
+    return made

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 from urllib.parse import urlsplit
 
 import jinja2
@@ -38,6 +38,7 @@ from .views import (
     relations,
     tag_item,
     tag_pages,
+    tags_of,
 )
 from .words import gettext, joined
 
@@ -119,8 +120,7 @@ def check_templates(env: jinja2.Environment, shown: Callable[[str], str]) -> lis
 Shows = Literal["home", "settings", "urls", "tags", "faces"]
 
 
-@dataclass(frozen=True, slots=True)
-class PageSpec:
+class PageSpec(NamedTuple):  # not a frozen dataclass: made for every page on every rebuild
     """A page to render: its templates (first found wins), URL, entity or collection, and context."""
 
     templates: str
@@ -359,16 +359,11 @@ def _page_specs(linked: LinkedSite) -> list[PageSpec]:
         if collection.feed and has_index(linked, collection) and site.config.host:
             feed = partial(_feed, linked, collection)
             pages.append(PageSpec(f"{name}-feed.xml|feed.xml", feed_url(collection), name, feed))
+    templates = {n: f"{n}.html|{c.template}.html|entity.html" for n, c in site.collections.items()}
     for key, entity in sorted(site.entities.items()):
         if entity.url != "/":
-            collection = site.collections[entity.collection]
             pages.append(
-                PageSpec(
-                    f"{entity.collection}.html|{collection.template}.html|entity.html",
-                    entity.url,
-                    key,
-                    partial(_entity, linked, entity),
-                )
+                PageSpec(templates[entity.collection], entity.url, key, partial(_entity, linked, entity))
             )
     tags = _tag_pages(linked)
     if tags:
@@ -741,6 +736,27 @@ def _sitemap(linked: LinkedSite, specs: list[PageSpec]) -> dict[str, Any]:
             for address in mine:
                 alternates_of[address] = found["alternates"]
     return {"title": "sitemap", "crumbs": [], "locations": locations, "alternates_of": alternates_of}
+
+
+def carry_views(old: LinkedSite, new: LinkedSite) -> None:
+    """Give new the whole-site views of old that read nothing that changed: the tags, each
+    collection's size and date order (a rebuild in serve made them again for every save)."""
+    before, after = old.site, new.site
+    if before.entities.keys() != after.entities.keys() or before.collections != after.collections:
+        return
+    changed = [
+        k
+        for k, e in after.entities.items()
+        if before.entities[k] is not e or old.bodies.get(k) is not new.bodies.get(k)
+    ]
+    names = ["sizes"]  # which pages each collection has: the same keys
+    if all(before.entities[k].date == after.entities[k].date for k in changed):
+        names += [n for n in old.memo if n.startswith(("order:", "index:"))]
+    if all(tags_of(old, k) == tags_of(new, k) for k in changed):
+        names.append("tag_pages")
+    for name in names:
+        if name in old.memo and name not in new.memo:
+            new.memo[name] = old.memo[name]
 
 
 def _cached(linked: LinkedSite, name: str, make: Callable[[], Any]) -> Any:
