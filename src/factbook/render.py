@@ -754,6 +754,10 @@ def carry_views(old: LinkedSite, new: LinkedSite) -> None:
         names += [n for n in old.memo if n.startswith(("order:", "index:"))]
     if all(tags_of(old, k) == tags_of(new, k) for k in changed):
         names.append("tag_pages")
+        # Every page's address and the tags, hashed: an address follows from its page's key and
+        # collection, and the site's own pages from the settings.
+        if before.config == after.config:
+            names.append("views_print")
     for name in names:
         if name in old.memo and name not in new.memo:
             new.memo[name] = old.memo[name]
