@@ -125,6 +125,16 @@ def test_a_vault_rebuilt_after_edits_equals_a_full_build(tmp_path: Path) -> None
     step(lambda: (root / "Notes" / "Other.md").write_text("---\naliases: [Elsewhere]\n---\nOther.\n"))
     assert 'href="/notes/other/"' in (served / "home" / "index.html").read_text().split("And ")[-1]
     step(lambda: (root / "pic.png").unlink())
+    # A link to a heading that another page renames, then names back: broken, then mended.
+    step(lambda: home.write_text(home.read_text() + "\nRead [[Notes/Source#Rest|the rest]].\n"))
+    assert 'href="/notes/source/#rest"' in (served / "home" / "index.html").read_text()
+    written = step(lambda: source.write_text(source.read_text().replace("## Rest", "## Remainder")))
+    assert (
+        "home/index.html" in written
+        and 'href="/notes/source/#rest"' not in (served / "home" / "index.html").read_text()
+    )
+    step(lambda: source.write_text(source.read_text().replace("## Remainder", "## Rest")))
+    assert 'href="/notes/source/#rest"' in (served / "home" / "index.html").read_text()
 
 
 def test_a_failed_rebuild_keeps_the_last_good_state(tmp_path: Path) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -43,6 +43,9 @@ class LinkedSite:
     incoming: dict[str, dict[str, tuple[Ref, ...]]] = field(default_factory=dict)
     # Per page, the links to headings that do not exist (warnings only): (href, href to the page).
     dead: dict[str, frozenset[tuple[str, str]]] = field(default_factory=dict)
+    # Per page, the problems of its links to headings: kept so that the next rebuild checks
+    # again only the pages whose links, or whose targets' headings, changed.
+    checked: dict[str, tuple[Problem, ...]] = field(default_factory=dict)
     # Views of the whole site that templates read many times, made once on first use.
     memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -133,8 +136,8 @@ def link_site(
         for key, rendered in bodies.items()
         for p in rendered.problems
     ]
-    dead: dict[str, set[tuple[str, str]]] = {}
-    problems += _check_anchors(site, bodies, table, dead)
+    checked, dead = _anchor_checks(site, bodies, table, previous)
+    problems += [problem for found in checked.values() for problem in found]
     problems += _check_embeds(site, bodies)
     outgoing = _outgoing(site, bodies, previous)
     incoming, inverse = _invert(outgoing, previous)
@@ -146,7 +149,8 @@ def link_site(
         table,
         outgoing,
         incoming,
-        dead={k: frozenset(v) for k, v in dead.items()},
+        dead=dead,
+        checked=checked,
     )
     return linked, problems
 
@@ -308,17 +312,83 @@ def _check_embeds(site: Site, bodies: dict[str, Rendered]) -> list[Problem]:
     return problems
 
 
+def changed_keys(before: Mapping[str, object], after: Mapping[str, object]) -> set[str]:
+    """Return the keys of either table whose value is not the very object it was (or is gone)."""
+    if before is after:
+        return set()
+    found = {k for k, v in after.items() if before.get(k, _GONE) is not v}
+    found.update(before.keys() - after.keys())
+    return found
+
+
+_GONE = object()
+
+
+def _anchor_checks(
+    site: Site, bodies: dict[str, Rendered], table: LinkTable, previous: LinkedSite | None
+) -> tuple[dict[str, tuple[Problem, ...]], dict[str, frozenset[tuple[str, str]]]]:
+    """Return, per page, the problems of its links to headings, and its links that only warn
+    (as _check_anchors); the last build's for each page whose links and targets are as they were."""
+    checked: dict[str, tuple[Problem, ...]] = {}
+    dead: dict[str, frozenset[tuple[str, str]]] = {}
+    todo = bodies
+    if previous is not None and _same_anchor_rules(site, table, previous):
+        before = previous.site
+        changed = changed_keys(previous.bodies, bodies)
+        changed.update(
+            k
+            for k in changed_keys(before.entities, site.entities)
+            if k not in before.entities
+            or k not in site.entities
+            or before.entities[k].doc.path != site.entities[k].doc.path
+        )
+        moved = changed | changed_keys(before.facts, site.facts)
+        # A heading that came or went can mend or break a link from any page: then all again.
+        if all(
+            k in before.entities
+            and k in site.entities
+            and before.entities[k].doc.path == site.entities[k].doc.path
+            and anchors_of(before, k, previous.bodies) == anchors_of(site, k, bodies)
+            for k in moved
+        ):
+            todo = {k: bodies[k] for k in changed if k in bodies}
+            checked = {k: v for k, v in previous.checked.items() if k not in changed}
+            dead = {k: v for k, v in previous.dead.items() if k not in changed}
+    found: dict[str, set[tuple[str, str]]] = {}
+    for key, problems in _check_anchors(site, bodies, todo, table, found).items():
+        checked[key] = tuple(problems)
+    dead.update((k, frozenset(v)) for k, v in found.items())
+    return checked, dead
+
+
+def _same_anchor_rules(site: Site, table: LinkTable, previous: LinkedSite) -> bool:
+    """Return whether links to headings are checked as in the last build: the same pages at the
+    same addresses, with the same settings."""
+    before = previous.site
+    return (
+        before.entities.keys() == site.entities.keys()
+        and (previous.table.targets is table.targets or previous.table.targets == table.targets)
+        and before.config == site.config
+        and before.collections == site.collections
+    )
+
+
 def _check_anchors(
-    site: Site, bodies: dict[str, Rendered], table: LinkTable, dead: dict[str, set[tuple[str, str]]]
-) -> list[Problem]:
-    """Return a problem for each link to a heading its page lacks; note those that only warn in dead.
+    site: Site,
+    bodies: dict[str, Rendered],
+    todo: dict[str, Rendered],
+    table: LinkTable,
+    dead: dict[str, set[tuple[str, str]]],
+) -> dict[str, list[Problem]]:
+    """Return, per page of todo, a problem for each link to a heading its page lacks; note those
+    that only warn in dead.
 
     A link that only warns still leads to its page, at the top: dead holds, per page, the
     (href, href without the heading) pairs to change when the page is written.
     """
-    problems = []
+    problems: dict[str, list[Problem]] = {}
     known: dict[str, frozenset[str]] = {}  # each page's anchors, made once
-    for key, rendered in bodies.items():
+    for key, rendered in todo.items():
         for use in rendered.links:
             if not use.anchor:
                 continue
@@ -332,7 +402,8 @@ def _check_anchors(
                 what = "block" if use.anchor.startswith("^") else "heading"
                 message = f"link to #{use.anchor}: {where} has no such {what}"
                 hint = did_you_mean(use.anchor, anchors)
-                problems.append(Problem(doc.path, use.line, message, hint, warning=_warns(site, key)))
+                problem = Problem(doc.path, use.line, message, hint, warning=_warns(site, key))
+                problems.setdefault(key, []).append(problem)
                 url = table.targets[use.key].url if use.key else ""
                 dead.setdefault(key, set()).add((f"{url}#{fragment(use.anchor)}", url or "#"))
     return problems
