@@ -65,6 +65,12 @@ def test_rebuilds_after_edits_renames_and_deletions_equal_full_builds(tmp_path: 
     home = content / "pages" / "index.md"
     written = step(lambda: home.write_text(home.read_text() + "\nA new line on the home page.\n"))
     assert "index.html" in written
+    # A reference taken out, the page's last: the page it named no longer lists this one.
+    event = content / "events" / "telecom-2009.md"
+    cited = event.read_text()
+    written = step(lambda: event.write_text(cited.replace("sources: [press-release]", "# no source yet")))
+    assert "sources/press-release/index.html" in written
+    step(lambda: event.write_text(cited))
     # A new page, a rename and a deletion.
     step(lambda: (content / "topics" / "health.md").write_text("---\ntitle: Health\n---\nSee [[itu]].\n"))
     step(lambda: (content / "topics" / "health.md").rename(content / "topics" / "medicine.md"))

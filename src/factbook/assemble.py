@@ -172,17 +172,18 @@ def assemble_site(
         collection = collections[entity.collection]
         hit = cache.refs.get(key)
         if hit is not None and (hit[0] is entity or hit[0] == entity):
-            linked, refs, more = hit[1], list(hit[1].refs), hit[2]
+            linked, more = hit[1], hit[2]
         else:
             refs, more = _references(entity, collection, index, drafts)
             linked = _with_refs(entity, refs)
             cache.refs[key] = (entity, linked, more)
-        problems += more
+        if more:
+            problems += more
         entities[key] = linked
         if collection.fact_list:
             known = cache.facts.get(key)
             if known is None or known[0] != linked:
-                known = (linked, _facts(entity, refs, collection.fact_list))
+                known = (linked, _facts(entity, list(linked.refs), collection.fact_list))
                 cache.facts[key] = known
             facts[key] = known[1]
         if collection.cites and not entity.fields.get(collection.cites):

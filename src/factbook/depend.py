@@ -12,7 +12,7 @@ from operator import attrgetter
 from pathlib import PurePath
 from typing import Any
 
-from .link import LinkedSite
+from .link import LinkedSite, changed_keys
 from .model import Entity, Ref
 
 
@@ -275,31 +275,19 @@ def changed_entities(old: LinkedSite | Digest, new: LinkedSite) -> tuple[set[str
         return own, faces
     before, after = old.site.entities, new.site.entities
     faces = {k for k in before.keys() ^ after.keys()}
-    moved = _differ(before, after)
+    moved = changed_keys(before, after)
     faces.update(k for k in moved if k in before and k in after and face(before[k]) != face(after[k]))
     # Only a page with an input that is not the very object of the last build can have changed
     # (as _same_own tells): one pass over each table, not six look-ups for every page.
-    suspects = moved | _differ(old.bodies, new.bodies) | _differ(old.inverse, new.inverse)
-    suspects |= _differ(old.site.facts, new.site.facts) | _differ(old.dead, new.dead)
+    suspects = moved | changed_keys(old.bodies, new.bodies) | changed_keys(old.inverse, new.inverse)
+    suspects |= changed_keys(old.site.facts, new.site.facts) | changed_keys(old.dead, new.dead)
     if old.facts_about is not new.facts_about:
-        suspects |= _differ(old.facts_about, new.facts_about)
+        suspects |= changed_keys(old.facts_about, new.facts_about)
     own = {k for k in after if k not in before}
     own.update(k for k in suspects if k in after and k in before and not _same_own(old, new, k))
     # Links to a page's headings depend on which headings it has.
     faces.update(k for k in own & before.keys() if _anchors(old, k) != _anchors(new, k))
     return own, faces
-
-
-def _differ(before: Mapping[str, object], after: Mapping[str, object]) -> set[str]:
-    """Return the keys of either table whose value is not the very object it was (or is gone)."""
-    if before is after:
-        return set()
-    found = {k for k, v in after.items() if before.get(k, _GONE) is not v}
-    found.update(before.keys() - after.keys())
-    return found
-
-
-_GONE = object()
 
 
 def _anchors(linked: LinkedSite, key: str) -> frozenset[str]:

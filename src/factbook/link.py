@@ -209,21 +209,24 @@ def _outgoing(
     site: Site, bodies: dict[str, Rendered], previous: LinkedSite | None
 ) -> dict[str, tuple[Ref, ...]]:
     found: dict[str, tuple[Ref, ...]] = {}
+    old_entities = previous.site.entities if previous is not None else {}
+    old_bodies = previous.bodies if previous is not None else {}
+    old_outgoing = previous.outgoing if previous is not None else {}
     for key, entity in site.entities.items():
         rendered = bodies[key]
-        before = previous.bodies.get(key) if previous is not None else None
-        if previous is not None and (before is rendered or before == rendered) and key in previous.outgoing:
-            old = previous.outgoing[key]
-            count = len(entity.refs)
-            if old[:count] == entity.refs:
-                found[key] = old
-                continue
+        before = old_bodies.get(key)
+        old = old_outgoing.get(key)
+        if old is not None and before is rendered and old_entities.get(key) is entity:
+            found[key] = old  # the very page of the last build
+            continue
         mentions = tuple(
             Ref(key, use.key, MENTIONS, "Mentioned in", line=use.line)
             for use in rendered.links
             if use.key and use.key != key
         )
-        found[key] = entity.refs + mentions
+        made = entity.refs + mentions
+        # The same tuple when nothing changed: the inverse lists are compared by identity first.
+        found[key] = old if old == made else made
     return found
 
 
@@ -237,7 +240,7 @@ def _invert(
         old_outgoing: dict[str, tuple[Ref, ...]] = {}
     else:
         old_outgoing = previous.outgoing
-        changed = {k for k in outgoing.keys() | old_outgoing.keys() if outgoing.get(k) != old_outgoing.get(k)}
+        changed = {k for k in changed_keys(old_outgoing, outgoing) if outgoing.get(k) != old_outgoing.get(k)}
         incoming = dict(previous.incoming)
         inverse = dict(previous.inverse)
     targets = {r.target for key in changed for r in old_outgoing.get(key, ())}
