@@ -138,7 +138,8 @@ def assemble_site(
             cached = (doc, collection, entity, found + more)
         cache.entities[doc.path] = cached
         entity = cached[2]
-        problems += cached[3]
+        if cached[3]:
+            problems += cached[3]
         if entity is None:
             continue
         if entity.draft and not config.drafts:

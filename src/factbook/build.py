@@ -40,11 +40,10 @@ from .render import (
     PageSpec,
     RenderPages,
     carry_views,
-    file_for,
     has_index,
     make_environment,
     nav_items,
-    page_specs,
+    page_files,
     render_site,
     views_print,
 )
@@ -329,19 +328,20 @@ class Builder:
         files = {path: attachment.url for path, attachment in sources.attachments.items()}
         sizes = {path: a.size for path, a in sources.attachments.items() if a.size}
         originals, translations = split(sources.documents, config)
+        unreadable = sources.unreadable
         site, found = assemble_site(
             config,
             sources.collections,
             originals,
             self.assembly_cache,
-            sources.unreadable,
+            unreadable,
             files,
             sizes,
         )
         problems += found
         problems += _missing_image(config, files, options.root)
         clock.lap("model")
-        linked, found = link_site(site, self.linked, self.render_many, sources.unreadable)
+        linked, found = link_site(site, self.linked, self.render_many, unreadable)
         if self.linked is not None:
             carry_views(self.linked, linked)
         self.linked = linked
@@ -415,7 +415,7 @@ class Builder:
             for name, (source, signature) in attachments.items()
             if self.good_attachments.get(name, (None, None))[1] != signature
         }
-        files = {file_for(s.url) for s in page_specs(linked)} | set(attachments) | export_paths
+        files = set(page_files(linked)) | set(attachments) | export_paths
         files |= edition.files
         files |= set(static_files(theme_dirs(options.root, "static")))  # an asset deleted goes too
         removed = sorted(self.good_files - files)
@@ -459,6 +459,7 @@ class Builder:
         found: list[Problem] = []
         every: set[str] = set()
         kept: dict[str, tuple[LinkedSite, str, set[str]]] = {}
+        unreadable = sources.unreadable
         for plan in plans:
             language = next(lang for lang in config.languages if lang.code == plan.code)
             memory = self.editions.setdefault(plan.code, _EditionMemory())
@@ -479,9 +480,9 @@ class Builder:
             )
             collections = translated_collections(sources.collections, gettext)
             edition_site, made = assemble_site(
-                edition_config, collections, plan.documents, memory.assembly, sources.unreadable, files, sizes
+                edition_config, collections, plan.documents, memory.assembly, unreadable, files, sizes
             )
-            linked, more = link_site(edition_site, memory.linked, self.render_many, sources.unreadable)
+            linked, more = link_site(edition_site, memory.linked, self.render_many, unreadable)
             if memory.linked is not None:
                 carry_views(memory.linked, linked)
             memory.linked = linked
@@ -520,7 +521,7 @@ class Builder:
                 exports = [Output(folder + o.path, o.data) for o in graph_exports(linked)]
                 outputs += exports
                 export_paths = {o.path for o in exports}
-            every |= {folder + file_for(s.url) for s in page_specs(linked)} - {folder + m for m in machines}
+            every |= {folder + f for f in page_files(linked)} - {folder + m for m in machines}
             every |= export_paths
             kept[plan.code] = (linked, edition_stamp, export_paths)
         return _EditionMade(outputs, found, every, kept)

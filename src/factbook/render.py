@@ -333,6 +333,11 @@ def page_specs(linked: LinkedSite) -> list[PageSpec]:
     return _cached(linked, "page_specs", lambda: _page_specs(linked))
 
 
+def page_files(linked: LinkedSite) -> frozenset[str]:
+    """Return the output file of every page of the site."""
+    return _cached(linked, "page_files", lambda: frozenset(file_for(s.url) for s in page_specs(linked)))
+
+
 def _page_specs(linked: LinkedSite) -> list[PageSpec]:
     site = linked.site
     pages = [
@@ -757,7 +762,7 @@ def carry_views(old: LinkedSite, new: LinkedSite) -> None:
         # Every page's address and the tags, hashed: an address follows from its page's key and
         # collection, and the site's own pages from the settings.
         if before.config == after.config:
-            names.append("views_print")
+            names += ["views_print", "page_files"]
     for name in names:
         if name in old.memo and name not in new.memo:
             new.memo[name] = old.memo[name]
