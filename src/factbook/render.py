@@ -126,7 +126,7 @@ class PageSpec(NamedTuple):  # not a frozen dataclass: made for every page on ev
     templates: str
     url: str
     key: str  # the entity's, or the collection's (its index and feed); '' for a page of the site's
-    context: Callable[[], dict[str, Any]]
+    context: Callable[[LinkedSite], dict[str, Any]]  # given the site when the page is made
     # What a page of the site's own shows, for a rebuild to tell whether it changed: "home",
     # "settings" (only what every page shows), "urls" (every page's address), "tags" (the tags
     # and their pages), "faces" (what pages show of each other).
@@ -156,7 +156,7 @@ def render_site(
             continue
         template = _choose(env, spec.templates)
         try:
-            context = {**common, **spec.context()}  # a page's own values win over the defaults
+            context = {**common, **spec.context(linked)}  # a page's own values win over the defaults
             context.update(page_url=url_for(linked.site, spec.url), canonical=absolute(linked, spec.url))
             if "editions" in linked.memo:
                 context.update(_in_languages(linked, spec))
@@ -339,57 +339,55 @@ def page_files(linked: LinkedSite) -> frozenset[str]:
 
 
 def _page_specs(linked: LinkedSite) -> list[PageSpec]:
+    # Each context is given the linked site when the page is made: a spec holds nothing of the
+    # site it was listed for, so a rebuild with the same pages can keep the list (carry_views).
     site = linked.site
     pages = [
-        PageSpec("home.html", "/", "", lambda: _home(linked), "home"),
+        PageSpec("home.html", "/", "", _home, "home"),
         PageSpec("404.html", "/404.html", "", _not_found, "settings"),
-        PageSpec(
-            "search.html",
-            "/search/",
-            "",
-            lambda: {"title": gettext("Search"), "crumbs": _crumbs(linked)[:1], "filters": _filters(linked)},
-            "settings",
-        ),
+        PageSpec("search.html", "/search/", "", _search, "settings"),
     ]
     for name, collection in site.collections.items():
         if has_index(linked, collection):
             pages.append(
                 PageSpec(
-                    f"list-{name}.html|list.html",
-                    index_url(collection),
-                    name,
-                    partial(_index, linked, collection),
+                    f"list-{name}.html|list.html", index_url(collection), name, partial(_index, collection)
                 )
             )
         if collection.feed and has_index(linked, collection) and site.config.host:
-            feed = partial(_feed, linked, collection)
+            feed = partial(_feed, collection)
             pages.append(PageSpec(f"{name}-feed.xml|feed.xml", feed_url(collection), name, feed))
     templates = {n: f"{n}.html|{c.template}.html|entity.html" for n, c in site.collections.items()}
     for key, entity in sorted(site.entities.items()):
         if entity.url != "/":
-            pages.append(
-                PageSpec(templates[entity.collection], entity.url, key, partial(_entity, linked, entity))
-            )
+            pages.append(PageSpec(templates[entity.collection], entity.url, key, partial(_entity_page, key)))
     tags = _tag_pages(linked)
     if tags:
-        pages.append(PageSpec("tags.html", "/tags/", "", lambda: _tags(linked, tags), "tags"))
+        pages.append(PageSpec("tags.html", "/tags/", "", _tags, "tags"))
         for path, (tag, keys) in tags.items():
-            pages.append(PageSpec("tag.html", f"/tags/{path}/", "", partial(_tag, linked, tag, keys), "tags"))
-    pages.append(PageSpec("data.html", DATA_URL, "", lambda: _data(linked)))
+            pages.append(PageSpec("tag.html", f"/tags/{path}/", "", partial(_tag, tag, keys), "tags"))
+    pages.append(PageSpec("data.html", DATA_URL, "", _data))
     if site.config.host:  # a sitemap or feed with addresses that name no host is invalid
-        # The list through the memo, not the list itself: a page list that holds itself is a
-        # cycle that outlives the site in serve (which freezes what each build leaves).
-        pages.append(
-            PageSpec("sitemap.xml", "/sitemap.xml", "", lambda: _sitemap(linked, page_specs(linked)), "urls")
-        )
-    robots = {"title": "robots.txt", "crumbs": []}
-    pages.append(PageSpec("robots.txt", "/robots.txt", "", lambda: robots, "settings"))
+        pages.append(PageSpec("sitemap.xml", "/sitemap.xml", "", _sitemap, "urls"))
+    pages.append(PageSpec("robots.txt", "/robots.txt", "", _robots, "settings"))
     return _without_collisions(linked, pages)
 
 
-def _not_found() -> dict[str, Any]:
+def _not_found(linked: LinkedSite) -> dict[str, Any]:
     """Return the context of the page for addresses the site does not have."""
     return {"title": gettext("Page not found"), "crumbs": []}
+
+
+def _search(linked: LinkedSite) -> dict[str, Any]:
+    return {"title": gettext("Search"), "crumbs": _crumbs(linked)[:1], "filters": _filters(linked)}
+
+
+def _robots(linked: LinkedSite) -> dict[str, Any]:
+    return {"title": "robots.txt", "crumbs": []}
+
+
+def _entity_page(key: str, linked: LinkedSite) -> dict[str, Any]:
+    return _entity(linked, linked.entity(key))
 
 
 def _filters(linked: LinkedSite) -> dict[str, str]:
@@ -458,7 +456,7 @@ def nav_items(linked: LinkedSite) -> list[Item]:
     return _nav(linked)
 
 
-def _index(linked: LinkedSite, collection: Collection) -> dict[str, Any]:
+def _index(collection: Collection, linked: LinkedSite) -> dict[str, Any]:
     crumbs = _crumbs(linked, None, collection)[:1]
     name = collection.name
 
@@ -591,7 +589,7 @@ def neighbours(linked: LinkedSite, entity: Entity) -> tuple[Entity | None, Entit
     return before, after
 
 
-def _feed(linked: LinkedSite, collection: Collection) -> dict[str, Any]:
+def _feed(collection: Collection, linked: LinkedSite) -> dict[str, Any]:
     """Return the context of an Atom feed of a collection's dated pages, newest first."""
     dated = [
         e
@@ -627,12 +625,12 @@ def _stamp(entity: Entity) -> str:
     return f"{point.year:04d}-{point.month or 1:02d}-{point.day or 1:02d}T00:00:00Z"
 
 
-def _tags(linked: LinkedSite, tags: dict[str, tuple[str, tuple[str, ...]]]) -> dict[str, Any]:
-    items = [tag_item(linked, tag, str(len(keys))) for tag, keys in tags.values()]
+def _tags(linked: LinkedSite) -> dict[str, Any]:
+    items = [tag_item(linked, tag, str(len(keys))) for tag, keys in _tag_pages(linked).values()]
     return {"title": gettext("Tags"), "crumbs": _crumbs(linked)[:1], "tags": items, "tagged": []}
 
 
-def _tag(linked: LinkedSite, tag: str, keys: tuple[str, ...]) -> dict[str, Any]:
+def _tag(tag: str, keys: tuple[str, ...], linked: LinkedSite) -> dict[str, Any]:
     crumbs = [*_crumbs(linked)[:1], Crumb(gettext("Tags"), url_for(linked.site, "/tags/"))]
     tagged = [item_for(linked, e.key) for e in by_name(map(linked.entity, keys), linked.site.config.locale)]
     return {"title": "#" + tag, "crumbs": crumbs, "tags": [], "tagged": tagged}
@@ -727,14 +725,16 @@ def _data(linked: LinkedSite) -> dict[str, Any]:
     }
 
 
-def _sitemap(linked: LinkedSite, specs: list[PageSpec]) -> dict[str, Any]:
-    pages = sorted((spec.url, spec.key) for spec in specs if is_page(spec.url) and spec.url != "/404.html")
+def _sitemap(linked: LinkedSite) -> dict[str, Any]:
+    pages = sorted(
+        (spec.url, spec.key) for spec in page_specs(linked) if is_page(spec.url) and spec.url != "/404.html"
+    )
     locations = [absolute(linked, url) for url, _ in pages]
     alternates_of: dict[str, list[dict[str, Any]]] = {}
     if "editions" in linked.memo:  # every language's pages, each with its alternates
         locations = []
         for url, key in pages:
-            spec = PageSpec("", url, key, dict)
+            spec = PageSpec("", url, key, _not_found)
             found = _in_languages(linked, spec)
             mine = [a["url"] for a in found["alternates"]] or [absolute(linked, url)]
             locations += mine
@@ -762,7 +762,8 @@ def carry_views(old: LinkedSite, new: LinkedSite) -> None:
         # Every page's address and the tags, hashed: an address follows from its page's key and
         # collection, and the site's own pages from the settings.
         if before.config == after.config:
-            names += ["views_print", "page_files"]
+            # The page list, and what listing it found, with them.
+            names += ["views_print", "page_files", "page_specs", "collisions", "notices"]
     for name in names:
         if name in old.memo and name not in new.memo:
             new.memo[name] = old.memo[name]
