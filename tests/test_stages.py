@@ -248,3 +248,50 @@ def test_pages_of_the_same_title_list_in_one_order_whatever_the_hash_seed(make_s
         subprocess.run(command, cwd=root, env=env, check=True, capture_output=True)
         pages.append((out / "organizations" / "itu" / "index.html").read_bytes())
     assert pages[0] == pages[1] == pages[2]
+
+
+def test_an_assembly_after_each_edit_equals_a_fresh_one(tmp_path: Path) -> None:
+    # serve assembles again from the last result, going over only the files read again.
+    import shutil
+
+    from factbook.assemble import AssemblyCache
+    from factbook.load import refresh_sources
+
+    from .conftest import SITES
+
+    root = tmp_path / "site"
+    shutil.copytree(SITES / "tiny" / "content", root / "content")
+    content = root / "content"
+    cache = AssemblyCache()
+    sources = load_sources(root)
+
+    def assembled(fresh: bool):  # type: ignore[no-untyped-def]
+        site, problems = assemble_site(
+            sources.config,
+            sources.collections,
+            sources.documents,
+            None if fresh else cache,
+            sources.unreadable,
+        )
+        return site, sorted(set(map(str, problems)))
+
+    assembled(False)
+    event, itu = content / "events" / "telecom-2009.md", content / "organizations" / "itu.md"
+    edits = [
+        (event, "in [[programme-x]]", "in [[programme-x]] and [[itu]]"),  # the body
+        (event, "topics: [ict]", "topics: [ict, nowhere]"),  # a reference that leads nowhere
+        (event, "topics: [ict, nowhere]", "topics: [ict]"),
+        (event, "sources: [press-release]", "# no source yet"),  # a warning of its own
+        (event, "place: Geneva", "place: [Geneva, 3]"),  # a field of the wrong type
+        (event, "place: [Geneva, 3]", "place: Geneva"),
+        (itu, "title: International", "title: The International"),
+        (itu, "---\ntitle:", "---\ndraft: true\ntitle:"),  # no longer on the site
+        (itu, "---\ndraft: true\ntitle:", "---\ntitle:"),
+        (event, "title: ITU Telecom", "slug: telecom-world\ntitle: ITU Telecom"),  # another URL
+    ]
+    for path, old, new in edits:
+        text = path.read_text()
+        assert old in text, old
+        path.write_text(text.replace(old, new))
+        sources = refresh_sources(root, sources, [str(path.resolve())]) or load_sources(root)
+        assert assembled(False) == assembled(True), new

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from .dates import DateError, PartialDate, parse_date
 from .errors import Problem, did_you_mean
@@ -98,6 +99,20 @@ class AssemblyCache:
         self.facts: dict[str, tuple[Entity, tuple[Fact, ...]]] = {}
         self.drafts: frozenset[str] = frozenset()
         self.index: SlugIndex | None = None
+        self.last: _Assembled | None = None  # the last call's inputs and result
+
+
+class _Assembled(NamedTuple):
+    """One call of assemble_site: its inputs and what it returned."""
+
+    config: SiteConfig
+    collections: dict[str, Collection]
+    documents: tuple[Document, ...]
+    unreadable: frozenset[str]
+    files: dict[str, str]
+    sizes: dict[str, tuple[int, int]]
+    site: Site
+    problems: list[Problem]
 
 
 def assemble_site(
@@ -114,6 +129,99 @@ def assemble_site(
     files are the attachments: each one's path inside content/ and URL.
     """
     cache = cache or AssemblyCache()
+    files, sizes = dict(files or {}), dict(sizes or {})
+    again = _assemble_again(config, collections, documents, cache, unreadable, files, sizes)
+    if again is not None:
+        return again
+    site, problems = _assemble(config, collections, documents, cache, unreadable, files, sizes)
+    cache.last = _Assembled(config, collections, documents, unreadable, files, sizes, site, problems)
+    return site, list(problems)
+
+
+def _assemble_again(
+    config: SiteConfig,
+    collections: dict[str, Collection],
+    documents: tuple[Document, ...],
+    cache: AssemblyCache,
+    unreadable: frozenset[str],
+    files: dict[str, str],
+    sizes: dict[str, tuple[int, int]],
+) -> tuple[Site, list[Problem]] | None:
+    """Return the last call's site with the few documents read again since put in, or None when
+    that is not enough: a page came, went, or changed its key, URL or draft status, or another
+    input changed. A save in serve changes one file; going over every page took a fifth of it."""
+    last, index = cache.last, cache.index
+    if (
+        last is None
+        or index is None
+        or last.collections is not collections
+        or len(last.documents) != len(documents)
+        or last.config != config
+        or last.unreadable != unreadable
+        or last.files != files
+        or last.sizes != sizes
+    ):
+        return None
+    moved = [i for i, other in enumerate(map(operator.is_not, documents, last.documents)) if other]
+    if len(moved) > 8:
+        return None
+    site = last.site
+    entities, facts = dict(site.entities), dict(site.facts)
+    paths = {documents[i].path for i in moved}
+    problems = [p for p in last.problems if p.path not in paths]
+    drafts = cache.drafts
+    for i in moved:
+        doc, was = documents[i], last.documents[i]
+        collection = collections[doc.collection]
+        old = cache.entities.get(doc.path)
+        if doc.path != was.path or old is None or old[2] is None:
+            return None
+        found = validate(doc, collection)
+        entity, more = _entity(doc, collection)
+        before = old[2]
+        if entity is None or (entity.key, entity.url, entity.draft) != (before.key, before.url, before.draft):
+            return None
+        if entity.draft and not config.drafts:  # still a draft: not on the site, as before
+            cache.entities[doc.path] = (doc, collection, entity, found + more)
+            problems += found + more
+            continue
+        placed = entities.get(entity.key)
+        if placed is None or placed.doc.path != doc.path:  # renumbered, or one of two at a URL
+            return None
+        cache.entities[doc.path] = (doc, collection, entity, found + more)
+        problems += found + more
+        refs, more = _references(entity, collection, index, set(drafts))
+        linked = _with_refs(entity, refs)
+        cache.refs[entity.key] = (entity, linked, more)
+        problems += more
+        entities[entity.key] = linked
+        if collection.fact_list:
+            cache.facts[entity.key] = (linked, _facts(entity, refs, collection.fact_list))
+            facts[entity.key] = cache.facts[entity.key][1]
+        problems += _no_source(collection, linked)
+    made = Site(config, collections, entities, facts, files, sizes)
+    cache.last = _Assembled(config, collections, documents, unreadable, files, sizes, made, problems)
+    return made, list(problems)
+
+
+def _no_source(collection: Collection, entity: Entity) -> list[Problem]:
+    """Return the warning that a page of a collection that cites names no source, if it does not."""
+    if not collection.cites or entity.fields.get(collection.cites):
+        return []
+    message = f"{collection.label} '{entity.slug}' names no source"
+    hint = f"add '{collection.cites}: [...]' to its front matter"
+    return [Problem(entity.doc.path, entity.doc.line(), message, hint, warning=True)]
+
+
+def _assemble(
+    config: SiteConfig,
+    collections: dict[str, Collection],
+    documents: tuple[Document, ...],
+    cache: AssemblyCache,
+    unreadable: frozenset[str],
+    files: dict[str, str],
+    sizes: dict[str, tuple[int, int]],
+) -> tuple[Site, list[Problem]]:
     problems: list[Problem] = []
     drafts: set[str] = set()
     placed: dict[str, Entity] = {}
@@ -188,11 +296,9 @@ def assemble_site(
                 cache.facts[key] = known
             facts[key] = known[1]
         if collection.cites and not entity.fields.get(collection.cites):
-            message = f"{collection.label} '{entity.slug}' names no source"
-            hint = f"add '{collection.cites}: [...]' to its front matter"
-            problems.append(Problem(entity.doc.path, entity.doc.line(), message, hint, warning=True))
+            problems += _no_source(collection, linked)
     problems += _check_nav(config, collections, index)
-    return Site(config, collections, entities, facts, dict(files or {}), dict(sizes or {})), problems
+    return Site(config, collections, entities, facts, files, sizes), problems
 
 
 def _renumbered(
