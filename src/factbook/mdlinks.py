@@ -888,6 +888,11 @@ def render_markdown(source: str, first_line: int, doc_dir: str, table: LinkTable
     return renderer.render(source, first_line, doc_dir, table)
 
 
+def warm_renderer(table: LinkTable) -> None:
+    """Make this process's Markdown renderer for the table's settings now, not at the first body."""
+    render_markdown("", 1, "", table)
+
+
 def tag_path(tag: str) -> str:
     """Return the part of a tag page's URL after /tags/: 'Project/Alpha' -> 'project/alpha'."""
     return "/".join(heading_id(part) or "-" for part in tag.lower().split("/"))

@@ -22,8 +22,9 @@ from typing import Any
 
 from .build import Options, builder_for, publish
 from .link import render_serially
+from .mdlinks import warm_renderer
 from .parallel import render_serially_into
-from .render import check_templates
+from .render import check_templates, warm_views
 from .theme import theme_dirs
 from .write import static_files, write_changes
 
@@ -112,6 +113,11 @@ class Rebuilder:
         # The first build's workers compiled the templates they used, not this process: compiled
         # now, not at the first save (a tenth of a second and more).
         check_templates(self.builder.env, str)
+        # So are the Markdown renderer and the views of the whole site: the first save took
+        # twice as long as the next.
+        if update.linked is not None:
+            warm_renderer(update.linked.table)
+            warm_views(update.linked)
         gc.freeze()
         return self._result(update.report.problems, failed, "")
 

@@ -576,13 +576,27 @@ def _when(entity: Entity) -> str:
     return entity.date.words() if entity.date else ""
 
 
+def _time_order(linked: LinkedSite, name: str) -> tuple[list[str], dict[str, int]]:
+    """Return a date-sorted collection's keys in time order, and each key's place in it."""
+    order = _cached(linked, f"order:{name}", lambda: date_order(linked, name))
+    return order, _cached(linked, f"index:{name}", lambda: {k: i for i, k in enumerate(order)})
+
+
+def warm_views(linked: LinkedSite) -> None:
+    """Make the whole-site views that pages read in this process (a whole build's workers made
+    them in theirs), so that the next rebuild finds them, or keeps them (carry_views)."""
+    page_files(linked)
+    views_print(linked)
+    for name, collection in linked.site.collections.items():
+        if collection.sort == "date":
+            _time_order(linked, name)
+
+
 def neighbours(linked: LinkedSite, entity: Entity) -> tuple[Entity | None, Entity | None]:
     """Return the pages just before and after a page in time, for a collection sorted by date."""
     if linked.site.collections[entity.collection].sort != "date":
         return None, None
-    name = entity.collection
-    order = _cached(linked, f"order:{name}", lambda: date_order(linked, name))
-    index = _cached(linked, f"index:{name}", lambda: {k: i for i, k in enumerate(order)})
+    order, index = _time_order(linked, entity.collection)
     i = index[entity.key]
     before = linked.entity(order[i - 1]) if i > 0 else None
     after = linked.entity(order[i + 1]) if i + 1 < len(order) else None
