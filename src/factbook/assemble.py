@@ -102,8 +102,8 @@ class AssemblyCache:
         self.last: _Assembled | None = None  # the last call's inputs and result
 
 
-class _Assembled(NamedTuple):
-    """One call of assemble_site: its inputs and what it returned."""
+class _Inputs(NamedTuple):
+    """What assemble_site is given, besides its cache."""
 
     config: SiteConfig
     collections: dict[str, Collection]
@@ -111,6 +111,12 @@ class _Assembled(NamedTuple):
     unreadable: frozenset[str]
     files: dict[str, str]
     sizes: dict[str, tuple[int, int]]
+
+
+class _Assembled(NamedTuple):
+    """One call of assemble_site: its inputs and what it returned."""
+
+    inputs: _Inputs
     site: Site
     problems: list[Problem]
 
@@ -129,68 +135,56 @@ def assemble_site(
     files are the attachments: each one's path inside content/ and URL.
     """
     cache = cache or AssemblyCache()
-    files, sizes = dict(files or {}), dict(sizes or {})
-    again = _assemble_again(config, collections, documents, cache, unreadable, files, sizes)
-    if again is not None:
-        return again
-    site, problems = _assemble(config, collections, documents, cache, unreadable, files, sizes)
-    cache.last = _Assembled(config, collections, documents, unreadable, files, sizes, site, problems)
-    return site, list(problems)
+    inputs = _Inputs(config, collections, documents, unreadable, dict(files or {}), dict(sizes or {}))
+    made = _assemble_again(inputs, cache) or _assemble(inputs, cache)
+    cache.last = _Assembled(inputs, *made)
+    return made[0], list(made[1])
 
 
-def _assemble_again(
-    config: SiteConfig,
-    collections: dict[str, Collection],
-    documents: tuple[Document, ...],
-    cache: AssemblyCache,
-    unreadable: frozenset[str],
-    files: dict[str, str],
-    sizes: dict[str, tuple[int, int]],
-) -> tuple[Site, list[Problem]] | None:
+def _assemble_again(inputs: _Inputs, cache: AssemblyCache) -> tuple[Site, list[Problem]] | None:
     """Return the last call's site with the few documents read again since put in, or None when
     that is not enough: a page came, went, or changed its key, URL or draft status, or another
     input changed. A save in serve changes one file; going over every page took a fifth of it."""
     last, index = cache.last, cache.index
+    config, collections, documents = inputs.config, inputs.collections, inputs.documents
+    if last is None or index is None:
+        return None
+    before = last.inputs
     if (
-        last is None
-        or index is None
-        or last.collections is not collections
-        or len(last.documents) != len(documents)
-        or last.config != config
-        or last.unreadable != unreadable
-        or last.files != files
-        or last.sizes != sizes
+        before.collections is not collections
+        or len(before.documents) != len(documents)
+        or before.config != config
+        or before.unreadable != inputs.unreadable
+        or before.files != inputs.files
+        or before.sizes != inputs.sizes
     ):
         return None
-    moved = [i for i, other in enumerate(map(operator.is_not, documents, last.documents)) if other]
+    moved = [i for i, other in enumerate(map(operator.is_not, documents, before.documents)) if other]
     if len(moved) > 8:
         return None
-    site = last.site
-    entities, facts = dict(site.entities), dict(site.facts)
+    entities, facts = dict(last.site.entities), dict(last.site.facts)
     paths = {documents[i].path for i in moved}
     problems = [p for p in last.problems if p.path not in paths]
-    drafts = cache.drafts
     for i in moved:
-        doc, was = documents[i], last.documents[i]
+        doc = documents[i]
         collection = collections[doc.collection]
         old = cache.entities.get(doc.path)
-        if doc.path != was.path or old is None or old[2] is None:
+        if doc.path != before.documents[i].path or old is None or old[2] is None:
             return None
         found = validate(doc, collection)
         entity, more = _entity(doc, collection)
-        before = old[2]
-        if entity is None or (entity.key, entity.url, entity.draft) != (before.key, before.url, before.draft):
+        was = old[2]
+        if entity is None or (entity.key, entity.url, entity.draft) != (was.key, was.url, was.draft):
             return None
-        if entity.draft and not config.drafts:  # still a draft: not on the site, as before
-            cache.entities[doc.path] = (doc, collection, entity, found + more)
-            problems += found + more
-            continue
+        shown = not entity.draft or config.drafts  # a draft left out stays out, as before
         placed = entities.get(entity.key)
-        if placed is None or placed.doc.path != doc.path:  # renumbered, or one of two at a URL
+        if shown and (placed is None or placed.doc.path != doc.path):  # renumbered, or one of two at a URL
             return None
         cache.entities[doc.path] = (doc, collection, entity, found + more)
         problems += found + more
-        refs, more = _references(entity, collection, index, set(drafts))
+        if not shown:
+            continue
+        refs, more = _references(entity, collection, index, set(cache.drafts))
         linked = _with_refs(entity, refs)
         cache.refs[entity.key] = (entity, linked, more)
         problems += more
@@ -199,9 +193,7 @@ def _assemble_again(
             cache.facts[entity.key] = (linked, _facts(entity, refs, collection.fact_list))
             facts[entity.key] = cache.facts[entity.key][1]
         problems += _no_source(collection, linked)
-    made = Site(config, collections, entities, facts, files, sizes)
-    cache.last = _Assembled(config, collections, documents, unreadable, files, sizes, made, problems)
-    return made, list(problems)
+    return Site(config, collections, entities, facts, inputs.files, inputs.sizes), problems
 
 
 def _no_source(collection: Collection, entity: Entity) -> list[Problem]:
@@ -213,15 +205,10 @@ def _no_source(collection: Collection, entity: Entity) -> list[Problem]:
     return [Problem(entity.doc.path, entity.doc.line(), message, hint, warning=True)]
 
 
-def _assemble(
-    config: SiteConfig,
-    collections: dict[str, Collection],
-    documents: tuple[Document, ...],
-    cache: AssemblyCache,
-    unreadable: frozenset[str],
-    files: dict[str, str],
-    sizes: dict[str, tuple[int, int]],
-) -> tuple[Site, list[Problem]]:
+def _assemble(inputs: _Inputs, cache: AssemblyCache) -> tuple[Site, list[Problem]]:
+    """Return the site and its problems, going over every document (each reused from the cache
+    while it and its collection are the same)."""
+    config, collections, documents, unreadable, files, sizes = inputs
     problems: list[Problem] = []
     drafts: set[str] = set()
     placed: dict[str, Entity] = {}
@@ -295,8 +282,7 @@ def _assemble(
                 known = (linked, _facts(entity, list(linked.refs), collection.fact_list))
                 cache.facts[key] = known
             facts[key] = known[1]
-        if collection.cites and not entity.fields.get(collection.cites):
-            problems += _no_source(collection, linked)
+        problems += _no_source(collection, linked)
     problems += _check_nav(config, collections, index)
     return Site(config, collections, entities, facts, files, sizes), problems
 
