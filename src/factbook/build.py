@@ -300,7 +300,7 @@ class Builder:
     def _release(self, before: list[LinkedSite]) -> None:
         """Empty the memo of each link graph of before that this builder no longer keeps.
 
-        Its cached views (the page list's contexts, for one) refer back to it: a cycle that only
+        Its cached views may refer back to it (they once did, through the page list): a cycle that only
         the cyclic collector frees, and serve freezes what each build leaves, so that the
         collector's passes skip it. Emptied, a graph is freed as soon as nothing refers to it.
         """
