@@ -18,7 +18,7 @@ from .depend import date_order, text_print
 from .embeds import body_html
 from .errors import Problem
 from .indexes import by_name, index_context
-from .link import LinkedSite, url_for
+from .link import LinkedSite, changed_keys, url_for
 from .model import Collection, Entity, FieldSpec
 from .pictures import ties, timeline
 from .semantic import absolute, kinds_of, og_locale, page_graph
@@ -758,16 +758,13 @@ def _sitemap(linked: LinkedSite) -> dict[str, Any]:
 
 
 def carry_views(old: LinkedSite, new: LinkedSite) -> None:
-    """Give new the whole-site views of old that read nothing that changed: the tags, each
-    collection's size and date order (a rebuild in serve made them again for every save)."""
+    """Give new the whole-site views of old that read nothing that changed: each collection's
+    size and date order, the tags, the page list and its hashes (a rebuild in serve made them
+    again for every save)."""
     before, after = old.site, new.site
     if before.entities.keys() != after.entities.keys() or before.collections != after.collections:
         return
-    changed = [
-        k
-        for k, e in after.entities.items()
-        if before.entities[k] is not e or old.bodies.get(k) is not new.bodies.get(k)
-    ]
+    changed = changed_keys(before.entities, after.entities) | changed_keys(old.bodies, new.bodies)
     names = ["sizes"]  # which pages each collection has: the same keys
     if all(before.entities[k].date == after.entities[k].date for k in changed):
         names += [n for n in old.memo if n.startswith(("order:", "index:"))]
