@@ -265,3 +265,41 @@ def test_library_versions_are_read_as_importlib_metadata_reads_them(tmp_path: Pa
         "click": "none",
         "not-installed": "none",
     }
+
+
+def test_an_output_surveyed_again_reads_as_a_whole_survey_does(tmp_path: Path) -> None:
+    from factbook.stamp import record, survey
+
+    out = tmp_path / "out"
+    for name in ("a/index.html", "a/b/index.html", "a/b/c/x.txt", "d/index.html", "e/f/g.txt", "top.txt"):
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_text(name)
+
+    def again_as_whole() -> None:
+        whole = survey(out)
+        assert survey(out, again=True) == whole
+        record(out, "inputs", *whole)
+
+    record(out, "inputs", *survey(out))
+    again_as_whole()  # nothing changed
+    (out / "a" / "index.html").write_text("longer text than before")  # edited in place
+    (out / "d" / "new.html").write_text("new")  # added beside others
+    again_as_whole()
+    shutil.rmtree(out / "a" / "b")  # a folder and all under it gone
+    (out / "h" / "i" / "j").mkdir(parents=True)  # new folders, nested
+    (out / "h" / "i" / "j" / "k.html").write_text("k")
+    again_as_whole()
+    (out / "top.txt").unlink()  # a file become a folder, and a folder a file
+    (out / "top.txt").mkdir()
+    (out / "top.txt" / "inner.html").write_text("inner")
+    shutil.rmtree(out / "e")
+    (out / "e").write_text("e")
+    replaced = tmp_path / "replaced"  # a folder swapped for a new one, as the search index is
+    (replaced / "fragment").mkdir(parents=True)
+    (replaced / "fragment" / "one.pf").write_text("1")
+    shutil.rmtree(out / "h")
+    replaced.rename(out / "h")
+    again_as_whole()
+    # A manifest that says too little (an older factbook's) means a whole survey.
+    (cache_folder(out) / "manifest.json").write_text('{"entries": ["./"]}')
+    assert survey(out, again=True) == survey(out)

@@ -777,6 +777,7 @@ class _Kept:
         self.before = Records({}, {})  # the records the build started from
         self.problem: OSError | None = None
         self.seconds = 0.0
+        self.in_place = False  # the output was changed in place, not swapped for a new one
 
     def save(self) -> None:
         """Write the Markdown cache and the records, and take the state to keep."""
@@ -800,9 +801,9 @@ class _Kept:
         try:
             if self.problem is not None:
                 raise self.problem
-            signature, entries = survey(self.output)
+            signature, entries, numbers = survey(self.output, again=self.in_place)
             save_state(self.output, self.snapshot, settings, signature)
-            record(self.output, inputs, signature, entries)
+            record(self.output, inputs, signature, entries, numbers)
         except OSError as error:  # the new site is in place: only the next build is slower
             notice = Problem(str(cache_folder(self.output)), 1, f"cache not saved: {os_problem(error, '')}")
             report = replace(report, notices=(*report.notices, notice))
@@ -858,6 +859,7 @@ def _update_in_place(
     if report.failed(options.strict) or update.linked is None:
         return report
     forget_state(output)
+    kept.in_place = True
     started = time.perf_counter()
     changed: list[str] = []
     written = publish(update, output, options.root, changed=changed)

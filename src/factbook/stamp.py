@@ -104,10 +104,8 @@ def atomic_write(path: Path, data: bytes) -> None:
         handle.write(data)
 
 
-def _signatures(
-    folders: Iterable[Path], skip: frozenset[str] = frozenset(), dirs: list[str] | None = None
-) -> list[tuple[str, int, int]]:
-    """Return the path, size and time of every file under folders (and add the folders to dirs)."""
+def _signatures(folders: Iterable[Path], skip: frozenset[str] = frozenset()) -> list[tuple[str, int, int]]:
+    """Return the path, size and time of every file under folders."""
     found = []
     for folder in folders:
         stack = [os.fspath(folder)]
@@ -117,8 +115,6 @@ def _signatures(
                 entries = list(os.scandir(current))
             except OSError:
                 continue
-            if dirs is not None:
-                dirs.append(current)
             for entry in entries:
                 try:
                     if entry.is_dir(follow_symlinks=False):
@@ -175,13 +171,114 @@ def site_inputs(root: Path, output: Path, settings: dict[str, object]) -> str:
     return inputs_signature(folders, settings, frozenset(skip))
 
 
-def survey(output: Path) -> tuple[str, list[str]]:
-    """Return the output's signature and the paths in it, its folders' ending in '/'."""
-    dirs: list[str] = []
-    files = _signatures([output], dirs=dirs)
-    start = len(os.fspath(output)) + 1
-    entries = sorted([path[start:] for path, _, _ in files] + [(path[start:] or ".") + "/" for path in dirs])
-    return _quick_signature(output, entries) or "", entries
+Listing = dict[str, tuple[int, int]]  # each path in an output: its size (-1 for a folder) and time
+
+
+def survey(output: Path, again: bool = False) -> tuple[str, list[str], list[int]]:
+    """Return the output's signature, the paths in it (its folders' ending in '/'), and their
+    sizes and times, two numbers a path.
+
+    With again, the output changed in place since its manifest was recorded: a folder whose time
+    is as recorded holds the same names, so only the folders whose time changed are listed.
+    """
+    listed = _listed_again(output) if again else None
+    if listed is None:
+        listed = _listed(output)
+    entries = sorted(listed)
+    numbers = [n for entry in entries for n in listed[entry]]
+    return _hash("output", entries, numbers), entries, numbers
+
+
+def _listed(output: Path, folder: str = "./", into: Listing | None = None) -> Listing:
+    """Return (or add to into) every path in a folder of the output, with its size and time:
+    one stat a path, the numbers _quick_signature hashes."""
+    found: Listing = {} if into is None else into
+    base = os.path.join(output, "")
+    try:
+        found[folder] = (-1, os.stat(base + folder).st_mtime_ns)
+    except OSError:
+        return found
+    stack = [folder]
+    while stack:
+        current = stack.pop()
+        prefix = "" if current == "./" else current
+        try:
+            entries = list(os.scandir(base + current))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    found[prefix + entry.name + "/"] = (-1, entry.stat(follow_symlinks=False).st_mtime_ns)
+                    stack.append(prefix + entry.name + "/")
+                else:
+                    stat = entry.stat()
+                    found[prefix + entry.name] = (stat.st_size, stat.st_mtime_ns)
+            except OSError:
+                continue
+    return found
+
+
+def _parent(entry: str) -> str:
+    """Return the folder a path of the output is in ('./' for the top)."""
+    head = entry.rstrip("/").rpartition("/")[0]
+    return head + "/" if head else "./"
+
+
+def _listed_again(output: Path) -> Listing | None:
+    """Return the listing of the output from its manifest's, each path stat'ed once and only the
+    folders whose time changed listed again; None if the manifest does not say enough."""
+    manifest = read_json(cache_folder(output) / MANIFEST)
+    entries, numbers = manifest.get("entries"), manifest.get("numbers")
+    if not isinstance(entries, list) or not isinstance(numbers, list) or len(numbers) != 2 * len(entries):
+        return None
+    if "./" not in entries or not all(isinstance(e, str) for e in entries):
+        return None
+    base = os.path.join(output, "")
+    found: Listing = {}
+    changed: list[str] = []
+    for entry, time in zip(entries, numbers[1::2], strict=True):
+        try:
+            stat = os.stat(base + entry)
+        except OSError:
+            continue  # gone: its folder's time changed, and that folder is listed again
+        if entry[-1] == "/":
+            found[entry] = (-1, stat.st_mtime_ns)
+            if stat.st_mtime_ns != time:
+                changed.append(entry)
+        else:
+            found[entry] = (stat.st_size, stat.st_mtime_ns)
+    children: dict[str, list[str]] = {}
+    if changed:
+        for entry in found:
+            if entry != "./":
+                children.setdefault(_parent(entry), []).append(entry)
+    for folder in sorted(changed):
+        if folder not in found:
+            continue  # inside a folder that went
+        prefix = "" if folder == "./" else folder
+        try:
+            listing = os.scandir(base + folder)
+            now = {prefix + e.name + ("/" if e.is_dir(follow_symlinks=False) else ""): e for e in listing}
+        except OSError:
+            now = {}
+        for entry in children.get(folder, []):
+            if entry not in now and entry in found:
+                gone = [k for k in found if k.startswith(entry)] if entry[-1] == "/" else [entry]
+                for key in gone:
+                    del found[key]
+        for entry, item in now.items():
+            if entry in found:
+                continue
+            if entry[-1] == "/":
+                _listed(output, entry, found)
+            else:
+                try:
+                    stat = item.stat()
+                except OSError:
+                    continue
+                found[entry] = (stat.st_size, stat.st_mtime_ns)
+    return found
 
 
 def output_untouched(output: Path, signature: object) -> bool:
@@ -231,10 +328,10 @@ def up_to_date(output: Path, inputs: str) -> bool:
     return manifest.get("output") == _quick_signature(output, entries)
 
 
-def record(output: Path, inputs: str, signature: str, entries: list[str]) -> None:
-    """Remember that the output, holding these paths (its survey), now holds the site built from
-    these inputs."""
+def record(output: Path, inputs: str, signature: str, entries: list[str], numbers: list[int]) -> None:
+    """Remember that the output, holding these paths with these sizes and times (its survey), now
+    holds the site built from these inputs."""
     folder = cache_folder(output)
     folder.mkdir(parents=True, exist_ok=True)
-    manifest = {"inputs": inputs, "entries": entries, "output": signature}
+    manifest = {"inputs": inputs, "entries": entries, "output": signature, "numbers": numbers}
     atomic_write(folder / MANIFEST, json.dumps(manifest, separators=(",", ":")).encode())
