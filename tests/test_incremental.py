@@ -143,6 +143,32 @@ def test_a_vault_rebuilt_after_edits_equals_a_full_build(tmp_path: Path) -> None
     assert 'href="/notes/source/#rest"' in (served / "home" / "index.html").read_text()
 
 
+def test_a_body_from_the_cache_follows_a_name_that_moved_to_another_note(tmp_path: Path) -> None:
+    notes = {
+        "Alpha.md": "---\naliases: [Shared name]\n---\nA.\n",
+        "Gamma.md": "G.\n",
+        "Beta.md": "See [[Shared name]].\n",
+        "Delta.md": "D, from the cache.\n",
+    }
+    root = write_files(tmp_path / "vault", notes)
+    out = tmp_path / "out"
+    assert not build(Options(root, out, cache=True)).problems
+    beta = out / "beta" / "index.html"
+    assert 'href="/alpha/">Shared name' in beta.read_text()
+    # Only the aliases change: no page's title, file or URL.
+    (root / "Alpha.md").write_text("A.\n")
+    (root / "Gamma.md").write_text("---\naliases: [Shared name]\n---\nG.\n")
+    report = build(Options(root, out, cache=True))
+    assert report.incremental and report.cache_hits
+    assert 'href="/gamma/">Shared name' in beta.read_text()
+    assert _files(out) == _full(root, tmp_path / "x")
+    # The next build, with nothing moved, still shows it there.
+    (root / "Alpha.md").write_text("A, again.\n")
+    assert build(Options(root, out, cache=True)).cache_hits
+    assert 'href="/gamma/">Shared name' in beta.read_text()
+    assert _files(out) == _full(root, tmp_path / "x")
+
+
 def test_a_failed_rebuild_keeps_the_last_good_state(tmp_path: Path) -> None:
     root = tmp_path / "site"
     shutil.copytree(SITES / "tiny" / "content", root / "content")

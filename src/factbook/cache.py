@@ -1,7 +1,8 @@
 """What a build keeps between runs, beside the output and never in it: safe to delete, never stale.
 
 - Rendered Markdown, keyed by a hash of the body, its place and the settings. A hit is used only
-  if every link in it still resolves today as it did then (Rendered.still_valid).
+  if every link in it still resolves today as it did then (Rendered.still_valid), which holds
+  without looking each link up when the link table is the one the cache was saved with.
 - A manifest of every input's signature and of the output's files: when neither changed, the
   build has nothing to do.
 - The last build's state (a digest of its link graph, its files): when only the content changed
@@ -40,6 +41,7 @@ from .stamp import (
 )
 
 SHARDS = "markdown"
+CHECKED = "markdown.json"  # the link table the cached bodies were last checked against
 LEGACY = "markdown.pickle"  # the one-file cache of earlier factbooks: removed on sight
 STATE = "state.json"
 RECORDS = "records-{code}"
@@ -82,7 +84,14 @@ class MarkdownCache:
         self.discarded: list[str] = []  # shards that could not be trusted or read, by name
         self._loaded: dict[str, frozenset[str]] = {}  # each shard read: its keys
         self._fresh: set[str] = set()  # shards holding a body rendered by this build
+        # The link tables this build's bodies were checked against (LinkTable.resolves), and the
+        # one every entry read was checked against when it was saved: while the two are the
+        # same, every link of an entry leads where it led, with no need to look each one up.
+        self.tables: set[str] = set()
+        self.checked = ""
         if folder is not None and (folder / SHARDS).is_dir():
+            checked = read_json(folder / CHECKED).get("resolves")
+            self.checked = checked if isinstance(checked, str) else ""
             for path in sorted((folder / SHARDS).iterdir()):
                 entries = _read_shard(path)
                 if entries is None:
@@ -96,10 +105,12 @@ class MarkdownCache:
 
         def cached(batch: list[BodyJob], table: LinkTable) -> list[Rendered]:
             keys = [body_key(job, table.extensions, table.unsafe_html) for job in batch]
+            self.tables.add(table.resolves)
+            checked = bool(table.resolves) and table.resolves == self.checked
             found: list[Rendered | None] = []
             for key in keys:
                 hit = self.entries.get(key)
-                found.append(hit if hit is not None and hit.still_valid(table) else None)
+                found.append(hit if hit is not None and (checked or hit.still_valid(table)) else None)
             missing = [i for i, hit in enumerate(found) if hit is None]
             self.hits += len(batch) - len(missing)
             fresh = render_many([batch[i] for i in missing], table) if missing else []
@@ -122,6 +133,8 @@ class MarkdownCache:
             shards.setdefault(_shard(key), {})[key] = rendered
         folder = self.folder / SHARDS
         folder.mkdir(parents=True, exist_ok=True)
+        # Said last, once every shard is written: a save cut short leaves each link to be checked.
+        (self.folder / CHECKED).unlink(missing_ok=True)
         for name, entries in shards.items():
             if name in self._fresh or self._loaded.get(name) != frozenset(entries):
                 stripped = {k: r.with_job(("", 0, "")) for k, r in entries.items()}
@@ -129,6 +142,8 @@ class MarkdownCache:
         for name in self._loaded.keys() - shards.keys():
             (folder / name).unlink(missing_ok=True)
         (self.folder / LEGACY).unlink(missing_ok=True)
+        if len(self.tables) == 1 and all(self.tables):
+            atomic_write(self.folder / CHECKED, json.dumps({"resolves": min(self.tables)}).encode())
 
 
 def _shard(key: str) -> str:

@@ -12,7 +12,7 @@ from operator import attrgetter
 from pathlib import PurePath
 from typing import Any
 
-from .link import LinkedSite, changed_keys
+from .link import LinkedSite, changed_keys, text_print
 from .model import Entity, Ref
 
 
@@ -152,11 +152,6 @@ def _exports_print(linked: LinkedSite, faces: dict[str, str], refs: _Refs) -> st
         part = repr((faces[key], refs.text(entity.refs), entity.draft, shown))
         made.update(("\x1f" + part).encode("utf-8", "surrogatepass"))
     return made.hexdigest()
-
-
-def text_print(text: str) -> str:
-    """Return a short hash of a text (the same in every process)."""
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 # A reference as a page shows it (its line only ever reaches messages), a plain tuple: quick to repr.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import posixpath
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -74,25 +75,36 @@ def link_table(
     prefix = site.config.base_path.rstrip("/")
     if previous is not None and before is not None and _same_names(site, before):
         targets, paths, names = previous.targets, previous.paths, previous.names
+        named = previous.resolves.partition(":")[0] or _names_print(site)
     else:
         targets = {key: Target(key, prefix + e.url, e.title) for key, e in entities.items()}
         paths = {content_path(e): key for key, e in entities.items()}
         names = name_table(site, {path: prefix + url for path, url in site.files.items()})
+        named = _names_print(site)
     keys, labels = frozenset(entities), labels_of(site.collections)
     index = previous.index if previous is not None else None
     if index is None or index.keys != keys or index.broken != unreadable or index.labels != labels:
         index = slug_index(keys, unreadable, labels)
     content = posixpath.dirname(site.config.path)
-    return LinkTable(
-        index,
-        targets,
-        paths,
-        site.config.markdown_extensions,
-        names,
-        prefix,
-        f"{content}/" if content else "",
-        site.config.unsafe_html,
+    content = f"{content}/" if content else ""
+    extensions, unsafe = site.config.markdown_extensions, site.config.unsafe_html
+    rest = text_print(repr((sorted(unreadable), sorted(labels.items()), prefix, content, extensions, unsafe)))
+    return LinkTable(index, targets, paths, extensions, names, prefix, content, unsafe, f"{named}:{rest}")
+
+
+def _names_print(site: Site) -> str:
+    """Return a hash of what a link table's names, targets and paths are made from (as _same_names
+    compares): each page's key, URL, title, file and aliases, and the attachments."""
+    pages = "\x1e".join(
+        f"{key}\x1f{e.url}\x1f{e.title}\x1f{e.doc.path}\x1f{e.fields.get('aliases')!r}"
+        for key, e in sorted(site.entities.items())
     )
+    return text_print(pages + "\x1d" + repr((sorted(site.files.items()), sorted(site.sizes.items()))))
+
+
+def text_print(text: str) -> str:
+    """Return a short hash of a text (the same in every process)."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 def _same_names(site: Site, before: Site) -> bool:

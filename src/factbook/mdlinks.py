@@ -128,6 +128,9 @@ class LinkTable:
     base: str = ""  # the site's base path, without its final '/'
     content: str = "content/"  # how messages name the content folder ("" in a vault)
     unsafe_html: bool = False  # site.yaml's markdown.unsafe_html: the writer's raw HTML is published
+    # A hash of all that decides where a link leads ("" if not taken): two tables with the same
+    # one resolve every link alike, so a body checked against one holds for the other.
+    resolves: str = ""
 
     def by_name(self, text: str, folder: str = "") -> Resolution:
         """Return where [[text]] leads: by slug, else by file name, path, title or alias."""
