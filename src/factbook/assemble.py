@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 
 from .dates import DateError, PartialDate, parse_date
 from .errors import Problem, did_you_mean
-from .model import Collection, Document, Entity, Fact, FieldPath, FieldSpec, Ref, Site, SiteConfig
+from .model import Collection, Document, Entity, Fact, FieldPath, FieldSpec, Ref, Site, SiteConfig, text_print
 from .schema import validate
 from .slugs import slugify
 from .urls import REFUSED, refused, shown
@@ -89,16 +89,22 @@ def labels_of(collections: dict[str, Collection]) -> dict[str, str]:
     return {name: c.label for name, c in collections.items()}
 
 
+# A page's references resolved: a hash of what they were resolved against (every page's key,
+# the drafts, the unreadable files, the labels), the page, the page with them, and their problems.
+Resolved = tuple[str, Entity, Entity, list[Problem]]
+
+
 class AssemblyCache:
     """What assemble_site found for each document last time, reused while its inputs are the same."""
 
     def __init__(self) -> None:
         self.entities: dict[str, tuple[Document, Collection, Entity | None, list[Problem]]] = {}
-        self.refs: dict[str, tuple[Entity, Entity, list[Problem]]] = {}
+        self.refs: dict[str, Resolved] = {}  # by key
         self.keys: frozenset[str] = frozenset()
         self.facts: dict[str, tuple[Entity, tuple[Fact, ...]]] = {}
         self.drafts: frozenset[str] = frozenset()
         self.index: SlugIndex | None = None
+        self.context = ""  # what the references were last resolved against (Resolved's hash)
         self.last: _Assembled | None = None  # the last call's inputs and result
 
 
@@ -186,7 +192,7 @@ def _assemble_again(inputs: _Inputs, cache: AssemblyCache) -> tuple[Site, list[P
             continue
         refs, more = _references(entity, collection, index, set(cache.drafts))
         linked = _with_refs(entity, refs)
-        cache.refs[entity.key] = (entity, linked, more)
+        cache.refs[entity.key] = (cache.context, entity, linked, more)
         problems += more
         entities[entity.key] = linked
         if collection.fact_list:
@@ -255,24 +261,28 @@ def _assemble(inputs: _Inputs, cache: AssemblyCache) -> tuple[Site, list[Problem
     keys, draft_keys = frozenset(placed), frozenset(drafts)
     labels = labels_of(collections)
     index = cache.index
-    if index is None or index.keys != keys or index.broken != unreadable or index.labels != labels:
+    fresh = index is None or index.keys != keys or index.broken != unreadable or index.labels != labels
+    if fresh:
         index = cache.index = slug_index(keys, unreadable, labels)
-        cache.refs = {}
-    # References resolve the same way only while the same pages (and drafts) exist.
-    if keys != cache.keys or draft_keys != cache.drafts:
-        cache.refs, cache.keys, cache.drafts = {}, keys, draft_keys
+    # References resolve the same way only while the same pages (and drafts) exist: each is kept
+    # with a hash of them, so that those read back from the last build's records are checked too.
+    if fresh or keys != cache.keys or draft_keys != cache.drafts or not cache.context:
+        context = _context(keys, draft_keys, unreadable, labels)
+        if context != cache.context:
+            cache.refs = {k: hit for k, hit in cache.refs.items() if hit[0] == context}
+        cache.context, cache.keys, cache.drafts = context, keys, draft_keys
     cache.entities = {d.path: cache.entities[d.path] for d in documents if d.path in cache.entities}
     entities: dict[str, Entity] = {}
     facts: dict[str, tuple[Fact, ...]] = {}
     for key, entity in placed.items():
         collection = collections[entity.collection]
         hit = cache.refs.get(key)
-        if hit is not None and (hit[0] is entity or hit[0] == entity):
-            linked, more = hit[1], hit[2]
+        if hit is not None and (hit[1] is entity or hit[1] == entity):
+            linked, more = hit[2], hit[3]
         else:
             refs, more = _references(entity, collection, index, drafts)
             linked = _with_refs(entity, refs)
-            cache.refs[key] = (entity, linked, more)
+            cache.refs[key] = (cache.context, entity, linked, more)
         if more:
             problems += more
         entities[key] = linked
@@ -285,6 +295,13 @@ def _assemble(inputs: _Inputs, cache: AssemblyCache) -> tuple[Site, list[Problem
         problems += _no_source(collection, linked)
     problems += _check_nav(config, collections, index)
     return Site(config, collections, entities, facts, files, sizes), problems
+
+
+def _context(
+    keys: frozenset[str], drafts: frozenset[str], unreadable: frozenset[str], labels: dict[str, str]
+) -> str:
+    """Return a hash of all that references are resolved against, besides the page itself."""
+    return text_print(repr((sorted(keys), sorted(drafts), sorted(unreadable), sorted(labels.items()))))
 
 
 def _renumbered(

@@ -699,6 +699,7 @@ def _build_locked(options: Options, output: Path) -> Report:
         kept.before = load_records(output)
         builder.files = dict(kept.before.files)
         builder.assembly_cache.entities = dict(kept.before.entities)
+        builder.assembly_cache.refs = {hit[2].key: hit for hit in kept.before.refs.values()}
     state = load_state(output, settings) if options.cache else None
     if state is not None:
         try:
@@ -774,7 +775,7 @@ class _Kept:
     def __init__(self, wanted: bool, output: Path, builder: Builder, markdown_cache: MarkdownCache) -> None:
         self.wanted, self.output, self.builder, self.markdown_cache = wanted, output, builder, markdown_cache
         self.snapshot: dict[str, object] | None = None
-        self.before = Records({}, {})  # the records the build started from
+        self.before = Records({}, {}, {})  # the records the build started from
         self.problem: OSError | None = None
         self.seconds = 0.0
         self.in_place = False  # the output was changed in place, not swapped for a new one
@@ -786,7 +787,9 @@ class _Kept:
         started = time.perf_counter()
         try:
             self.markdown_cache.save()
-            records = Records(self.builder.files, self.builder.assembly_cache.entities)
+            assembly = self.builder.assembly_cache
+            refs = {hit[2].doc.path: hit for hit in assembly.refs.values()}
+            records = Records(self.builder.files, assembly.entities, refs)
             save_records(self.output, records, self.before)
         except OSError as error:
             self.problem = error

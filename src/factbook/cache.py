@@ -25,6 +25,7 @@ from typing import BinaryIO, NamedTuple
 
 import jinja2
 
+from .assemble import Resolved
 from .errors import Problem
 from .link import BodyJob, RenderMany
 from .load import FileRecord
@@ -245,11 +246,13 @@ Assembled = tuple[Document, Collection, Entity | None, list[Problem]]
 
 
 class Records(NamedTuple):
-    """What the last build kept of each content file, by path: what reading it gave, and what
-    assembling its document gave (checked against the document and collection before use)."""
+    """What the last build kept of each content file, by path: what reading it gave, what
+    assembling its document gave (checked against the document and collection before use), and
+    its page's references resolved (checked against the page and all they were resolved against)."""
 
     files: dict[str, FileRecord]
     entities: dict[str, Assembled]
+    refs: dict[str, Resolved]
 
 
 def _assembled(value: object) -> bool:
@@ -263,23 +266,38 @@ def _assembled(value: object) -> bool:
     )
 
 
+def _resolved(value: object) -> bool:
+    return (
+        isinstance(value, tuple)
+        and len(value) == 4
+        and isinstance(value[0], str)
+        and isinstance(value[1], Entity)
+        and isinstance(value[2], Entity)
+        and isinstance(value[3], list)
+    )
+
+
 def load_records(output: Path) -> Records:
     """Return what the last build kept of each content file (nothing if none is trusted).
 
     A record is used again only while its file's inode, size and time are the same (load_sources);
     a shard that is not trusted only means its files are read and assembled again.
     """
-    records = Records({}, {})
+    records = Records({}, {}, {})
     for path in sorted(_records_folder(output).glob("*.pickle")):
         loaded = _read_signed(path)
         files = loaded.get("files") if loaded else None
         entities = loaded.get("entities") if loaded else None
+        refs = loaded.get("refs") if loaded else None
         if not isinstance(files, dict) or not all(isinstance(r, FileRecord) for r in files.values()):
             continue
         if not isinstance(entities, dict) or not all(_assembled(e) for e in entities.values()):
             continue
+        if not isinstance(refs, dict) or not all(_resolved(e) for e in refs.values()):
+            continue
         records.files.update(files)
         records.entities.update(entities)
+        records.refs.update(refs)
     return records
 
 

@@ -12,8 +12,8 @@ from operator import attrgetter
 from pathlib import PurePath
 from typing import Any
 
-from .link import LinkedSite, changed_keys, text_print
-from .model import Entity, Ref
+from .link import LinkedSite, changed_keys
+from .model import Entity, Ref, text_print
 
 
 def face(entity: Entity) -> tuple[object, ...]:

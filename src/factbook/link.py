@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import posixpath
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -11,7 +10,7 @@ from typing import Any, NamedTuple
 from .assemble import labels_of, slug_index
 from .errors import Problem, did_you_mean
 from .mdlinks import LinkProblem, LinkTable, Rendered, Target, fragment, render_markdown
-from .model import Entity, Fact, Ref, Site
+from .model import Entity, Fact, Ref, Site, text_print
 from .names import content_path, name_table
 
 MENTIONS = "mentions"
@@ -100,11 +99,6 @@ def _names_print(site: Site) -> str:
         for key, e in sorted(site.entities.items())
     )
     return text_print(pages + "\x1d" + repr((sorted(site.files.items()), sorted(site.sizes.items()))))
-
-
-def text_print(text: str) -> str:
-    """Return a short hash of a text (the same in every process)."""
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 def _same_names(site: Site, before: Site) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -10,6 +11,11 @@ from .dates import PartialDate
 from .yamlio import nearest_line
 
 FieldPath = tuple[str | int, ...]
+
+
+def text_print(text: str) -> str:
+    """Return a short hash of a text (the same in every process)."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
