@@ -12,6 +12,7 @@ PACKAGE = Path(factbook.__file__).parent
 # load → model → link → render → write, with build, serve and the CLI on top.
 STAGES: dict[str, int] = {
     "__init__": 0,
+    "frozen": -1,
     "errors": 0,
     "dates": 0,
     "words": 0.5,

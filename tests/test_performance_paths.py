@@ -303,3 +303,28 @@ def test_an_output_surveyed_again_reads_as_a_whole_survey_does(tmp_path: Path) -
     # A manifest that says too little (an older factbook's) means a whole survey.
     (cache_folder(out) / "manifest.json").write_text('{"entries": ["./"]}')
     assert survey(out, again=True) == survey(out)
+
+
+def test_records_pickle_as_a_call_of_their_class_and_read_back_equal(tmp_path: Path) -> None:
+    import dataclasses
+    import pickle
+
+    from factbook.build import Builder
+    from factbook.frozen import pickled_by_fields
+
+    root, _ = _tiny(tmp_path)
+    builder = Builder(Options(root))
+    linked = builder.update().linked
+    assert linked is not None
+    held = (linked.site, linked.bodies, linked.inverse, builder.assembly_cache.entities)
+    assert pickle.loads(pickle.dumps(held, protocol=5)) == held
+    entity = linked.site.entities["organizations/itu"]
+    assert entity.__reduce__()[0] is type(entity)
+
+    @dataclasses.dataclass(frozen=True)
+    class Counted:
+        name: str
+        count: int = dataclasses.field(default=0, init=False)
+
+    with pytest.raises(TypeError, match="fields its constructor does not take"):
+        pickled_by_fields(Counted)

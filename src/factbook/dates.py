@@ -11,12 +11,15 @@ from dataclasses import dataclass
 
 from babel.dates import format_date, format_skeleton
 
+from .frozen import pickled_by_fields
+
 _POINT = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 MONTHS = tuple(calendar.month_name)
 UNDATED = "undated"
 FORMS = "2013, 2005-05, 2009-10-05, 2009-10-05/2009-10-09, 1993/, ~2010 or undated"
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True, order=True)
 class Point:
     """A calendar point known to the year, the month or the day."""
@@ -48,6 +51,7 @@ class Point:
         return " ".join(parts)
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class PartialDate:
     """A date as precise as its source: a point, a range, an open start, or none at all."""

@@ -8,9 +8,12 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from .frozen import pickled_by_fields
+
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True, order=True)
 class Problem:
     """One thing wrong with the input, located at a file and line."""

@@ -24,6 +24,7 @@ from markdown.treeprocessors import Treeprocessor
 from markdown.util import STX, AtomicString
 
 from .assemble import SlugIndex
+from .frozen import pickled_by_fields
 from .names import NameTable, normal
 from .obsidian import ObsidianExtension
 from .slugs import heading_id
@@ -91,6 +92,7 @@ RUN_NEEDS = {
 _SIZE = re.compile(r"^(\d+)(?:x(\d+))?$")
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Target:
     """Where a link goes: the entity's key, its URL and its title."""
@@ -205,6 +207,7 @@ class LinkProblem(NamedTuple):
     warning: bool = False
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Rendered:
     """A Markdown body turned into HTML, with its headings, internal links, embeds and tags."""

@@ -8,6 +8,7 @@ from functools import lru_cache
 from typing import Any
 
 from .dates import PartialDate
+from .frozen import pickled_by_fields
 from .yamlio import nearest_line
 
 FieldPath = tuple[str | int, ...]
@@ -18,6 +19,7 @@ def text_print(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class FieldSpec:
     """One declared field: its type, target collection, and how it is shown."""
@@ -43,6 +45,7 @@ class FieldSpec:
         return self.type in {"ref", "refs"}
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Collection:
     """A kind of entity, declared as data: its fields and where its pages go."""
@@ -95,6 +98,7 @@ def _in_sentence(text: str) -> str:
     return text[:1].lower() + text[1:] if first[1:].islower() or len(first) == 1 else text
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Language:
     """A language a site is also published in: its code, name, URL prefix and Babel locale."""
@@ -105,6 +109,7 @@ class Language:
     prefix: str  # '/az/': where its edition lives, under the site's base path
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class SiteConfig:
     """Settings from content/site.yaml, with the command line's overrides applied."""
@@ -153,6 +158,7 @@ def _base_path(base_url: str) -> str:
     return "/" + path.strip("/") + "/" if path.strip("/") else "/"
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Document:
     """A source file as read from disk: data with line numbers, and a Markdown body."""
@@ -175,6 +181,7 @@ class Document:
         return nearest_line(self.lines, path, 1)
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Ref:
     """A reference from one entity to another, found in a field or in the text."""
@@ -190,6 +197,7 @@ class Ref:
     shared: bool = False  # made by a field every collection has
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Entity:
     """One page-bearing record: an organization, event, person, programme, source, topic or page."""
@@ -207,6 +215,7 @@ class Entity:
     refs: tuple[Ref, ...] = ()
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Fact:
     """One figure of a fact sheet, with what it is about and where it comes from."""
@@ -223,6 +232,7 @@ class Fact:
     line: int
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Site:
     """All entities and fact sheets of a site, keyed by 'collection/slug'."""

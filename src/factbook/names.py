@@ -8,11 +8,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import did_you_mean
+from .frozen import pickled_by_fields
 from .model import Entity, Site
 
 MARKDOWN = ".md"
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Named:
     """Something a name can lead to: a page (its key) or an attachment (its URL)."""
