@@ -359,3 +359,36 @@ def test_leaving_out_unneeded_inline_patterns_gives_the_same_bytes(source: str) 
     quick, full = MarkdownRenderer(), MarkdownRenderer()
     full._prune = False
     assert quick.render(source, 1, "", table) == full.render(source, 1, "", table)
+
+
+EDGES = [
+    "#tag at the start",
+    "a #tag after a space",
+    "x\n#tag at a line's start",
+    "x\r\n#tag after a carriage return",
+    "a#tag inside a word",
+    "&#123; an entity, /#x in a path, #1 a number",
+    "# a heading, ## another, ##x",
+    "\t#tab before",
+    "#1 a number at the start",
+    "x\n#2b at a line's start",
+    "é#accented before",
+    "text ending in #",
+    "==mark== and $x$ and %%note%% and [!note] and - [x] done and - [ ] not",
+    "a block id ^abc-1\n\nmermaid words",
+]
+
+
+@pytest.mark.parametrize("source", EDGES)
+def test_a_body_skips_the_obsidian_extension_only_when_it_would_change_nothing(
+    source: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import re
+
+    from factbook import mdlinks
+    from factbook.assemble import SlugIndex
+
+    table = mdlinks.LinkTable(SlugIndex({}), {}, {})
+    quick = mdlinks.MarkdownRenderer().render(source, 1, "", table)
+    monkeypatch.setattr(mdlinks, "OBSIDIAN", re.compile(""))  # every body with the extension
+    assert quick == mdlinks.MarkdownRenderer().render(source, 1, "", table)

@@ -41,7 +41,11 @@ MEDIA = IMAGES | AUDIO | VIDEO | {"pdf"}
 RESOLVED = "data-factbook-resolved"
 # Anything of Obsidian's own syntax (callouts, highlights, comments, math, block ids, tags, a
 # heading with no space, tasks, mermaid): a body without any is rendered without that extension.
-OBSIDIAN = re.compile(r"\[!|==|%%|\$|\^[\w-]+\s*$|(?<![\w&/])#[^\s#\d]|^#[^\s#]|\[[ xX]\]|mermaid", re.M)
+# Each branch starts with a character (the checks before a '#' are made after it): the regex
+# engine then skips to the next of those characters instead of trying every branch everywhere.
+OBSIDIAN = re.compile(
+    r"\[!|==|%%|\$|\^[\w-]+\s*$|#(?:(?<![\w&/]#)[^\s#\d]|(?<![^\n]#)[^\s#])|\[[ xX]\]|mermaid", re.M
+)
 _ESCAPED = re.compile(STX + r"(\d+)" + "\x03")
 # Python-Markdown's inline patterns, each with the characters without which it cannot match
 # (before its whitespace normalisation: a tab or carriage return may become the spaces of a
