@@ -18,7 +18,7 @@ Row = dict[str, Any]
 def graph_exports(linked: LinkedSite) -> list[Output]:
     """Return the whole-site exports: the graph as JSON and schema.org JSON-LD, and every data download."""
     return [
-        Output("graph.json", _json(graph_json(linked))),
+        Output("graph.json", graph_json(linked).encode()),
         Output("graph.jsonld", _json(graph_jsonld(linked))),
         *data_exports(linked),
     ]
@@ -38,11 +38,8 @@ def data_exports(linked: LinkedSite) -> list[Output]:
 
 def _page_rows(linked: LinkedSite, table: DataTable) -> list[Row]:
     """Return one row per page of the table's collection, in key order."""
-    name = table.collection.name
     rows = []
-    for key, entity in sorted(linked.site.entities.items()):
-        if entity.collection != name:
-            continue
+    for key, entity in _in_key_order(linked).get(table.collection.name, ()):
         row: Row = {
             "key": key,
             "slug": entity.slug,
@@ -55,6 +52,17 @@ def _page_rows(linked: LinkedSite, table: DataTable) -> list[Row]:
                 row[spec.name] = _value(entity, spec, entity.fields.get(spec.name), spec.name)
         rows.append(row)
     return rows
+
+
+def _in_key_order(linked: LinkedSite) -> dict[str, list[tuple[str, Entity]]]:
+    """Return each collection's pages in key order (made once per linked site)."""
+    made = linked.memo.get("in_key_order")
+    if made is None:
+        made = {}
+        for key, entity in sorted(linked.site.entities.items()):
+            made.setdefault(entity.collection, []).append((key, entity))
+        linked.memo["in_key_order"] = made
+    return made  # type: ignore[no-any-return]
 
 
 def _item_rows(linked: LinkedSite, table: DataTable) -> list[Row]:
@@ -114,6 +122,8 @@ def _csv(columns: tuple[FieldSpec, ...], rows: list[Row]) -> bytes:
 
 def _cell(value: Any) -> str:
     """Return a value as CSV text: a list of plain values joined by '; ', objects as JSON."""
+    if type(value) is str:  # most cells: first, before the tests that cannot match them
+        return value
     if value is None:
         return ""
     if isinstance(value, bool):
