@@ -167,6 +167,17 @@ def test_a_body_from_the_cache_follows_a_name_that_moved_to_another_note(tmp_pat
     assert build(Options(root, out, cache=True)).cache_hits
     assert 'href="/gamma/">Shared name' in beta.read_text()
     assert _files(out) == _full(root, tmp_path / "x")
+    # A link to a heading that its note renames, then names back: it leads to the note's top,
+    # then to the heading again. Only the two notes are made again; no list shows a heading.
+    (root / "Delta.md").write_text("## Part\n\nD.\n")
+    (root / "Beta.md").write_text("See [[Shared name]] and [[Delta#Part]].\n")
+    build(Options(root, out, cache=True))
+    assert 'href="/delta/#part"' in beta.read_text()
+    for heading, href in (("Whole", 'href="/delta/"'), ("Part", 'href="/delta/#part"')):
+        (root / "Delta.md").write_text(f"## {heading}\n\nD.\n")
+        report = build(Options(root, out, cache=True))
+        assert report.incremental and report.pages == 2 and href in beta.read_text()
+        assert _files(out) == _full(root, tmp_path / "x")
 
 
 def test_a_failed_rebuild_keeps_the_last_good_state(tmp_path: Path) -> None:

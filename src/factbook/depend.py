@@ -57,7 +57,6 @@ class Digest:
 
     faces: dict[str, str]
     owns: dict[str, str]
-    anchors: dict[str, tuple[str, ...]]
     fact_subjects: frozenset[str]
     orders: dict[str, tuple[str, ...]]  # each dated collection's pages in time order
     exports: str = ""  # a hash of all that the whole-site exports read (exports_print)
@@ -67,7 +66,6 @@ class Digest:
         return {
             "faces": self.faces,
             "owns": self.owns,
-            "anchors": {k: list(v) for k, v in self.anchors.items()},
             "fact_subjects": sorted(self.fact_subjects),
             "orders": {k: list(v) for k, v in self.orders.items()},
             "exports": self.exports,
@@ -78,7 +76,6 @@ class Digest:
         """Return the digest read back from to_json's values; raise ValueError for anything else."""
         try:
             faces, owns = _strings(data["faces"]), _strings(data["owns"])
-            anchors = {k: tuple(_list(v)) for k, v in _mapping(data["anchors"]).items()}
             orders = {k: tuple(_list(v)) for k, v in _mapping(data["orders"]).items()}
             subjects = frozenset(_list(data["fact_subjects"]))
             exports = data["exports"]
@@ -88,7 +85,7 @@ class Digest:
             raise ValueError(f"not a digest: {error}") from error
         if faces.keys() != owns.keys():
             raise ValueError("not a digest: faces and owns name different pages")
-        return cls(faces, owns, anchors, subjects, orders, exports)
+        return cls(faces, owns, subjects, orders, exports)
 
 
 def _mapping(value: Any) -> dict[str, Any]:
@@ -120,7 +117,6 @@ def digest(linked: LinkedSite) -> Digest:
         made = Digest(
             faces,
             {k: _own_print(linked, k, refs) for k in entities},
-            {k: tuple(sorted(_anchors(linked, k))) for k in entities},
             frozenset(_fact_subjects(linked)),
             {
                 name: tuple(date_order(linked, name))
@@ -271,7 +267,6 @@ def changed_entities(old: LinkedSite | Digest, new: LinkedSite) -> tuple[set[str
         faces = set(old.faces.keys() ^ now.faces.keys())
         faces.update(k for k in old.faces.keys() & now.faces.keys() if old.faces[k] != now.faces[k])
         own = {k for k in now.owns if old.owns.get(k) != now.owns[k]}
-        faces.update(k for k in own & old.anchors.keys() if old.anchors[k] != now.anchors[k])
         return own, faces
     before, after = old.site.entities, new.site.entities
     faces = {k for k in before.keys() ^ after.keys()}
@@ -285,14 +280,7 @@ def changed_entities(old: LinkedSite | Digest, new: LinkedSite) -> tuple[set[str
         suspects |= changed_keys(old.facts_about, new.facts_about)
     own = {k for k in after if k not in before}
     own.update(k for k in suspects if k in after and k in before and not _same_own(old, new, k))
-    # Links to a page's headings depend on which headings it has.
-    faces.update(k for k in own & before.keys() if _anchors(old, k) != _anchors(new, k))
     return own, faces
-
-
-def _anchors(linked: LinkedSite, key: str) -> frozenset[str]:
-    rendered = linked.bodies.get(key)
-    return rendered.anchors if rendered is not None else frozenset()
 
 
 def date_order(linked: LinkedSite, collection: str) -> list[str]:
