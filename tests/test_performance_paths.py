@@ -328,3 +328,31 @@ def test_records_pickle_as_a_call_of_their_class_and_read_back_equal(tmp_path: P
 
     with pytest.raises(TypeError, match="fields its constructor does not take"):
         pickled_by_fields(Counted)
+
+
+def test_a_records_shard_that_holds_anything_else_is_set_aside_whole(tmp_path: Path) -> None:
+    from factbook.cache import _record_shard, _write_signed, load_records
+
+    root, out = _tiny(tmp_path)
+    build(Options(root, out, cache=True))
+    kept = load_records(out)
+    assert kept.files and kept.entities and kept.refs
+    (folder,) = cache_folder(out).glob("records-*")
+    name, record = next(iter(kept.files.items()))
+    shard = folder / f"{_record_shard(name)}.pickle"  # the one shard that holds it
+    for part, value in (
+        ("files", ("not", "a", "record")),
+        ("entities", (1, 2)),
+        ("refs", ("x", None, None, [])),
+    ):
+        # Signed on this machine, beside a good record, one value of the wrong shape: none of it is used.
+        parts: dict[str, object] = {"files": {name: record}, "entities": {}, "refs": {}}
+        parts[part] = {**parts[part], "content/x.md": value}  # type: ignore[dict-item]
+        _write_signed(shard, parts)
+        loaded = load_records(out)
+        assert "content/x.md" not in {*loaded.files, *loaded.entities, *loaded.refs}
+        assert name not in loaded.files
+    # The build after it reads and assembles those files again, and gives the same site.
+    (root / "content" / "topics" / "ict.md").touch()
+    assert not build(Options(root, out, cache=True)).problems
+    assert _files(out) == _files(_plain(root, tmp_path))

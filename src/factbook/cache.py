@@ -19,6 +19,7 @@ import pickle
 import secrets
 import shutil
 import zlib
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
@@ -255,26 +256,25 @@ class Records(NamedTuple):
     refs: dict[str, Resolved]
 
 
-def _assembled(value: object) -> bool:
-    return (
-        isinstance(value, tuple)
-        and len(value) == 4
-        and isinstance(value[0], Document)
-        and isinstance(value[1], Collection)
-        and (value[2] is None or isinstance(value[2], Entity))
-        and isinstance(value[3], list)
-    )
+def _shaped(kinds: tuple[type | tuple[type, ...], ...]) -> Callable[[object], bool]:
+    """Return a test of whether a value is a tuple of one value of each kind, in order."""
+
+    def shaped(value: object) -> bool:
+        return (
+            isinstance(value, tuple)
+            and len(value) == len(kinds)
+            and all(isinstance(v, kind) for v, kind in zip(value, kinds, strict=True))
+        )
+
+    return shaped
 
 
-def _resolved(value: object) -> bool:
-    return (
-        isinstance(value, tuple)
-        and len(value) == 4
-        and isinstance(value[0], str)
-        and isinstance(value[1], Entity)
-        and isinstance(value[2], Entity)
-        and isinstance(value[3], list)
-    )
+# What each part of a records shard must hold, value by value, to be used.
+_VALID: dict[str, Callable[[object], bool]] = {
+    "files": lambda value: isinstance(value, FileRecord),
+    "entities": _shaped((Document, Collection, (Entity, type(None)), list)),
+    "refs": _shaped((str, Entity, Entity, list)),
+}
 
 
 def load_records(output: Path) -> Records:
@@ -285,19 +285,14 @@ def load_records(output: Path) -> Records:
     """
     records = Records({}, {}, {})
     for path in sorted(_records_folder(output).glob("*.pickle")):
-        loaded = _read_signed(path)
-        files = loaded.get("files") if loaded else None
-        entities = loaded.get("entities") if loaded else None
-        refs = loaded.get("refs") if loaded else None
-        if not isinstance(files, dict) or not all(isinstance(r, FileRecord) for r in files.values()):
-            continue
-        if not isinstance(entities, dict) or not all(_assembled(e) for e in entities.values()):
-            continue
-        if not isinstance(refs, dict) or not all(_resolved(e) for e in refs.values()):
-            continue
-        records.files.update(files)
-        records.entities.update(entities)
-        records.refs.update(refs)
+        loaded = _read_signed(path) or {}
+        parts = [loaded.get(kind) for kind in Records._fields]
+        if all(
+            isinstance(part, dict) and all(map(_VALID[kind], part.values()))
+            for kind, part in zip(Records._fields, parts, strict=True)
+        ):
+            for mine, part in zip(records, parts, strict=True):
+                mine.update(part)  # type: ignore[arg-type]
     return records
 
 
