@@ -295,3 +295,61 @@ def test_an_assembly_after_each_edit_equals_a_fresh_one(tmp_path: Path) -> None:
         path.write_text(text.replace(old, new))
         sources = refresh_sources(root, sources, [str(path.resolve())]) or load_sources(root)
         assert assembled(False) == assembled(True), new
+
+
+def test_a_digest_made_from_the_last_one_equals_a_whole_one(tmp_path: Path) -> None:
+    # The command line hashes again only the inverse lists a changed page led to or leads to;
+    # every other one it takes from the last build's digest.
+    import shutil
+
+    from factbook.depend import Digest, digest
+
+    from .conftest import SITES
+
+    root = tmp_path / "site"
+    shutil.copytree(SITES / "tiny" / "content", root / "content")
+    content = root / "content"
+
+    def linked():  # type: ignore[no-untyped-def]
+        sources = load_sources(root)
+        site, _ = assemble_site(sources.config, sources.collections, sources.documents)
+        return link_site(site)[0]
+
+    last = digest(linked())
+    event, itu, person = (
+        content / "events/telecom-2009.md",
+        content / "organizations/itu.md",
+        content / "people/ali-abbasov.md",
+    )
+    edits = [
+        (event, "in [[programme-x]]", "in [[programme-x]] and [[itu]]"),  # itu gains a mention
+        (event, "in [[programme-x]] and [[itu]]", "in [[itu]]"),  # programme-x loses its only one
+        (event, "role: organizer", "role: participant"),  # a reference's role
+        (person, "organization: itu", "organization: asan-xidmet"),  # one page's list to another's
+        (itu, "[[events/telecom-2009|Geneva]]", "Geneva"),  # a link gone: the event's list
+        (
+            content / "topics/extra.md",
+            None,
+            "---\ntitle: Extra\n---\nSee [[itu]] and [[ict]].\n",
+        ),  # a new page
+        (event, "topics: [ict]", "topics: [ict, extra]"),  # the new page's first inverse
+        (content / "topics/extra.md", "", None),  # gone again, with what led to it
+        (event, "topics: [ict, extra]", "topics: [ict]"),
+    ]
+    for path, old, new in edits:
+        if new is None:
+            path.unlink()
+        elif old is None:
+            path.write_text(new)
+        else:
+            text = path.read_text()
+            assert old in text, old
+            path.write_text(text.replace(old, new))
+        if path.name == "extra.md" and new is None:
+            continue  # the event still leads there: a build that fails, with no digest
+        made = linked()
+        whole = digest(made)
+        made.memo.clear()
+        assert digest(made, Digest.from_json(last.to_json())) == whole, new
+        last = whole
+    assert last.leads["events/telecom-2009"] and last.inverses["organizations/itu"]

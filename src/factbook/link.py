@@ -5,6 +5,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from .assemble import labels_of, slug_index
@@ -37,10 +38,9 @@ class LinkedSite:
     inverse: dict[str, tuple[Ref, ...]]
     facts_about: dict[str, tuple[tuple[str, Fact], ...]]
     table: LinkTable
-    # Each page's outgoing references (fields and mentions), and the same by target and source:
-    # kept so that the next rebuild recomputes only the inverse lists a change touches.
+    # Each page's outgoing references (fields and mentions): kept so that the next rebuild
+    # makes again only the inverse lists a change touches.
     outgoing: dict[str, tuple[Ref, ...]] = field(default_factory=dict)
-    incoming: dict[str, dict[str, tuple[Ref, ...]]] = field(default_factory=dict)
     # Per page, the links to headings that do not exist (warnings only): (href, href to the page).
     dead: dict[str, frozenset[tuple[str, str]]] = field(default_factory=dict)
     # Per page, the problems of its links to headings: kept so that the next rebuild checks
@@ -146,7 +146,7 @@ def link_site(
     problems += [problem for found in checked.values() for problem in found]
     problems += _check_embeds(site, bodies)
     outgoing = _outgoing(site, bodies, previous)
-    incoming, inverse = _invert(outgoing, previous)
+    inverse = _invert(outgoing, previous)
     linked = LinkedSite(
         site,
         bodies,
@@ -154,7 +154,6 @@ def link_site(
         _facts_about(site, previous),
         table,
         outgoing,
-        incoming,
         dead=dead,
         checked=checked,
     )
@@ -236,40 +235,49 @@ def _outgoing(
     return found
 
 
-def _invert(
-    outgoing: dict[str, tuple[Ref, ...]], previous: LinkedSite | None
-) -> tuple[dict[str, dict[str, tuple[Ref, ...]]], dict[str, tuple[Ref, ...]]]:
+def _invert(outgoing: dict[str, tuple[Ref, ...]], previous: LinkedSite | None) -> dict[str, tuple[Ref, ...]]:
+    """Return each page's inverse list: the references that lead to it, one per source, field and
+    role. With previous, only the lists that a page whose references changed led to or leads to
+    are made again, each from the pages that lead there (its old list names them)."""
     if previous is None:
-        changed = set(outgoing)
-        incoming: dict[str, dict[str, tuple[Ref, ...]]] = {}
-        inverse: dict[str, tuple[Ref, ...]] = {}
-        old_outgoing: dict[str, tuple[Ref, ...]] = {}
-    else:
-        old_outgoing = previous.outgoing
-        changed = {k for k in changed_keys(old_outgoing, outgoing) if outgoing.get(k) != old_outgoing.get(k)}
-        incoming = dict(previous.incoming)
-        inverse = dict(previous.inverse)
-    targets = {r.target for key in changed for r in old_outgoing.get(key, ())}
-    additions: dict[str, dict[str, list[Ref]]] = {}
+        groups: dict[str, list[Ref]] = {}
+        for refs in outgoing.values():
+            for ref in refs:
+                group = groups.get(ref.target)
+                if group is None:
+                    groups[ref.target] = [ref]
+                else:
+                    group.append(ref)
+        return {target: _inverse_of(group) for target, group in groups.items()}
+    old_outgoing, old_inverse = previous.outgoing, previous.inverse
+    changed = {k for k in changed_keys(old_outgoing, outgoing) if outgoing.get(k) != old_outgoing.get(k)}
+    inverse = dict(old_inverse)
+    leading: dict[str, set[str]] = {}  # each target a changed page leads to now, and those pages
     for key in changed:
         for ref in outgoing.get(key, ()):
-            additions.setdefault(ref.target, {}).setdefault(key, []).append(ref)
-    targets.update(additions)
+            leading.setdefault(ref.target, set()).add(key)
+    targets = {r.target for key in changed for r in old_outgoing.get(key, ())} | leading.keys()
     for target in targets:
-        inner = {k: v for k, v in incoming.get(target, {}).items() if k not in changed}
-        inner.update((k, tuple(v)) for k, v in additions.get(target, {}).items())
-        if inner:
-            incoming[target] = inner
-            inverse[target] = _inverse_of(inner)
+        sources = {r.source for r in old_inverse.get(target, ())} - changed
+        sources |= leading.get(target, set())
+        group = [r for source in sources for r in outgoing.get(source, ()) if r.target == target]
+        if group:
+            inverse[target] = _inverse_of(group)
         else:
-            incoming.pop(target, None)
             inverse.pop(target, None)
-    return incoming, inverse
+    return inverse
 
 
-def _inverse_of(inner: dict[str, tuple[Ref, ...]]) -> tuple[Ref, ...]:
-    unique = {(r.source, r.field, r.role): r for refs in inner.values() for r in reversed(refs)}
-    return tuple(sorted(unique.values(), key=lambda r: (r.field, r.role, r.source)))
+# A reference's (source, field, role), and its (field, role, source): Ref is a tuple.
+_ONCE = itemgetter(0, 2, 4)
+_ORDER = itemgetter(2, 4, 0)
+
+
+def _inverse_of(refs: list[Ref]) -> tuple[Ref, ...]:
+    """Return references to one page in the order pages list them, the first of each source's
+    for each field and role."""
+    unique = {_ONCE(r): r for r in reversed(refs)}
+    return tuple(sorted(unique.values(), key=_ORDER))
 
 
 def url_for(site: Site, url: str) -> str:
