@@ -353,3 +353,19 @@ def test_a_digest_made_from_the_last_one_equals_a_whole_one(tmp_path: Path) -> N
         assert digest(made, Digest.from_json(last.to_json())) == whole, new
         last = whole
     assert last.leads["events/telecom-2009"] and last.inverses["organizations/itu"]
+
+
+@pytest.mark.parametrize("name", ["tiny", "ties", "vault"])
+def test_the_pages_that_show_a_face_are_those_whose_dependencies_name_it(name: str) -> None:
+    # A title edited: its pages are found from the page itself, not by asking every page.
+    from factbook.depend import _showing, dependencies
+
+    from .conftest import SITES
+
+    linked, _, _ = make_site(Options(SITES / name))
+    assert linked is not None
+    entities = linked.site.entities
+    for face in entities:
+        asked = {k for k in entities if face in dependencies(linked, k)} | {face}
+        assert _showing(linked, {face}) == asked, face
+    assert any(len(_showing(linked, {face})) > 2 for face in entities)

@@ -325,6 +325,22 @@ def dependencies(linked: LinkedSite, key: str) -> set[str]:
     return found
 
 
+def _showing(linked: LinkedSite, faces: set[str]) -> set[str]:
+    """Return the pages whose dependencies name any of faces: each page that leads to one (its
+    inverse list), each it leads to (whose inverse lists name it), and those the facts tie."""
+    # The pages dependencies() would name, found from the few faces: not by asking every page.
+    found = {k for k in faces if k in linked.site.entities}
+    for key in faces:
+        found.update(r.source for r in linked.inverse.get(key, ()))
+        found.update(r.target for r in linked.outgoing.get(key, ()))
+    facts = linked.site.facts
+    for key in facts.keys() | linked.facts_about.keys():
+        for sheet, fact in (*linked.facts_about.get(key, ()), *((key, f) for f in facts.get(key, ()))):
+            if faces.intersection((sheet, fact.source, *fact.about)):
+                found.add(key)
+    return found & linked.site.entities.keys()
+
+
 def changed_entities(old: LinkedSite | Digest, new: LinkedSite) -> tuple[set[str], set[str]]:
     """Return the keys whose own page changed, and the keys whose face changed (or that came or went)."""
     if isinstance(old, Digest):
@@ -388,7 +404,7 @@ def affected_entities(old: LinkedSite | Digest, new: LinkedSite) -> tuple[set[st
                 pages.add(key)
                 todo.append(key)
     if faces:
-        pages.update(k for k in new.site.entities if k not in pages and dependencies(new, k) & faces)
+        pages.update(_showing(new, faces))
     collections = {_collection(k) for k in faces}
     sheets = {n for n, c in new.site.collections.items() if c.fact_list}
     if any(_collection(k) in sheets for k in own) or faces & (_past_subjects(old) | _fact_subjects(new)):
