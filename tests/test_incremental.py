@@ -180,6 +180,35 @@ def test_a_body_from_the_cache_follows_a_name_that_moved_to_another_note(tmp_pat
         assert _files(out) == _full(root, tmp_path / "x")
 
 
+def test_a_body_from_the_cache_follows_a_title_or_a_name_that_changed_while_the_pages_stayed(
+    tmp_path: Path,
+) -> None:
+    # With the same pages, a [[slug]] leads to the same page: the build compares only its title
+    # and URL; a link by a name or title is looked up again.
+    notes = {
+        "alpha.md": "---\ntitle: Alpha Org\n---\nA.\n",
+        "beta.md": "---\naliases: [Shared]\n---\nB.\n",
+        "delta.md": "D.\n",
+        "eve.md": "See [[alpha]] and [[Shared]].\n",
+    }
+    root = write_files(tmp_path / "vault", notes)
+    out = tmp_path / "out"
+    assert not build(Options(root, out, cache=True)).problems
+    eve = out / "eve" / "index.html"
+    assert 'href="/alpha/">Alpha Org<' in eve.read_text() and 'href="/beta/">Shared<' in eve.read_text()
+    (root / "alpha.md").write_text("---\ntitle: Alpha Renamed\n---\nA.\n")
+    report = build(Options(root, out, cache=True))
+    assert report.incremental and report.cache_hits == 3
+    assert 'href="/alpha/">Alpha Renamed<' in eve.read_text()
+    assert _files(out) == _full(root, tmp_path / "x")
+    (root / "beta.md").write_text("B.\n")
+    (root / "delta.md").write_text("---\naliases: [Shared]\n---\nD.\n")
+    report = build(Options(root, out, cache=True))
+    assert report.incremental and report.cache_hits == 1  # alpha's: the other three changed
+    assert 'href="/delta/">Shared<' in eve.read_text()
+    assert _files(out) == _full(root, tmp_path / "x")
+
+
 def test_a_failed_rebuild_keeps_the_last_good_state(tmp_path: Path) -> None:
     root = tmp_path / "site"
     shutil.copytree(SITES / "tiny" / "content", root / "content")

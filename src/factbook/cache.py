@@ -109,10 +109,13 @@ class MarkdownCache:
             keys = [body_key(job, table.extensions, table.unsafe_html) for job in batch]
             self.tables.add(table.resolves)
             checked = bool(table.resolves) and table.resolves == self.checked
+            # A title changed, say: the pages and slugs are the same, so only the links to pages
+            # whose URL or title changed need looking up.
+            slugs = bool(table.resolves) and _slugs(table.resolves) == _slugs(self.checked)
             found: list[Rendered | None] = []
             for key in keys:
                 hit = self.entries.get(key)
-                found.append(hit if hit is not None and (checked or hit.still_valid(table)) else None)
+                found.append(hit if hit is not None and (checked or hit.still_valid(table, slugs)) else None)
             missing = [i for i, hit in enumerate(found) if hit is None]
             self.hits += len(batch) - len(missing)
             fresh = render_many([batch[i] for i in missing], table) if missing else []
@@ -146,6 +149,12 @@ class MarkdownCache:
         (self.folder / LEGACY).unlink(missing_ok=True)
         if len(self.tables) == 1 and all(self.tables):
             atomic_write(self.folder / CHECKED, json.dumps({"resolves": min(self.tables)}).encode())
+
+
+def _slugs(resolves: str) -> str:
+    """Return the part of a link table's print that decides where each [[slug]] leads ('' if none)."""
+    parts = resolves.split(":")
+    return parts[-1] if len(parts) == 3 else ""
 
 
 def _shard(key: str) -> str:

@@ -88,7 +88,10 @@ def link_table(
     content = f"{content}/" if content else ""
     extensions, unsafe = site.config.markdown_extensions, site.config.unsafe_html
     rest = text_print(repr((sorted(unreadable), sorted(labels.items()), prefix, content, extensions, unsafe)))
-    return LinkTable(index, targets, paths, extensions, names, prefix, content, unsafe, f"{named}:{rest}")
+    # The last part alone decides where a [[slug]] leads (Rendered.still_valid): the keys as well.
+    slugs = text_print(rest + "\x1f" + "\x1e".join(sorted(keys)))
+    resolves = f"{named}:{rest}:{slugs}"
+    return LinkTable(index, targets, paths, extensions, names, prefix, content, unsafe, resolves)
 
 
 def _names_print(site: Site) -> str:

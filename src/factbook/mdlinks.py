@@ -135,7 +135,8 @@ class LinkTable:
     content: str = "content/"  # how messages name the content folder ("" in a vault)
     unsafe_html: bool = False  # site.yaml's markdown.unsafe_html: the writer's raw HTML is published
     # A hash of all that decides where a link leads ("" if not taken): two tables with the same
-    # one resolve every link alike, so a body checked against one holds for the other.
+    # one resolve every link alike, so a body checked against one holds for the other. Its last
+    # part (after the last ':') covers what decides where a [[slug]] leads: the pages and slug rules.
     resolves: str = ""
 
     def by_name(self, text: str, folder: str = "") -> Resolution:
@@ -238,9 +239,24 @@ class Rendered:
         """Return this rendering labelled with the job (source, line, folder) it came from."""
         return replace(self, job=job)
 
-    def still_valid(self, table: LinkTable) -> bool:
-        """Return whether every link of this body resolves today as it did when it was rendered."""
-        return all(_lookup(table, kind, text, folder) == was for kind, text, folder, was in self.resolutions)
+    def still_valid(self, table: LinkTable, same_slugs: bool = False) -> bool:
+        """Return whether every link of this body resolves today as it did when it was rendered.
+
+        With same_slugs (the table's pages and slug rules are those the body was rendered with),
+        a [[slug]] still leads to the same page: only that page's URL and title are compared.
+        """
+        resolutions = self.resolutions
+        if not same_slugs:
+            return all(_lookup(table, kind, text, folder) == was for kind, text, folder, was in resolutions)
+        targets = table.targets
+        for kind, text, folder, was in resolutions:
+            if kind == "name" and was.key and not was.named:  # found by its slug (LinkTable._to)
+                target = targets.get(was.key)
+                if target is None or target.url != was.url or target.title != was.title:
+                    return False
+            elif _lookup(table, kind, text, folder) != was:
+                return False
+        return True
 
 
 def uses(body: Rendered) -> tuple[object, ...]:
