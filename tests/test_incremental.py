@@ -313,11 +313,15 @@ def test_command_line_builds_redo_only_what_changed_and_equal_full_builds(tmp_pa
     assert int(said.split(" pages made again")[0].split()[-1]) < exports
     assert _inode(topic) == untouched
     assert "More." in (out / "organizations" / "itu" / "index.html").read_text()
-    # A title every related page shows.
+    # A title every related page shows. The events' data downloads name it by key only: they
+    # stay as they were.
+    events = out / "data" / "events.csv"
+    kept = _inode(events)
     said = step(
         lambda: itu.write_text(itu.read_text().replace("title: International", "title: The International"))
     )
     assert said.startswith("updated ") and _inode(topic) != untouched
+    assert _inode(events) == kept and "The International" in (out / "data" / "organizations.csv").read_text()
     # A new page, a rename, a deletion, a fact, a date that reorders lists, an attachment.
     step(lambda: (content / "topics" / "health.md").write_text("---\ntitle: Health\n---\nSee [[itu]].\n"))
     step(lambda: (content / "topics" / "health.md").rename(content / "topics" / "medicine.md"))

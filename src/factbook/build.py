@@ -29,7 +29,7 @@ from .config import with_overrides
 from .dates import SPEECH, Speech
 from .depend import Digest, affected_entities, digest, face, fingerprint
 from .errors import Problem, os_problem
-from .exports import graph_exports
+from .exports import export_files, graph_exports
 from .link import LinkedSite, RenderMany, link_site, render_serially
 from .load import FileRecord, Sources, load_sources, refresh_sources
 from .model import Document, Site, SiteConfig
@@ -390,14 +390,24 @@ class Builder:
             ready()
         # Whole-site files: made again unless no page's face, fields, references, facts or links
         # changed since the last good build (a body's prose edited, say, in serve).
+        remade: set[str] | None = None  # the parts of the exports to make again (None: all)
         if only is None:
             same = False
         elif isinstance(self.good, LinkedSite):
             same = _same_exports(self.good, linked)
         else:  # the command line: the exports on disk are those of the last build's digest
-            same = bool(self.good.exports) and self.good.exports == digest(linked).exports
-        exports = self.good_exports if same else graph_exports(linked)
-        export_paths = self.good_export_paths if same else {e.path for e in exports}
+            was, now = self.good.exports, digest(linked).exports
+            remade = {part for part in was.keys() | now.keys() if was.get(part) != now.get(part)}
+            same = not remade
+        if same:
+            exports, export_paths = self.good_exports, self.good_export_paths
+        elif remade is not None:
+            # A title changed, say: the graph files and its collection's data downloads; the
+            # other collections' downloads name it by key only, and stay as they are on disk.
+            exports, export_paths = graph_exports(linked, remade), export_files(linked)
+        else:
+            exports = graph_exports(linked)
+            export_paths = {e.path for e in exports}
         if sink is not None:
             sink.put_all(exports)
         else:

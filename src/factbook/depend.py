@@ -61,7 +61,9 @@ class Digest:
     owns: dict[str, str]
     fact_subjects: frozenset[str]
     orders: dict[str, tuple[str, ...]]  # each dated collection's pages in time order
-    exports: str = ""  # a hash of all that the whole-site exports read (exports_print)
+    # Hashes of what the whole-site exports read: under "" all that the graph files read, and
+    # under each collection's name what its data downloads read (_exports_prints).
+    exports: dict[str, str] = dataclasses.field(default_factory=dict)
     # Per page: a hash of what it gives the inverse lists (its references and links), the pages
     # those lead to, and a hash of its own inverse list (when it has one). With them, the next
     # digest hashes again only the inverse lists of pages a changed page led to, or leads to.
@@ -89,9 +91,7 @@ class Digest:
             faces, owns = _strings(data["faces"]), _strings(data["owns"])
             orders = {k: tuple(_list(v)) for k, v in _mapping(data["orders"]).items()}
             subjects = frozenset(_list(data["fact_subjects"]))
-            exports = data["exports"]
-            if not isinstance(exports, str):
-                raise TypeError("expected a string")
+            exports = _strings(data["exports"])
             outs, inverses = _strings(data["outs"]), _strings(data["inverses"])
             leads = {k: tuple(_list(v)) for k, v in _mapping(data["leads"]).items()}
         except (KeyError, TypeError) as error:
@@ -143,7 +143,7 @@ def digest(linked: LinkedSite, base: Digest | None = None) -> Digest:
                 for name, c in linked.site.collections.items()
                 if c.sort == "date"
             },
-            _exports_print(linked, faces, refs),
+            _exports_prints(linked, faces, refs),
             outs,
             leads,
             inverses,
@@ -217,8 +217,10 @@ def _inverses(
     return inverses, leads
 
 
-def _exports_print(linked: LinkedSite, faces: dict[str, str], refs: dict[str, bytes]) -> str:
-    """Return a hash of what the whole-site exports read: each page's face, references and links.
+def _exports_prints(linked: LinkedSite, faces: dict[str, str], refs: dict[str, bytes]) -> dict[str, str]:
+    """Return hashes of what the whole-site exports read: under "", each page's face, references
+    and links, and the facts, for the graph files; under each collection's name, its pages' faces,
+    references and facts, for its data downloads (which name other pages by key only).
 
     The inputs build compares between two linked sites in serve; the inverse and outgoing links
     are made from the references and the links, so they are covered by them.
@@ -229,16 +231,19 @@ def _exports_print(linked: LinkedSite, faces: dict[str, str], refs: dict[str, by
     made = hashlib.blake2b(digest_size=16)
     parts = [repr(sorted(site.entities)), repr(site.facts), repr(site.files), repr(site.sizes)]
     made.update("\x1f".join(parts).encode("utf-8", "surrogatepass"))
+    tables: dict[str, Any] = {}
     for key in sorted(site.entities):
         entity = site.entities[key]
         body = linked.bodies.get(key)
         shown = None if body is None else body.prints[1]
-        made.update(
-            _hash(
-                [refs[key], repr((faces[key], entity.draft, shown)).encode("utf-8", "surrogatepass")]
-            ).encode()
-        )
-    return made.hexdigest()
+        facts = site.facts.get(key, ())
+        own = repr((key, faces[key], entity.draft, facts)).encode("utf-8", "surrogatepass")
+        table = tables.get(entity.collection)
+        if table is None:
+            table = tables[entity.collection] = hashlib.blake2b(digest_size=16)
+        table.update(_hash([refs[key], own]).encode())
+        made.update(_hash([refs[key], own, repr(shown).encode()]).encode())
+    return {"": made.hexdigest(), **{name: table.hexdigest() for name, table in tables.items()}}
 
 
 def _own_print(linked: LinkedSite, key: str, refs: bytes, inverse: str) -> str:

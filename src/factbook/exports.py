@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Collection
 from typing import Any
 
 from .link import LinkedSite
@@ -15,19 +16,39 @@ from .semantic import absolute, graph_json, graph_jsonld
 Row = dict[str, Any]
 
 
-def graph_exports(linked: LinkedSite) -> list[Output]:
-    """Return the whole-site exports: the graph as JSON and schema.org JSON-LD, and every data download."""
-    return [
-        Output("graph.json", graph_json(linked).encode()),
-        Output("graph.jsonld", _json(graph_jsonld(linked))),
-        *data_exports(linked),
-    ]
+GRAPH = ("graph.json", "graph.jsonld")
 
 
-def data_exports(linked: LinkedSite) -> list[Output]:
-    """Return every table of the Data page as a file per format it is offered in (CSV, JSON)."""
+def graph_exports(linked: LinkedSite, parts: Collection[str] | None = None) -> list[Output]:
+    """Return the whole-site exports: the graph as JSON and schema.org JSON-LD, and every data download.
+
+    With parts, only the graph files (if "" is among them) and the data downloads of the
+    collections named.
+    """
+    outputs = []
+    if parts is None or "" in parts:
+        outputs += [
+            Output(GRAPH[0], graph_json(linked).encode()),
+            Output(GRAPH[1], _json(graph_jsonld(linked))),
+        ]
+    return outputs + data_exports(linked, parts)
+
+
+def export_files(linked: LinkedSite) -> set[str]:
+    """Return the path of every file graph_exports makes."""
+    found = set(GRAPH)
+    for table in data_tables(linked):
+        found.update(f"{table.path}.{extension}" for extension in table.formats)
+    return found
+
+
+def data_exports(linked: LinkedSite, collections: Collection[str] | None = None) -> list[Output]:
+    """Return every table of the Data page (or those of the collections named) as a file per
+    format it is offered in (CSV, JSON)."""
     outputs = []
     for table in data_tables(linked):
+        if collections is not None and table.collection.name not in collections:
+            continue
         rows = _item_rows(linked, table) if table.items else _page_rows(linked, table)
         if "csv" in table.formats:
             outputs.append(Output(f"{table.path}.csv", _csv(table.columns, rows)))
