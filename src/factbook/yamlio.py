@@ -68,7 +68,9 @@ def load_yaml(text: str) -> Marked:
         return _raise(0, f"invalid YAML: nested more than {MAX_DEPTH} levels deep")
     if node is None:
         return Marked(None, {})
-    builder = _Builder()
+    # Without an anchor ('&') no node can be used twice: the alias bookkeeping, a third of
+    # building a document's values, is left out.
+    builder = _Builder(aliases="&" in text)
     data = builder.value(node, (), 0, node.start_mark.line)
     return Marked(data, builder.lines)
 
@@ -85,7 +87,8 @@ class _Builder:
     (a "billion laughs") cannot grow into gigabytes here or in whatever walks the data after.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, aliases: bool = True) -> None:
+        self.aliases = aliases  # whether the document may use a node twice (it has an anchor)
         self.lines: dict[Path, int] = {}
         self.done: dict[int, Any] = {}  # a node's value, by the node's id
         self.sizes: dict[int, int] = {}  # how many values a node holds, itself included
@@ -95,6 +98,10 @@ class _Builder:
     def value(self, node: yaml.Node, path: Path, depth: int, line: int) -> Any:
         """Return the plain value of node, found at path on line (0-based)."""
         self.lines[path] = line
+        if not self.aliases:
+            if depth > MAX_DEPTH:
+                raise YamlError(line, f"YAML nested more than {MAX_DEPTH} levels deep")
+            return self._build(node, path, depth)
         key = id(node)
         if key in self.open:
             raise YamlError(line, "YAML alias refers to a value that holds it")
