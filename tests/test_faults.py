@@ -193,12 +193,15 @@ def test_an_output_folder_that_cannot_be_replaced_is_a_message_and_stays(
     assert _leftovers(output) == []
 
 
+# With two workers, a whole build writes its cache in a child process: its failure is told the same.
+@pytest.mark.parametrize("jobs", ["1", "2"])
 def test_a_full_disk_when_saving_the_cache_does_not_fail_a_build_already_in_place(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: str
 ) -> None:
     root, output, before = _built(tmp_path)
+    shutil.rmtree(cache_folder(output))  # no state kept: a whole build, which may fork the writing
     monkeypatch.setattr(Path, "open", _refuse(errno.ENOSPC, ".factbook-cache"))
-    result = _cli("build", "-s", str(root), "-o", str(output), "--no-search")
+    result = _cli("build", "-s", str(root), "-o", str(output), "--no-search", "--jobs", jobs)
     assert result.exit_code == 0, result.output
     assert "cache not saved" in result.output and "no space left on device" in result.output
     assert _generations(output) == {"2"}

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
 import time
+import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import KW_ONLY, dataclass, field, replace
 from pathlib import Path
@@ -704,7 +706,7 @@ def _build_locked(options: Options, output: Path) -> Report:
             return Report((), up_to_date=True)
     markdown_cache = MarkdownCache(cache_folder(output) if options.cache else None)
     builder = builder_for(options, markdown_cache)
-    kept = _Kept(options.cache, output, builder, markdown_cache)
+    kept = _Kept(options, output, builder, markdown_cache)
     if options.cache:
         kept.before = load_records(output)
         builder.files = dict(kept.before.files)
@@ -780,21 +782,72 @@ class _Search:
 
 class _Kept:
     """What a build keeps for the next: the Markdown cache and file records (written while the
-    search index is made), then its state, once the new output is in place."""
+    exports are made and the search index is built), then its state, once the new output is in place."""
 
-    def __init__(self, wanted: bool, output: Path, builder: Builder, markdown_cache: MarkdownCache) -> None:
-        self.wanted, self.output, self.builder, self.markdown_cache = wanted, output, builder, markdown_cache
+    def __init__(self, options: Options, output: Path, builder: Builder, markdown: MarkdownCache) -> None:
+        self.wanted, self.output, self.builder, self.markdown_cache = options.cache, output, builder, markdown
+        # With more than one core, a whole build writes them in a child process of its own.
+        self.fork = options.jobs > 1 and hasattr(os, "fork")
         self.snapshot: dict[str, object] | None = None
         self.before = Records({}, {}, {})  # the records the build started from
-        self.problem: OSError | None = None
+        self.problem: str | None = None  # why the cache could not be written
         self.seconds = 0.0
         self.in_place = False  # the output was changed in place, not swapped for a new one
+        self.child: tuple[int, int] | None = None  # the writing process, and the pipe it reports on
 
-    def save(self) -> None:
-        """Write the Markdown cache and the records, and take the state to keep."""
-        if not self.wanted:
+    def start(self) -> None:
+        """Begin writing the Markdown cache and the records in a forked child, if that is worth it.
+
+        Once every page is rendered they are final; the whole-site exports that follow take one
+        core for as long as writing them does (about a second each at 10,000 pages).
+        """
+        if not self.wanted or not self.fork or self.child is not None:
             return
-        started = time.perf_counter()
+        reading, writing = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child; its work is checked by what it wrote
+            code = 1
+            try:
+                signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's, which ends it
+                os.close(reading)
+                message = self._write()
+                if message:
+                    os.write(writing, message.encode())
+                else:
+                    code = 0
+            except BaseException:  # a bug of ours: its traceback, and the cache left unsaved
+                traceback.print_exc()
+            finally:
+                os._exit(code)
+        os.close(writing)
+        self.child = (pid, reading)
+
+    def stop(self) -> None:
+        """End the child writing the cache, if any (the build failed, or was interrupted)."""
+        if self.child is not None:
+            pid, reading = self.child
+            self.child = None
+            os.close(reading)
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            os.waitpid(pid, 0)
+
+    def _join(self) -> None:
+        """Wait for the child writing the cache; keep its failure as the problem."""
+        if self.child is None:
+            return
+        pid, reading = self.child
+        self.child = None
+        with os.fdopen(reading, "rb") as pipe:
+            message = pipe.read().decode("utf-8", "replace")
+        _, status = os.waitpid(pid, 0)
+        if status != 0:
+            self.problem = message or f"{cache_folder(self.output)}: not written; build again"
+
+    def _write(self) -> str:
+        """Write the Markdown cache and the records; return why they could not be, or ''."""
         try:
             self.markdown_cache.save()
             assembly = self.builder.assembly_cache
@@ -802,8 +855,19 @@ class _Kept:
             records = Records(self.builder.files, assembly.entities, refs)
             save_records(self.output, records, self.before)
         except OSError as error:
-            self.problem = error
-        self.snapshot = self.builder.snapshot()
+            return os_problem(error, "")
+        return ""
+
+    def save(self) -> None:
+        """Have the Markdown cache and the records written, and take the state to keep."""
+        if not self.wanted:
+            return
+        started = time.perf_counter()
+        self.snapshot = self.builder.snapshot()  # first: while the child, if any, writes
+        if self.child is not None:
+            self._join()
+        else:
+            self.problem = self._write() or None
         self.seconds += time.perf_counter() - started
 
     def record(self, report: Report, inputs: str, settings: dict[str, object]) -> Report:
@@ -811,14 +875,16 @@ class _Kept:
         if not self.wanted or self.snapshot is None:
             return report
         started = time.perf_counter()
-        try:
-            if self.problem is not None:
-                raise self.problem
-            signature, entries, numbers = survey(self.output, again=self.in_place)
-            save_state(self.output, self.snapshot, settings, signature)
-            record(self.output, inputs, signature, entries, numbers)
-        except OSError as error:  # the new site is in place: only the next build is slower
-            notice = Problem(str(cache_folder(self.output)), 1, f"cache not saved: {os_problem(error, '')}")
+        problem = self.problem
+        if problem is None:
+            try:
+                signature, entries, numbers = survey(self.output, again=self.in_place)
+                save_state(self.output, self.snapshot, settings, signature)
+                record(self.output, inputs, signature, entries, numbers)
+            except OSError as error:  # the new site is in place: only the next build is slower
+                problem = os_problem(error, "")
+        if problem is not None:
+            notice = Problem(str(cache_folder(self.output)), 1, f"cache not saved: {problem}")
             report = replace(report, notices=(*report.notices, notice))
         seconds = {**report.seconds, "cache": self.seconds + time.perf_counter() - started}
         return replace(report, seconds=seconds)
@@ -827,10 +893,16 @@ class _Kept:
 def _build_whole(options: Options, output: Path, builder: Builder, search: _Search, kept: _Kept) -> Report:
     """Build the whole site into a staging folder and swap it in; return the report."""
     staging = Staging(output)
+
+    def ready() -> None:  # every page is in staging: what needs only the pages starts now
+        search.start(staging.folder)
+        kept.start()
+
     try:
-        update = builder.update(staging, lambda: search.start(staging.folder))
+        update = builder.update(staging, ready)
         report = update.report
         if report.failed(options.strict) or update.linked is None:
+            kept.stop()
             staging.discard()
             return report
         started = time.perf_counter()
@@ -849,6 +921,7 @@ def _build_whole(options: Options, output: Path, builder: Builder, search: _Sear
         staging.commit()
     except BaseException:
         search.stop()  # first: a Pagefind still writing into the folder would leave it behind
+        kept.stop()
         staging.discard()
         raise
     return replace(report, files=files)
