@@ -17,7 +17,13 @@ from urllib.parse import quote, unquote, urlsplit
 
 import markdown
 from markdown.extensions import Extension
-from markdown.extensions.toc import TocTreeprocessor
+from markdown.extensions.attr_list import AttrListExtension
+from markdown.extensions.def_list import DefListExtension
+from markdown.extensions.fenced_code import FencedCodeExtension
+from markdown.extensions.footnotes import FootnoteExtension
+from markdown.extensions.sane_lists import SaneListExtension
+from markdown.extensions.tables import TableExtension
+from markdown.extensions.toc import TocExtension, TocTreeprocessor
 from markdown.inlinepatterns import HTML_RE, HtmlInlineProcessor, InlineProcessor
 from markdown.treeprocessors import InlineProcessor as InlineTreeprocessor
 from markdown.treeprocessors import Treeprocessor
@@ -34,6 +40,17 @@ WIKILINK = r"(!?)\[\[([^\]\n]+?)\]\]"
 # A citation, as Pandoc writes one: [@slug], [@slug, para. 3], [@one; @two, p. 4].
 CITATION = r"\[(@[^\]\n@;]+(?:;\s*@[^\]\n@;]+)*)\]"
 EXTENSIONS = ("tables", "attr_list", "footnotes", "fenced_code", "def_list", "sane_lists", "toc")
+# Those made here, not looked up by name: Python-Markdown looks a name up among every installed
+# package's entry points first, which took longer than rendering a page (a tenth of a one-page edit).
+BUILT_IN: dict[str, type[Extension]] = {
+    "tables": TableExtension,
+    "attr_list": AttrListExtension,
+    "footnotes": FootnoteExtension,
+    "fenced_code": FencedCodeExtension,
+    "def_list": DefListExtension,
+    "sane_lists": SaneListExtension,
+    "toc": TocExtension,
+}
 IMAGES = {"png", "jpg", "jpeg", "gif", "bmp", "svg", "webp", "avif"}
 AUDIO = {"mp3", "wav", "m4a", "ogg", "3gp", "flac", "opus"}
 VIDEO = {"mp4", "webm", "ogv", "mov", "mkv"}
@@ -823,11 +840,17 @@ class MarkdownRenderer:
         self._parser.cache_clear()
         self._plain = self._parser(frozenset())
 
+    def _extensions(self) -> list[Extension | str]:
+        """Return this renderer's extensions, fresh (some keep a parser's state): ours made here,
+        with their settings, and a site's own by name, for Python-Markdown to find."""
+        configs = self._configs
+        return [BUILT_IN[n](**configs.get(n, {})) if n in BUILT_IN else n for n in self._names]
+
     def _obsidian(self) -> markdown.Markdown:
         """Return the parser with Obsidian's syntax, made on first use."""
         if self._md is None:
             self._md = markdown.Markdown(
-                extensions=[*self._names, self._notes, LinkExtension(self._state, self._unsafe_html)],
+                extensions=[*self._extensions(), self._notes, LinkExtension(self._state, self._unsafe_html)],
                 extension_configs=self._configs,
                 output_format="html",
             )
@@ -838,7 +861,7 @@ class MarkdownRenderer:
     def _parser(self, without: frozenset[str]) -> markdown.Markdown:
         """Return a parser without Obsidian's syntax, and without the inline patterns named."""
         md = markdown.Markdown(
-            extensions=[*self._names, LinkExtension(self._state, self._unsafe_html)],
+            extensions=[*self._extensions(), LinkExtension(self._state, self._unsafe_html)],
             extension_configs=self._configs,
             output_format="html",
         )
