@@ -110,6 +110,27 @@ def test_relative_md_links_and_anchors_resolve_in_the_tree(make_site, tmp_path: 
     assert "<code>[[not a link]]</code>" in html
 
 
+def test_a_toc_marker_is_replaced_by_the_table_of_the_pages_headings(make_site, tmp_path: Path) -> None:
+    root = make_site(
+        {
+            "content/topics/placed.md": "---\ntitle: Placed\n---\n[TOC]\n\n## First part\n\nText.\n\n"
+            "### A detail\n\nMore.\n\n## Second part\n\nEnd.\n",
+            "content/topics/plain.md": "---\ntitle: Plain\n---\n## Only part\n\nText with [TOC] inside.\n",
+        }
+    )
+    build(Options(root, tmp_path / "out"))
+    placed = (tmp_path / "out/topics/placed/index.html").read_text()
+    table = placed[placed.index('<div class="toc">') :]
+    assert (
+        table.index('href="#first-part"')
+        < table.index('href="#a-detail"')
+        < table.index('href="#second-part"')
+    )
+    assert "[TOC]" not in placed and '<h2 id="first-part">First part</h2>' in placed
+    plain = (tmp_path / "out/topics/plain/index.html").read_text()
+    assert '<div class="toc">' not in plain and "Text with [TOC] inside." in plain
+
+
 def test_inverse_relations_group_by_role_and_order_by_date(make_site) -> None:
     event = "---\ntitle: {t}\ndate: {d}\norganizations:\n  - {{organization: itu, role: {r}}}\nsources: [press]\n---\n"
     root = make_site(

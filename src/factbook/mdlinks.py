@@ -771,14 +771,31 @@ class _InlinePass(_LinearInline):
 
 
 class _Toc(TocTreeprocessor):
-    """The table-of-contents pass, which looks for its [TOC] marker only where one could be."""
+    """The table-of-contents pass, which makes the table only for a body that places it."""
+
+    marked = False  # whether the body being rendered has an element whose text is the marker
+
+    def run(self, doc: etree.Element) -> None:
+        """Give the headings their ids and the parser its toc_tokens; place the table at a marker."""
+        marker = self.marker
+        self.marked = bool(marker) and any(e.text and e.text.strip() == marker for e in doc.iter())
+        super().run(doc)
+
+    def build_toc_div(self, toc_list: list[dict[str, Any]]) -> etree.Element:
+        """Return the table as an element: an empty one where no marker places it.
+
+        Only the tokens are read from a body without a marker: making the table, serializing it
+        and running every postprocessor over it was a tenth of rendering such a body.
+        """
+        if not self.marked:
+            return etree.Element("div")
+        return super().build_toc_div(toc_list)
 
     def replace_marker(self, root: etree.Element, elem: etree.Element) -> None:
         """Replace the marker's paragraph with the table, if an element's text is the marker."""
         # The library's search joins the text of every element under every other; a body
         # without an element whose own text is the marker has nothing to replace.
-        marker = self.marker
-        if any(e.text and e.text.strip() == marker for e in root.iter()):
+        if self.marked:
             super().replace_marker(root, elem)
 
 
