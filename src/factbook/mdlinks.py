@@ -101,6 +101,32 @@ UNUSED_STAGES = {
     "treeprocessors:attr_list": ("{",),
 }
 PRUNABLE = {**UNNEEDED, **UNUSED_STAGES}
+_MARKS = tuple(dict.fromkeys(m for marks in PRUNABLE.values() for m in marks))  # each looked for once
+
+
+@lru_cache(maxsize=256)
+def _prunable(present: frozenset[str]) -> frozenset[str]:
+    """Return the patterns and stages that a body with only these of their marks can do without."""
+    return frozenset(n for n, marks in PRUNABLE.items() if present.isdisjoint(marks))
+
+
+def _anchors_in(html: str) -> list[str]:
+    """Return the value of every id="..." attribute after a space in html, as the regex
+    \\sid="([^"]+)" finds them, with a find per attribute instead of a test at every character."""
+    found = []
+    at = html.find('id="', 1)
+    while at != -1:
+        end = html.find('"', at + 4)
+        if end == -1:
+            break
+        if html[at - 1].isspace() and end > at + 4:
+            found.append(html[at + 4 : end])
+            at = html.find('id="', end + 1)
+        else:
+            at = html.find('id="', at + 1)
+    return found
+
+
 # The same, for one run of text as the inline pass meets it: a reference link needs only its
 # brackets there (its definition was looked for in the body), and a link of ours its own marks.
 RUN_NEEDS = {
@@ -898,9 +924,7 @@ class MarkdownRenderer:
         elif self._prune:
             # An inline pattern is tried on every run of text; one whose characters the body
             # lacks can never match, and leaving it out gives the same bytes, sooner.
-            md = self._parser(
-                frozenset(n for n, marks in PRUNABLE.items() if not any(m in source for m in marks))
-            )
+            md = self._parser(_prunable(frozenset(m for m in _MARKS if m in source)))
         else:
             md = self._plain
         md.inlinePatterns["factbook-wikilinks"].state = state  # type: ignore[attr-defined]
@@ -916,7 +940,7 @@ class MarkdownRenderer:
             message = "text nested too deeply to render (lists or emphasis hundreds of levels deep)"
             return Rendered("", (), frozenset(), (), (LinkProblem(first_line, message),))
         tokens = tuple(getattr(md, "toc_tokens", ()))
-        anchors = frozenset(_ids(tokens)) | frozenset(re.findall(r'\sid="([^"]+)"', html))
+        anchors = frozenset(_ids(tokens)) | frozenset(_anchors_in(html))
         for line, message in self._notes.problems if notes else ():  # an unclosed %%, bad math
             state.problems.append(LinkProblem(first_line - 1 + line, message, warning=True))
         return Rendered(
