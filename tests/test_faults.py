@@ -207,6 +207,24 @@ def test_a_full_disk_when_saving_the_cache_does_not_fail_a_build_already_in_plac
     assert _generations(output) == {"2"}
 
 
+def test_a_build_that_cannot_fork_a_cache_writer_writes_the_cache_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, output = _tiny(tmp_path / "site", 1), tmp_path / "out"  # too small for worker pools
+
+    def refuse() -> int:
+        raise OSError(errno.EAGAIN, os.strerror(errno.EAGAIN))
+
+    monkeypatch.setattr(os, "fork", refuse)
+    result = _cli("build", "-s", str(root), "-o", str(output), "--no-search", "--jobs", "2")
+    assert result.exit_code == 0 and "cache not saved" not in result.output, result.output
+    monkeypatch.undo()
+    _tiny(root, 2)
+    again = _cli("build", "-s", str(root), "-o", str(output), "--no-search", "--jobs", "2")
+    assert again.exit_code == 0, again.output
+    assert re.search(r"[1-9]\d* Markdown bodies from the cache", again.output), again.output
+
+
 @contextmanager
 def _tmpfs(folder: Path, options: str) -> Iterator[Path]:
     """Mount a small tmpfs at folder for the block, or skip where mounting is not allowed."""

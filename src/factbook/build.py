@@ -804,7 +804,12 @@ class _Kept:
         if not self.wanted or not self.fork or self.child is not None:
             return
         reading, writing = os.pipe()
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError:  # no process to spare: save() writes them in this one
+            os.close(reading)
+            os.close(writing)
+            return
         if pid == 0:  # pragma: no cover - the child; its work is checked by what it wrote
             code = 1
             try:
