@@ -266,13 +266,18 @@ class Records(NamedTuple):
 
 
 def _shaped(kinds: tuple[type | tuple[type, ...], ...]) -> Callable[[object], bool]:
-    """Return a test of whether a value is a tuple of one value of each kind, in order."""
+    """Return a test of whether a value is a tuple of one value of each of four kinds, in order."""
+
+    first, second, third, fourth = kinds  # four of them: unrolled, it runs 20,000 times at 10k pages
 
     def shaped(value: object) -> bool:
         return (
             isinstance(value, tuple)
-            and len(value) == len(kinds)
-            and all(isinstance(v, kind) for v, kind in zip(value, kinds, strict=True))
+            and len(value) == 4
+            and isinstance(value[0], first)
+            and isinstance(value[1], second)
+            and isinstance(value[2], third)
+            and isinstance(value[3], fourth)
         )
 
     return shaped
