@@ -9,8 +9,10 @@ import pytest
 
 from factbook.assemble import assemble_site
 from factbook.build import Options, build, check, make_site
-from factbook.link import link_site
+from factbook.link import MENTIONS, link_site, mentions_of
 from factbook.load import load_sources
+from factbook.mdlinks import LinkUse, Rendered
+from factbook.model import Ref
 from factbook.views import details, relations
 
 ITU = "---\ntitle: International Telecommunication Union\nacronym: ITU\nsources: [press]\n---\n## History\n"
@@ -129,6 +131,23 @@ def test_a_toc_marker_is_replaced_by_the_table_of_the_pages_headings(make_site, 
     assert "[TOC]" not in placed and '<h2 id="first-part">First part</h2>' in placed
     plain = (tmp_path / "out/topics/plain/index.html").read_text()
     assert '<div class="toc">' not in plain and "Text with [TOC] inside." in plain
+
+
+def test_a_body_mentions_each_page_it_links_to_but_itself_as_a_reference_would() -> None:
+    links = (
+        LinkUse("events/a", "", 3),
+        LinkUse("", "", 4),
+        LinkUse("topics/me", "x", 5),
+        LinkUse("events/a", "h", 9),
+    )
+    made = mentions_of("topics/me", Rendered("", (), frozenset(), links, ()))
+    expected = (
+        Ref("topics/me", "events/a", MENTIONS, "Mentioned in", line=3),
+        Ref("topics/me", "events/a", MENTIONS, "Mentioned in", line=9),
+    )
+    assert made == expected and all(
+        type(r) is Ref and r._asdict() == e._asdict() for r, e in zip(made, expected, strict=True)
+    )
 
 
 def test_inverse_relations_group_by_role_and_order_by_date(make_site) -> None:
