@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from factbook.build import Builder, Options, build
+from factbook.build import Builder, Options, Report, build
 from factbook.load import Sources, load_sources, refresh_sources
 from factbook.theme import theme_dirs
 from factbook.translate import version
@@ -143,30 +143,40 @@ def test_a_vault_rebuilt_after_edits_equals_a_full_build(tmp_path: Path) -> None
     assert 'href="/notes/source/#rest"' in (served / "home" / "index.html").read_text()
 
 
+def _vault_built(tmp_path: Path, notes: dict[str, str | bytes]) -> tuple[Path, Path]:
+    """Return a vault of these notes and its output, built once with the cache."""
+    root, out = write_files(tmp_path / "vault", notes), tmp_path / "out"
+    assert not build(Options(root, out, cache=True)).problems
+    return root, out
+
+
+def _rebuilt(root: Path, out: Path, tmp_path: Path) -> Report:
+    """Return the report of a build from the cache, once its output is found equal to a full build's."""
+    report = build(Options(root, out, cache=True))
+    assert _files(out) == _full(root, tmp_path / "x")
+    return report
+
+
 def test_a_body_from_the_cache_follows_a_name_that_moved_to_another_note(tmp_path: Path) -> None:
-    notes = {
+    notes: dict[str, str | bytes] = {
         "Alpha.md": "---\naliases: [Shared name]\n---\nA.\n",
         "Gamma.md": "G.\n",
         "Beta.md": "See [[Shared name]].\n",
         "Delta.md": "D, from the cache.\n",
     }
-    root = write_files(tmp_path / "vault", notes)
-    out = tmp_path / "out"
-    assert not build(Options(root, out, cache=True)).problems
+    root, out = _vault_built(tmp_path, notes)
     beta = out / "beta" / "index.html"
     assert 'href="/alpha/">Shared name' in beta.read_text()
     # Only the aliases change: no page's title, file or URL.
     (root / "Alpha.md").write_text("A.\n")
     (root / "Gamma.md").write_text("---\naliases: [Shared name]\n---\nG.\n")
-    report = build(Options(root, out, cache=True))
+    report = _rebuilt(root, out, tmp_path)
     assert report.incremental and report.cache_hits
     assert 'href="/gamma/">Shared name' in beta.read_text()
-    assert _files(out) == _full(root, tmp_path / "x")
     # The next build, with nothing moved, still shows it there.
     (root / "Alpha.md").write_text("A, again.\n")
-    assert build(Options(root, out, cache=True)).cache_hits
+    assert _rebuilt(root, out, tmp_path).cache_hits
     assert 'href="/gamma/">Shared name' in beta.read_text()
-    assert _files(out) == _full(root, tmp_path / "x")
     # A link to a heading that its note renames, then names back: it leads to the note's top,
     # then to the heading again. Only the two notes are made again; no list shows a heading.
     (root / "Delta.md").write_text("## Part\n\nD.\n")
@@ -175,9 +185,8 @@ def test_a_body_from_the_cache_follows_a_name_that_moved_to_another_note(tmp_pat
     assert 'href="/delta/#part"' in beta.read_text()
     for heading, href in (("Whole", 'href="/delta/"'), ("Part", 'href="/delta/#part"')):
         (root / "Delta.md").write_text(f"## {heading}\n\nD.\n")
-        report = build(Options(root, out, cache=True))
+        report = _rebuilt(root, out, tmp_path)
         assert report.incremental and report.pages == 2 and href in beta.read_text()
-        assert _files(out) == _full(root, tmp_path / "x")
 
 
 def test_a_body_from_the_cache_follows_a_title_or_a_name_that_changed_while_the_pages_stayed(
@@ -185,28 +194,24 @@ def test_a_body_from_the_cache_follows_a_title_or_a_name_that_changed_while_the_
 ) -> None:
     # With the same pages, a [[slug]] leads to the same page: the build compares only its title
     # and URL; a link by a name or title is looked up again.
-    notes = {
+    notes: dict[str, str | bytes] = {
         "alpha.md": "---\ntitle: Alpha Org\n---\nA.\n",
         "beta.md": "---\naliases: [Shared]\n---\nB.\n",
         "delta.md": "D.\n",
         "eve.md": "See [[alpha]] and [[Shared]].\n",
     }
-    root = write_files(tmp_path / "vault", notes)
-    out = tmp_path / "out"
-    assert not build(Options(root, out, cache=True)).problems
+    root, out = _vault_built(tmp_path, notes)
     eve = out / "eve" / "index.html"
     assert 'href="/alpha/">Alpha Org<' in eve.read_text() and 'href="/beta/">Shared<' in eve.read_text()
     (root / "alpha.md").write_text("---\ntitle: Alpha Renamed\n---\nA.\n")
-    report = build(Options(root, out, cache=True))
+    report = _rebuilt(root, out, tmp_path)
     assert report.incremental and report.cache_hits == 3
     assert 'href="/alpha/">Alpha Renamed<' in eve.read_text()
-    assert _files(out) == _full(root, tmp_path / "x")
     (root / "beta.md").write_text("B.\n")
     (root / "delta.md").write_text("---\naliases: [Shared]\n---\nD.\n")
-    report = build(Options(root, out, cache=True))
+    report = _rebuilt(root, out, tmp_path)
     assert report.incremental and report.cache_hits == 1  # alpha's: the other three changed
     assert 'href="/delta/">Shared<' in eve.read_text()
-    assert _files(out) == _full(root, tmp_path / "x")
 
 
 def test_a_failed_rebuild_keeps_the_last_good_state(tmp_path: Path) -> None:
