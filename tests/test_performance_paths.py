@@ -328,6 +328,35 @@ def test_records_pickle_as_a_call_of_their_class_and_read_back_equal(tmp_path: P
 
     with pytest.raises(TypeError, match="fields its constructor does not take"):
         pickled_by_fields(Counted)
+    with pytest.raises(TypeError, match="has no field 'count'"):
+        pickled_by_fields(packed=("count",))(type(entity))
+    # A named tuple is made back by tuple.__new__, with no call of the __new__ its class defines.
+    ref = next(r for e in linked.site.entities.values() for r in e.refs)
+    assert ref.__reduce__()[0] is tuple.__new__ and pickle.loads(pickle.dumps(ref)) == ref
+
+
+def test_a_bodys_links_and_headings_stay_packed_until_they_are_read(tmp_path: Path) -> None:
+    import pickle
+
+    from factbook.build import Builder
+    from factbook.frozen import Packed, unpacked
+
+    root, _ = _tiny(tmp_path)
+    linked = Builder(Options(root)).update().linked
+    assert linked is not None
+    body = next(b for b in linked.bodies.values() if b.resolutions and b.toc)
+    again = pickle.loads(pickle.dumps(body, protocol=5))
+    assert isinstance(again.resolutions, Packed) and isinstance(again.toc, Packed)
+    packed = again.resolutions.data
+    # Pickled again unread, each is the same bytes: never unpickled and pickled anew.
+    twice = pickle.loads(pickle.dumps(again, protocol=5))
+    assert twice.resolutions.data == packed and twice.toc.data == again.toc.data
+    assert twice == body and body == twice
+    assert list(twice.resolutions) == list(body.resolutions) and len(twice.toc) == len(body.toc)
+    assert unpacked(twice.toc) == tuple(body.toc) and repr(twice.toc) == repr(tuple(body.toc))
+    assert twice.still_valid(linked.table) and twice.resolutions[0] == body.resolutions[0]
+    # Nothing to pack in an empty one.
+    assert Packed.of(()) == () and not isinstance(Packed.of(()), Packed)
 
 
 def test_a_records_shard_that_holds_anything_else_is_set_aside_whole(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 
 from .assemble import labels_of, slug_index
 from .errors import Problem, did_you_mean
+from .frozen import pickled_as_tuple
 from .mdlinks import LinkProblem, LinkTable, Rendered, Target, fragment, render_markdown
 from .model import Entity, Fact, Ref, Site, text_print
 from .names import content_path, name_table
@@ -17,6 +18,7 @@ from .names import content_path, name_table
 MENTIONS = "mentions"
 
 
+@pickled_as_tuple
 class BodyJob(NamedTuple):
     """A Markdown body to render: its text, its first line in the file, its folder in content/."""
 

@@ -16,6 +16,7 @@ from urllib.parse import quote
 from .config import parse_config
 from .declare import declare_collections, packaged_declarations
 from .errors import Problem, did_you_mean
+from .frozen import pickled_as_tuple
 from .images import image_size
 from .model import Collection, Document, SiteConfig
 from .slugs import slugify
@@ -54,6 +55,7 @@ class Sources:
 Signature = tuple[int, int, int]  # (inode, size, modification time in ns)
 
 
+@pickled_as_tuple
 class Attachment(NamedTuple):
     """A file that is not a page, published beside the pages of its folder (an image's size too)."""
 
@@ -62,6 +64,7 @@ class Attachment(NamedTuple):
     size: tuple[int, int] | None = None
 
 
+@pickled_as_tuple
 class FileRecord(NamedTuple):
     """What reading one content file gave: its signature, and its document or its problem."""
 

@@ -9,6 +9,7 @@ import posixpath
 import re
 import xml.etree.ElementTree as etree
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from operator import attrgetter
@@ -30,7 +31,7 @@ from markdown.treeprocessors import Treeprocessor
 from markdown.util import STX, AtomicString
 
 from .assemble import SlugIndex
-from .frozen import pickled_by_fields
+from .frozen import pickled_as_tuple, pickled_by_fields
 from .names import NameTable, normal
 from .obsidian import ObsidianExtension
 from .slugs import heading_id
@@ -149,6 +150,7 @@ class Target:
     title: str
 
 
+@pickled_as_tuple
 class Resolution(NamedTuple):
     """Where a link leads: the target's key, URL and title, or (key "") why it leads nowhere."""
 
@@ -220,6 +222,7 @@ class LinkTable:
         return Resolution(key, target.url, target.title, "")
 
 
+@pickled_as_tuple
 class LinkUse(NamedTuple):
     """A resolved internal link: its target, the #anchor it names, and its source line."""
 
@@ -228,6 +231,7 @@ class LinkUse(NamedTuple):
     line: int
 
 
+@pickled_as_tuple
 class Embed(NamedTuple):
     """A page (or one of its sections) shown inside another: where it goes, and from which line."""
 
@@ -236,6 +240,7 @@ class Embed(NamedTuple):
     line: int
 
 
+@pickled_as_tuple
 class Citation(NamedTuple):
     """A numbered citation mark: the page it cites, its number on the page, its mark id and locator."""
 
@@ -246,6 +251,7 @@ class Citation(NamedTuple):
     line: int
 
 
+@pickled_as_tuple
 class LinkProblem(NamedTuple):
     """A problem of a body: its line, message, and whether a link led nowhere or is a warning."""
 
@@ -255,17 +261,19 @@ class LinkProblem(NamedTuple):
     warning: bool = False
 
 
-@pickled_by_fields
+# Where each link led, and the headings: read only to check a body's links again and to show
+# its own page, so they stay packed in the cache and on their way back from a worker.
+@pickled_by_fields(packed=("toc", "resolutions"))
 @dataclass(frozen=True, slots=True)
 class Rendered:
     """A Markdown body turned into HTML, with its headings, internal links, embeds and tags."""
 
     html: str
-    toc: tuple[dict[str, Any], ...]
+    toc: Sequence[dict[str, Any]]
     anchors: frozenset[str]
     links: tuple[LinkUse, ...]
     problems: tuple[LinkProblem, ...]
-    resolutions: tuple[tuple[str, str, str, Resolution], ...] = ()
+    resolutions: Sequence[tuple[str, str, str, Resolution]] = ()
     job: tuple[str, int, str] = ("", 0, "")
     embeds: tuple[Embed, ...] = ()
     tags: tuple[str, ...] = ()

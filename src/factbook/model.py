@@ -8,7 +8,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from .dates import PartialDate
-from .frozen import pickled_by_fields
+from .frozen import pickled_as_tuple, pickled_by_fields
 from .yamlio import nearest_line
 
 FieldPath = tuple[str | int, ...]
@@ -181,6 +181,7 @@ class Document:
         return nearest_line(self.lines, path, 1)
 
 
+@pickled_as_tuple
 class Ref(NamedTuple):
     """A reference from one entity to another, found in a field or in the text.
 

@@ -17,6 +17,7 @@ from . import __version__
 from .depend import date_order, text_print
 from .embeds import body_html
 from .errors import Problem
+from .frozen import unpacked
 from .indexes import by_name, index_context
 from .link import LinkedSite, changed_keys, url_for
 from .model import Collection, Entity, FieldSpec
@@ -537,7 +538,7 @@ def _entity(linked: LinkedSite, entity: Entity) -> dict[str, Any]:
         "collection": collection,
         "crumbs": _crumbs(linked, entity, collection),
         "body": _body(linked, entity.key),
-        "toc": rendered.toc if rendered else (),
+        "toc": unpacked(rendered.toc) if rendered else (),
         "references": references(linked, entity.key),
         "details": details(linked, entity),
         "relations": relations(linked, entity.key),
