@@ -268,23 +268,37 @@ def test_library_versions_are_read_as_importlib_metadata_reads_them(tmp_path: Pa
 
 
 def test_an_output_surveyed_again_reads_as_a_whole_survey_does(tmp_path: Path) -> None:
-    from factbook.stamp import record, survey
+    from factbook.stamp import Listing, output_untouched, record, survey
 
     out = tmp_path / "out"
     for name in ("a/index.html", "a/b/index.html", "a/b/c/x.txt", "d/index.html", "e/f/g.txt", "top.txt"):
         (out / name).parent.mkdir(parents=True, exist_ok=True)
         (out / name).write_text(name)
 
-    def again_as_whole() -> None:
+    def again_as_whole(seen: Listing | None = None, touched: list[str] | None = None) -> None:
         whole = survey(out)
         assert survey(out, again=True) == whole
+        if seen is not None:  # only what the build touched looked at again, the rest as it was seen
+            assert survey(out, True, seen, touched) == whole
         record(out, "inputs", *whole)
 
+    def seen_now() -> Listing:
+        seen: Listing = {}
+        assert output_untouched(out, survey(out)[0], seen) and seen
+        return seen
+
     record(out, "inputs", *survey(out))
-    again_as_whole()  # nothing changed
+    again_as_whole(seen_now(), [])  # nothing changed
+    seen = seen_now()
     (out / "a" / "index.html").write_text("longer text than before")  # edited in place
     (out / "d" / "new.html").write_text("new")  # added beside others
-    again_as_whole()
+    (out / "d" / "e" / "f").mkdir(parents=True)  # in a new folder, in a new folder
+    (out / "d" / "e" / "f" / "g.html").write_text("g")
+    again_as_whole(seen, ["a/index.html", "d/new.html", "d/e/f/g.html"])
+    seen = seen_now()
+    (out / "d" / "e" / "f" / "g.html").unlink()  # removed, and its folders with it
+    shutil.rmtree(out / "d" / "e")
+    again_as_whole(seen, ["d/e/f/g.html"])
     shutil.rmtree(out / "a" / "b")  # a folder and all under it gone
     (out / "h" / "i" / "j").mkdir(parents=True)  # new folders, nested
     (out / "h" / "i" / "j" / "k.html").write_text("k")

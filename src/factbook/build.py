@@ -50,7 +50,7 @@ from .render import (
     views_print,
 )
 from .search import BUNDLE, Indexing, SearchError, start_index
-from .stamp import build_settings, cache_folder, record, site_inputs, survey, up_to_date
+from .stamp import Listing, build_settings, cache_folder, record, site_inputs, survey, up_to_date
 from .theme import theme_dirs
 from .translate import Edition, editions, language_of, original_path, split, translated_collections
 from .write import LOCK, Staging, check_output, output_lock, static_files, write_changes, write_site
@@ -712,7 +712,7 @@ def _build_locked(options: Options, output: Path) -> Report:
         builder.files = dict(kept.before.files)
         builder.assembly_cache.entities = dict(kept.before.entities)
         builder.assembly_cache.refs = {hit[2].key: hit for hit in kept.before.refs.values()}
-    state = load_state(output, settings) if options.cache else None
+    state = load_state(output, settings, kept.seen) if options.cache else None
     if state is not None:
         try:
             builder.restore(state)
@@ -793,6 +793,8 @@ class _Kept:
         self.problem: str | None = None  # why the cache could not be written
         self.seconds = 0.0
         self.in_place = False  # the output was changed in place, not swapped for a new one
+        self.seen: Listing = {}  # each path of the output as the build found it, before it began
+        self.touched: set[str] | None = None  # the paths changed in place since (None: not known)
         self.child: tuple[int, int] | None = None  # the writing process, and the pipe it reports on
 
     def start(self) -> None:
@@ -883,7 +885,7 @@ class _Kept:
         problem = self.problem
         if problem is None:
             try:
-                signature, entries, numbers = survey(self.output, again=self.in_place)
+                signature, entries, numbers = survey(self.output, self.in_place, self.seen, self.touched)
                 save_state(self.output, self.snapshot, settings, signature)
                 record(self.output, inputs, signature, entries, numbers)
             except OSError as error:  # the new site is in place: only the next build is slower
@@ -961,6 +963,8 @@ def _update_in_place(
     pages_changed = update.full or any(name.endswith(".html") for name in [*changed, *update.removed])
     if pages_changed or not (output / BUNDLE).is_dir():
         search.start(output, swap=True)
+    if search.indexing is None:  # Pagefind's files are not among these
+        kept.touched = {*changed, *update.removed}
     kept.save()
     return search.finish(report)
 

@@ -33,6 +33,7 @@ from .load import FileRecord
 from .mdlinks import EXTENSIONS, LinkTable, Rendered
 from .model import Collection, Document, Entity
 from .stamp import (
+    Listing,
     atomic_write,
     cache_folder,
     code_signature,
@@ -360,10 +361,13 @@ def forget_state(output: Path) -> None:
     (cache_folder(output) / STATE).unlink(missing_ok=True)
 
 
-def load_state(output: Path, settings: dict[str, object]) -> dict[str, object] | None:
+def load_state(
+    output: Path, settings: dict[str, object], seen: Listing | None = None
+) -> dict[str, object] | None:
     """Return the state of the build the output holds, if made by this factbook with these settings.
 
-    None when there is none, it is unreadable, or the output was touched since it was built.
+    None when there is none, it is unreadable, or the output was touched since it was built
+    (what each of its paths was found to be is added to seen, if given).
     """
     data = read_json(cache_folder(output) / STATE)
     if (
@@ -372,7 +376,7 @@ def load_state(output: Path, settings: dict[str, object]) -> dict[str, object] |
         or data.get("settings") != json.loads(json.dumps(settings))
         or not isinstance(data.get("state"), dict)
         or not output.is_dir()
-        or not output_untouched(output, data.get("output"))
+        or not output_untouched(output, data.get("output"), seen)
     ):
         return None
     return data["state"]  # type: ignore[return-value]

@@ -174,14 +174,18 @@ def site_inputs(root: Path, output: Path, settings: dict[str, object]) -> str:
 Listing = dict[str, tuple[int, int]]  # each path in an output: its size (-1 for a folder) and time
 
 
-def survey(output: Path, again: bool = False) -> tuple[str, list[str], list[int]]:
+def survey(
+    output: Path, again: bool = False, seen: Listing | None = None, touched: Iterable[str] | None = None
+) -> tuple[str, list[str], list[int]]:
     """Return the output's signature, the paths in it (its folders' ending in '/'), and their
     sizes and times, two numbers a path.
 
     With again, the output changed in place since its manifest was recorded: a folder whose time
     is as recorded holds the same names, so only the folders whose time changed are listed.
+    With seen (what output_untouched found of each path of the manifest) and touched (the paths
+    written or removed since), only those paths and their folders are looked at again.
     """
-    listed = _listed_again(output) if again else None
+    listed = _listed_again(output, seen, touched) if again else None
     if listed is None:
         listed = _listed(output)
     entries = sorted(listed)
@@ -225,9 +229,12 @@ def _parent(entry: str) -> str:
     return head + "/" if head else "./"
 
 
-def _listed_again(output: Path) -> Listing | None:
-    """Return the listing of the output from its manifest's, each path stat'ed once and only the
-    folders whose time changed listed again; None if the manifest does not say enough."""
+def _listed_again(
+    output: Path, seen: Listing | None = None, touched: Iterable[str] | None = None
+) -> Listing | None:
+    """Return the listing of the output from its manifest's, each path stat'ed once (or, with
+    seen and touched, only those touched and their folders) and only the folders whose time
+    changed listed again; None if the manifest does not say enough."""
     manifest = read_json(cache_folder(output) / MANIFEST)
     entries, numbers = manifest.get("entries"), manifest.get("numbers")
     if not isinstance(entries, list) or not isinstance(numbers, list) or len(numbers) != 2 * len(entries):
@@ -237,7 +244,20 @@ def _listed_again(output: Path) -> Listing | None:
     base = os.path.join(output, "")
     found: Listing = {}
     changed: list[str] = []
+    known = seen if seen is not None and touched is not None else {}
+    again = {"./"}  # what the build touched, and each folder above it: the rest is as it was seen
+    for path in touched or ():
+        again.add(path)
+        while "/" in path.rstrip("/"):
+            path = path.rstrip("/").rpartition("/")[0] + "/"
+            again.add(path)
     for entry, time in zip(entries, numbers[1::2], strict=True):
+        numbers_seen = known.get(entry)
+        if numbers_seen is not None and entry not in again:
+            found[entry] = numbers_seen
+            if entry[-1] == "/" and numbers_seen[1] != time:
+                changed.append(entry)
+            continue
         try:
             stat = os.stat(base + entry)
         except OSError:
@@ -281,18 +301,19 @@ def _listed_again(output: Path) -> Listing | None:
     return found
 
 
-def output_untouched(output: Path, signature: object) -> bool:
+def output_untouched(output: Path, signature: object, seen: Listing | None = None) -> bool:
     """Return whether the output is as it was when its survey gave this signature (and was recorded).
 
-    Only one stat call per path the last build recorded, no folder listings.
+    Only one stat call per path the last build recorded, no folder listings. What each path
+    was found to be is added to seen, if given (for survey to take again).
     """
     entries = read_json(cache_folder(output) / MANIFEST).get("entries")
     if not isinstance(entries, list) or "./" not in entries or not all(isinstance(e, str) for e in entries):
         return False
-    return signature == _quick_signature(output, entries)
+    return signature == _quick_signature(output, entries, seen)
 
 
-def _quick_signature(output: Path, entries: list[str]) -> str | None:
+def _quick_signature(output: Path, entries: list[str], seen: Listing | None = None) -> str | None:
     """Return a hash of the sizes and times of these paths in the output, None if one is gone.
 
     Only stat calls, no folder listings: a file added or removed changes its folder's time.
@@ -305,6 +326,8 @@ def _quick_signature(output: Path, entries: list[str]) -> str | None:
         except OSError:
             return None
         found += (stat.st_size if entry[-1:] != "/" else -1, stat.st_mtime_ns)
+    if seen is not None:
+        seen.update(zip(entries, zip(found[::2], found[1::2], strict=True), strict=True))
     return _hash("output", entries, found)
 
 
