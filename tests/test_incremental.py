@@ -377,7 +377,25 @@ def test_a_damaged_or_foreign_build_state_means_a_whole_build(tmp_path: Path, mo
     state = cache.cache_folder(out) / cache.STATE
     itu = root / "content" / "organizations" / "itu.md"
     good = state.read_bytes()
-    for damage in (b"\x80\x04junk", b"[]", b'{"state": {"digest": 1}}', good.replace(b'"faces"', b'"f"')):
+    kept = cache._read_signed(state, marshalled=True)
+    assert kept and isinstance(kept["state"], dict)
+
+    def signed(change) -> bytes:  # type: ignore[no-untyped-def]
+        data = {**kept, "state": {**kept["state"], "digest": {**kept["state"]["digest"]}}}  # type: ignore[dict-item]
+        change(data)
+        cache._write_signed(state, data, marshalled=True)
+        return state.read_bytes()
+
+    flipped = bytearray(good)
+    flipped[-3] ^= 1
+    damages = [
+        b"\x80\x04junk",  # not a cache file
+        good[:-7],  # cut short
+        bytes(flipped),  # one bit changed: the signature no longer holds
+        signed(lambda data: data["state"].update(digest=1)),  # signed here, but not a state
+        signed(lambda data: data["state"]["digest"].update(f=data["state"]["digest"].pop("faces"))),
+    ]
+    for damage in damages:
         state.write_bytes(damage)
         itu.write_text(itu.read_text() + "\nOne more line.\n")
         report = build(options)

@@ -98,7 +98,7 @@ def test_a_cache_file_crafted_elsewhere_is_never_unpickled(tmp_path: Path) -> No
         # Signed with another machine's key, or with the right header and no valid signature.
         shard.write_bytes(b"factbook-cache-1\n" + b"\0" * 32 + pickle.dumps(Payload()))
     (cache_folder(out) / "manifest.json").write_text("[]")
-    (cache_folder(out) / "state.json").write_text('{"versions": 1}')
+    (cache_folder(out) / "state.marshal").write_bytes(b"factbook-cache-1\n" + b"\0" * 32 + b"{}")
     (root / "content" / "topics" / "ict.md").touch()
     report = build(Options(root, out, cache=True))
     assert not proof.exists()
