@@ -399,3 +399,24 @@ def test_a_records_shard_that_holds_anything_else_is_set_aside_whole(tmp_path: P
     (root / "content" / "topics" / "ict.md").touch()
     assert not build(Options(root, out, cache=True)).problems
     assert _files(out) == _files(_plain(root, tmp_path))
+
+
+def test_inverse_lists_are_made_when_first_read_and_equal_those_made_at_once(tmp_path: Path) -> None:
+    from factbook.build import Builder
+    from factbook.link import Inverse, _inverse_of
+
+    root, _ = _tiny(tmp_path)
+    linked = Builder(Options(root)).update().linked
+    assert linked is not None and isinstance(linked.inverse, Inverse)
+    groups: dict[str, list] = {}  # type: ignore[type-arg]
+    for refs in linked.outgoing.values():
+        for ref in refs:
+            groups.setdefault(ref.target, []).append(ref)
+    assert set(linked.inverse) == set(groups) and len(linked.inverse) == len(groups)
+    target = next(iter(groups))
+    first = linked.inverse.get(target)
+    assert first == _inverse_of(groups[target]) and linked.inverse[target] is first  # one object
+    assert dict(linked.inverse) == {k: _inverse_of(v) for k, v in groups.items()}
+    assert linked.inverse.get("no/such-page", ()) == () and "no/such-page" not in linked.inverse
+    with pytest.raises(KeyError):
+        linked.inverse["no/such-page"]
