@@ -420,3 +420,38 @@ def test_inverse_lists_are_made_when_first_read_and_equal_those_made_at_once(tmp
     assert linked.inverse.get("no/such-page", ()) == () and "no/such-page" not in linked.inverse
     with pytest.raises(KeyError):
         linked.inverse["no/such-page"]
+
+
+def test_the_stat_results_taken_with_the_inputs_signature_serve_the_first_load(tmp_path: Path) -> None:
+    import os
+
+    from factbook.load import load_sources
+    from factbook.stamp import site_inputs
+
+    root, out = _tiny(tmp_path)
+    seen: dict[str, os.stat_result] = {}
+    site_inputs(root, out, {}, seen)
+    itu = root / "content" / "organizations" / "itu.md"
+    assert os.fspath(itu) in seen and all(os.path.isfile(path) for path in seen)
+    fresh = load_sources(root)
+    # Given the stat results, the files' signatures are theirs: no file is stat'ed twice.
+    shown = "content/organizations/itu.md"
+    faked = os.stat(root / "content" / "site.yaml")  # another file's
+    loaded = load_sources(root, None, frozenset(), {**seen, os.fspath(itu): faked})
+    assert loaded.files[shown].signature == (faked.st_ino, faked.st_size, faked.st_mtime_ns)
+    assert loaded.files[shown].doc == fresh.files[shown].doc
+    assert load_sources(root, None, frozenset(), seen).files == fresh.files
+
+
+def test_the_manifest_read_again_once_it_is_written_again(tmp_path: Path) -> None:
+    from factbook.stamp import output_untouched, record, survey
+
+    out = tmp_path / "out"
+    (out / "a").mkdir(parents=True)
+    (out / "a" / "index.html").write_text("a")
+    record(out, "inputs", *survey(out))
+    first = survey(out)[0]
+    assert output_untouched(out, first)  # read, and kept
+    (out / "b.html").write_text("b")
+    record(out, "inputs", *survey(out))
+    assert not output_untouched(out, first) and output_untouched(out, survey(out)[0])

@@ -6,7 +6,7 @@ import os
 import signal
 import time
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import KW_ONLY, dataclass, field, replace
 from pathlib import Path
 from urllib.parse import quote, unquote
@@ -73,6 +73,8 @@ class Options:
     # The inputs' signature, when the caller took it (before any source was read) to see that
     # the output is out of date: not taken twice.
     inputs: str | None = None
+    # What stat gave for each input file when inputs was taken: the first build does not ask again.
+    seen: Mapping[str, os.stat_result] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,6 +224,7 @@ class Builder:
         self.good_export_paths: set[str] = set()
         self.editions: dict[str, _EditionMemory] = {}  # each other language's, by its code
         self.sources: Sources | None = None  # what the last update read
+        self.seen = options.seen  # what the caller's stat gave for each input file, for the first update
 
     def snapshot(self) -> dict[str, object]:
         """Return, as JSON values, what a build in another process needs to redo only what changed."""
@@ -321,7 +324,9 @@ class Builder:
         if changed is not None and self.sources is not None:
             sources = refresh_sources(options.root, self.sources, changed)
         if sources is None:
-            sources = load_sources(options.root, self.files, frozenset({os.path.realpath(output)}))
+            skip = frozenset({os.path.realpath(output)})
+            sources = load_sources(options.root, self.files, skip, self.seen)
+        self.seen = None  # from here on the files may change: each update looks again
         self.sources = sources
         self.files = sources.files
         problems = list(sources.problems)

@@ -145,7 +145,9 @@ def build_command(
     out = Path(output) if output else root / "_site"
     started = time.perf_counter()
     try:
-        inputs = None if no_cache else _inputs(root, out, build_settings(base_url, drafts, not no_search))
+        seen: dict[str, os.stat_result] = {}
+        settings = build_settings(base_url, drafts, not no_search)
+        inputs = None if no_cache else _inputs(root, out, settings, seen)
         if inputs == "":
             click.echo(f"{out} is up to date: no source, template or setting changed since it was built")
             return
@@ -164,6 +166,7 @@ def build_command(
             cache=not no_cache,
             progress=bar,
             inputs=inputs,
+            seen=seen if inputs else None,
         )
         with _uncollected():
             report = build(options)
@@ -202,14 +205,16 @@ def build_command(
     )
 
 
-def _inputs(root: Path, out: Path, settings: dict[str, object]) -> str | None:
+def _inputs(
+    root: Path, out: Path, settings: dict[str, object], seen: dict[str, os.stat_result]
+) -> str | None:
     """Return the signature of the site's inputs now, "" if the output already holds their site,
-    or None if there is no cache to tell."""
+    or None if there is no cache to tell (and put what stat gave for each input file in seen)."""
     check_output(out, root)
     if not (cache_folder(out)).is_dir():
         return None
     with output_lock(out, cache_folder(out) / LOCK):
-        inputs = site_inputs(root, out, settings)
+        inputs = site_inputs(root, out, settings, seen)
         return "" if up_to_date(out, inputs) else inputs
 
 

@@ -7,7 +7,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
@@ -74,14 +74,19 @@ class FileRecord(NamedTuple):
 
 
 def load_sources(
-    root: Path, known: dict[str, FileRecord] | None = None, exclude: frozenset[str] = frozenset()
+    root: Path,
+    known: dict[str, FileRecord] | None = None,
+    exclude: frozenset[str] = frozenset(),
+    seen: Mapping[str, os.stat_result] | None = None,
 ) -> Sources:
     """Return the settings, collections, documents and attachments under root/content.
 
     A folder without content/ is a vault: every note in it belongs to the notes collection.
     A file whose inode, size and modification time match its record in known is not read again;
-    folders whose real path is in exclude (the output) are not read at all.
+    folders whose real path is in exclude (the output) are not read at all. What stat gave for a
+    path, when the caller took it a moment before (seen), is not asked again.
     """
+    seen = seen or {}
     known = known or {}
     files: dict[str, FileRecord] = {}
     content, vault = content_folder(root)
@@ -126,7 +131,7 @@ def load_sources(
             size = image_size(Path(entry.path)) if relative.lower().endswith(IMAGE_SUFFIXES) else None
             attachments[relative] = Attachment(_attachment_url(collection, inner), Path(entry.path), size)
             continue
-        stat = entry.stat()
+        stat = seen.get(entry.path) or entry.stat()
         signature = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
         record = known.get(shown)
         if (

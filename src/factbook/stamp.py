@@ -104,8 +104,11 @@ def atomic_write(path: Path, data: bytes) -> None:
         handle.write(data)
 
 
-def _signatures(folders: Iterable[Path], skip: frozenset[str] = frozenset()) -> list[tuple[str, int, int]]:
-    """Return the path, size and time of every file under folders."""
+def _signatures(
+    folders: Iterable[Path], skip: frozenset[str] = frozenset(), seen: dict[str, os.stat_result] | None = None
+) -> list[tuple[str, int, int]]:
+    """Return the path, size and time of every file under folders (and put what stat gave for
+    each path in seen, if given)."""
     found = []
     for folder in folders:
         stack = [os.fspath(folder)]
@@ -125,6 +128,8 @@ def _signatures(folders: Iterable[Path], skip: frozenset[str] = frozenset()) -> 
                 except OSError:
                     continue
                 found.append((entry.path, stat.st_size, stat.st_mtime_ns))
+                if seen is not None:
+                    seen[entry.path] = stat
     found.sort()
     return found
 
@@ -139,11 +144,15 @@ def code_signature() -> str:
 
 
 def inputs_signature(
-    folders: Iterable[Path], options: dict[str, object], skip: frozenset[str] = frozenset()
+    folders: Iterable[Path],
+    options: dict[str, object],
+    skip: frozenset[str] = frozenset(),
+    seen: dict[str, os.stat_result] | None = None,
 ) -> str:
-    """Return a hash of every input file's path, size and time, the settings and the versions."""
+    """Return a hash of every input file's path, size and time, the settings and the versions
+    (and put what stat gave for each file in seen, if given)."""
     data = json.dumps([package_versions(), code_signature(), options], sort_keys=True, default=str)
-    found = _signatures(folders, skip)
+    found = _signatures(folders, skip, seen)
     return _hash(data, [path for path, _, _ in found], [n for _, *numbers in found for n in numbers])
 
 
@@ -158,8 +167,11 @@ def _hash(head: str, paths: list[str], numbers: list[int]) -> str:
     return digest.hexdigest()
 
 
-def site_inputs(root: Path, output: Path, settings: dict[str, object]) -> str:
-    """Return the inputs signature of a site: its sources, its theme over the default, the settings."""
+def site_inputs(
+    root: Path, output: Path, settings: dict[str, object], seen: dict[str, os.stat_result] | None = None
+) -> str:
+    """Return the inputs signature of a site: its sources, its theme over the default, the settings
+    (and put what stat gave for each file in seen, if given: the build reads no file's again)."""
     folders = [
         content_folder(root)[0],  # a vault is its own content folder
         *theme_dirs(root, "templates"),
@@ -168,7 +180,7 @@ def site_inputs(root: Path, output: Path, settings: dict[str, object]) -> str:
     ]
     # The output and its cache are never inputs, even when they sit inside a vault.
     skip = {os.path.realpath(output), os.path.realpath(cache_folder(output).parent)}
-    return inputs_signature(folders, settings, frozenset(skip))
+    return inputs_signature(folders, settings, frozenset(skip), seen)
 
 
 Listing = dict[str, tuple[int, int]]  # each path in an output: its size (-1 for a folder) and time
@@ -235,7 +247,7 @@ def _listed_again(
     """Return the listing of the output from its manifest's, each path stat'ed once (or, with
     seen and touched, only those touched and their folders) and only the folders whose time
     changed listed again; None if the manifest does not say enough."""
-    manifest = read_json(cache_folder(output) / MANIFEST)
+    manifest = _manifest(output)
     entries, numbers = manifest.get("entries"), manifest.get("numbers")
     if not isinstance(entries, list) or not isinstance(numbers, list) or len(numbers) != 2 * len(entries):
         return None
@@ -307,7 +319,7 @@ def output_untouched(output: Path, signature: object, seen: Listing | None = Non
     Only one stat call per path the last build recorded, no folder listings. What each path
     was found to be is added to seen, if given (for survey to take again).
     """
-    entries = read_json(cache_folder(output) / MANIFEST).get("entries")
+    entries = _manifest(output).get("entries")
     if not isinstance(entries, list) or "./" not in entries or not all(isinstance(e, str) for e in entries):
         return False
     return signature == _quick_signature(output, entries, seen)
@@ -331,6 +343,27 @@ def _quick_signature(output: Path, entries: list[str], seen: Listing | None = No
     return _hash("output", entries, found)
 
 
+# The manifest each output's cache folder held when last read, by its file's signature: a build
+# reads it up to four times, each a megabyte of JSON at 10,000 pages.
+_MANIFESTS: dict[str, tuple[tuple[int, ...], dict[str, object]]] = {}
+
+
+def _manifest(output: Path) -> dict[str, object]:
+    """Return the manifest of an output ({} if it has none, or it does not read); never change it."""
+    path = os.fspath(cache_folder(output) / MANIFEST)
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return {}
+    signature = (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+    known = _MANIFESTS.get(path)
+    if known is not None and known[0] == signature:
+        return known[1]
+    manifest = read_json(Path(path))
+    _MANIFESTS[path] = (signature, manifest)
+    return manifest
+
+
 def read_json(path: Path) -> dict[str, object]:
     """Return the JSON object in a file, or {} if it is missing, unreadable or not an object."""
     try:
@@ -342,7 +375,7 @@ def read_json(path: Path) -> dict[str, object]:
 
 def up_to_date(output: Path, inputs: str) -> bool:
     """Return whether the output was built from exactly these inputs and not touched since."""
-    manifest = read_json(cache_folder(output) / MANIFEST)
+    manifest = _manifest(output)
     entries = manifest.get("entries")
     if manifest.get("inputs") != inputs or not isinstance(entries, list) or "./" not in entries:
         return False
