@@ -455,3 +455,37 @@ def test_the_manifest_read_again_once_it_is_written_again(tmp_path: Path) -> Non
     (out / "b.html").write_text("b")
     record(out, "inputs", *survey(out))
     assert not output_untouched(out, first) and output_untouched(out, survey(out)[0])
+
+
+def test_a_look_at_the_output_in_a_child_process_finds_what_one_here_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from factbook import stamp
+    from factbook.stamp import Listing, OutputLook, output_untouched, record, survey
+
+    out = tmp_path / "out"
+    for name in ("a/index.html", "b/c/index.html", "top.txt"):
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_text(name)
+    signature, *listing = survey(out)
+    record(out, "inputs", signature, *listing)
+
+    def both(fork: bool) -> tuple[bool, Listing]:
+        seen: Listing = {}
+        return OutputLook(out, fork).untouched(signature, seen), seen
+
+    here: Listing = {}
+    assert output_untouched(out, signature, here)
+    assert both(True) == both(False) == (True, here) and len(here) == len(listing[0])
+    parent, numbers = os.getpid(), stamp._numbers
+    # A child that dies without an answer: the look is taken here instead.
+    monkeypatch.setattr(stamp, "_numbers", lambda *a: os._exit(3) if os.getpid() != parent else numbers(*a))
+    assert both(True) == (True, here)
+    monkeypatch.undo()
+    OutputLook(out).stop()  # a look not waited for ends with its child
+    (out / "a" / "index.html").write_text("changed")
+    assert both(True)[0] is both(False)[0] is False
+    (out / "top.txt").unlink()
+    assert both(True) == both(False) == (False, {})

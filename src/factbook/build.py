@@ -50,7 +50,7 @@ from .render import (
     views_print,
 )
 from .search import BUNDLE, Indexing, SearchError, start_index
-from .stamp import Listing, build_settings, cache_folder, record, site_inputs, survey, up_to_date
+from .stamp import Listing, OutputLook, build_settings, cache_folder, record, site_inputs, survey, up_to_date
 from .theme import theme_dirs
 from .translate import Edition, editions, language_of, original_path, split, translated_collections
 from .write import LOCK, Staging, check_output, output_lock, static_files, write_changes, write_site
@@ -709,15 +709,21 @@ def _build_locked(options: Options, output: Path) -> Report:
         inputs = options.inputs or site_inputs(options.root, output, settings)
         if up_to_date(output, inputs):
             return Report((), up_to_date=True)
-    markdown_cache = MarkdownCache(cache_folder(output) if options.cache else None)
-    builder = builder_for(options, markdown_cache)
-    kept = _Kept(options, output, builder, markdown_cache)
-    if options.cache:
-        kept.before = load_records(output)
-        builder.files = dict(kept.before.files)
-        builder.assembly_cache.entities = dict(kept.before.entities)
-        builder.assembly_cache.refs = {hit[2].key: hit for hit in kept.before.refs.values()}
-    state = load_state(output, settings, kept.seen) if options.cache else None
+    # Whether the output is as the last build left it: looked at while the caches are read.
+    look = OutputLook(output, fork=options.jobs > 1) if options.cache else None
+    try:
+        markdown_cache = MarkdownCache(cache_folder(output) if options.cache else None)
+        builder = builder_for(options, markdown_cache)
+        kept = _Kept(options, output, builder, markdown_cache)
+        if options.cache:
+            kept.before = load_records(output)
+            builder.files = dict(kept.before.files)
+            builder.assembly_cache.entities = dict(kept.before.entities)
+            builder.assembly_cache.refs = {hit[2].key: hit for hit in kept.before.refs.values()}
+        state = load_state(output, settings, kept.seen, look) if options.cache else None
+    finally:
+        if look is not None:
+            look.stop()
     if state is not None:
         try:
             builder.restore(state)

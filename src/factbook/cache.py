@@ -35,10 +35,10 @@ from .mdlinks import EXTENSIONS, LinkTable, Rendered
 from .model import Collection, Document, Entity
 from .stamp import (
     Listing,
+    OutputLook,
     atomic_write,
     cache_folder,
     code_signature,
-    output_untouched,
     package_versions,
     read_json,
     replacing,
@@ -371,13 +371,14 @@ def forget_state(output: Path) -> None:
 
 
 def load_state(
-    output: Path, settings: dict[str, object], seen: Listing | None = None
+    output: Path, settings: dict[str, object], seen: Listing | None = None, look: OutputLook | None = None
 ) -> dict[str, object] | None:
     """Return the state of the build the output holds, if made by this factbook with these settings.
 
     None when there is none, it is unreadable, or the output was touched since it was built
-    (what each of its paths was found to be is added to seen, if given).
+    (as look finds, if given; what each of its paths was found to be is added to seen, if given).
     """
+    look = look or OutputLook(output, fork=False)
     data = _read_signed(cache_folder(output) / STATE, marshalled=True) or {}
     if (
         data.get("versions") != _versions()
@@ -385,7 +386,7 @@ def load_state(
         or data.get("settings") != json.loads(json.dumps(settings))
         or not isinstance(data.get("state"), dict)
         or not output.is_dir()
-        or not output_untouched(output, data.get("output"), seen)
+        or not look.untouched(data.get("output"), seen)
     ):
         return None
     return data["state"]  # type: ignore[return-value]
