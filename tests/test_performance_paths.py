@@ -353,7 +353,7 @@ def test_a_bodys_links_and_headings_stay_packed_until_they_are_read(tmp_path: Pa
     import pickle
 
     from factbook.build import Builder
-    from factbook.frozen import Packed, unpacked
+    from factbook.frozen import Packed, PackedMapping, unpacked
 
     root, _ = _tiny(tmp_path)
     linked = Builder(Options(root)).update().linked
@@ -369,8 +369,16 @@ def test_a_bodys_links_and_headings_stay_packed_until_they_are_read(tmp_path: Pa
     assert list(twice.resolutions) == list(body.resolutions) and len(twice.toc) == len(body.toc)
     assert unpacked(twice.toc) == tuple(body.toc) and repr(twice.toc) == repr(tuple(body.toc))
     assert twice.still_valid(linked.table) and twice.resolutions[0] == body.resolutions[0]
-    # Nothing to pack in an empty one.
+    # Nothing to pack in an empty one; one packed already is kept as it is, never unpacked.
     assert Packed.of(()) == () and not isinstance(Packed.of(()), Packed)
+    kept = pickle.loads(pickle.dumps(again, protocol=5)).resolutions
+    assert Packed.of(kept) is kept and kept._value is None
+    # A document's lines: a mapping, packed alike.
+    doc = next(e.doc for e in linked.site.entities.values() if e.doc.lines)
+    lines = pickle.loads(pickle.dumps(doc, protocol=5)).lines
+    assert isinstance(lines, PackedMapping) and lines == doc.lines and doc.lines == lines
+    assert dict(lines) == dict(doc.lines) and all(lines[k] == v for k, v in doc.lines.items())
+    assert next(iter(doc.lines)) in lines and len(lines) == len(doc.lines)
 
 
 def test_a_records_shard_that_holds_anything_else_is_set_aside_whole(tmp_path: Path) -> None:

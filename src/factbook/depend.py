@@ -241,8 +241,10 @@ def _exports_prints(linked: LinkedSite, faces: dict[str, str], refs: dict[str, b
         table = tables.get(entity.collection)
         if table is None:
             table = tables[entity.collection] = hashlib.blake2b(digest_size=16)
-        table.update(_hash([refs[key], own]).encode())
-        made.update(_hash([refs[key], own, repr(shown).encode()]).encode())
+        # The graph files read what the downloads read, and what the page's body links to.
+        read = _hash([refs[key], own]).encode()
+        table.update(read)
+        made.update(read + repr(shown).encode())
     return {"": made.hexdigest(), **{name: table.hexdigest() for name, table in tables.items()}}
 
 

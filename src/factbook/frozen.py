@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import pickle
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from operator import attrgetter
 from typing import Any, TypeVar, overload
 
 T = TypeVar("T", bound=type)
 N = TypeVar("N", bound=type[tuple[Any, ...]])
+K = TypeVar("K")
 V = TypeVar("V")
 
 
@@ -33,10 +34,13 @@ class Packed(Sequence[V]):
         self._value: tuple[V, ...] | None = None
 
     @classmethod
-    def of(cls, value: Sequence[V]) -> Sequence[V]:
-        """Return value packed (an empty one as it is: there is nothing to save)."""
-        if isinstance(value, Packed) or not value:
+    def of(cls, value: Any) -> Any:
+        """Return a tuple (or list) packed as a Packed, a dict as a PackedMapping; an empty one
+        or one packed already as it is."""
+        if isinstance(value, (Packed, PackedMapping)) or not value:  # its length would unpack it
             return value
+        if isinstance(value, dict):
+            return PackedMapping(pickle.dumps(value, protocol=5))
         return cls(pickle.dumps(tuple(value), protocol=5))
 
     def value(self) -> tuple[V, ...]:
@@ -69,6 +73,45 @@ class Packed(Sequence[V]):
 
     def __reduce__(self) -> tuple[type, tuple[bytes]]:
         return Packed, (self.data,)
+
+
+class PackedMapping(Mapping[K, V]):
+    """A dict kept pickled until it is first read, as Packed keeps a tuple."""
+
+    __slots__ = ("data", "_value")
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self._value: dict[K, V] | None = None
+
+    def value(self) -> dict[K, V]:
+        """Return the dict, unpickled on the first call."""
+        if self._value is None:
+            self._value = pickle.loads(self.data)  # written by this process or a signed cache file
+        return self._value
+
+    def __getitem__(self, key: K) -> V:
+        return self.value()[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.value()
+
+    def __iter__(self) -> Iterator[K]:
+        return iter(self.value())
+
+    def __len__(self) -> int:
+        return len(self.value())
+
+    def __eq__(self, other: object) -> bool:
+        return self.value() == (other.value() if isinstance(other, PackedMapping) else other)
+
+    __hash__ = None  # type: ignore[assignment]  # as a dict's
+
+    def __repr__(self) -> str:
+        return repr(self.value())
+
+    def __reduce__(self) -> tuple[type, tuple[bytes]]:
+        return PackedMapping, (self.data,)
 
 
 def unpacked(value: Sequence[V]) -> tuple[V, ...]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -158,7 +159,8 @@ def _base_path(base_url: str) -> str:
     return "/" + path.strip("/") + "/" if path.strip("/") else "/"
 
 
-@pickled_by_fields
+# Each value's line is read only for a message, or when the file is read again: kept packed.
+@pickled_by_fields(packed=("lines",))
 @dataclass(frozen=True, slots=True)
 class Document:
     """A source file as read from disk: data with line numbers, and a Markdown body."""
@@ -168,7 +170,7 @@ class Document:
     collection: str
     stem: str
     data: dict[str, Any]
-    lines: dict[FieldPath, int]
+    lines: Mapping[FieldPath, int]
     body: str = ""
     body_line: int = 1
     folder: str = ""  # the folders between the collection's folder and the file, as written

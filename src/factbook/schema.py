@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -175,7 +175,7 @@ FIELD_WORDS = Words()
 
 
 def explain(
-    errors: Any, path: str, lines: dict[FieldPath, int], words: Words, offset: int = 0
+    errors: Any, path: str, lines: Mapping[FieldPath, int], words: Words, offset: int = 0
 ) -> list[Problem]:
     """Return one problem per thing wrong, at its own line, from jsonschema's errors."""
     found: list[Problem] = []
@@ -184,14 +184,14 @@ def explain(
     return found
 
 
-def _line(lines: dict[FieldPath, int], path: FieldPath, offset: int) -> int:
+def _line(lines: Mapping[FieldPath, int], path: FieldPath, offset: int) -> int:
     while path and path not in lines:
         path = path[:-1]
     return lines.get(path, 1 - offset) + offset
 
 
 def _problems(
-    error: ValidationError, file: str, lines: dict[FieldPath, int], words: Words, offset: int
+    error: ValidationError, file: str, lines: Mapping[FieldPath, int], words: Words, offset: int
 ) -> list[Problem]:
     path = tuple(error.absolute_path)
     line = _line(lines, path, offset)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,7 +45,7 @@ class Marked:
         return nearest_line(self.lines, path, 0)
 
 
-def nearest_line(lines: dict[Path, int], path: Path, default: int) -> int:
+def nearest_line(lines: Mapping[Path, int], path: Path, default: int) -> int:
     """Return the line recorded for path, or for its nearest parent that has one."""
     while path and path not in lines:
         path = path[:-1]
