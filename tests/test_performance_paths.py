@@ -497,3 +497,47 @@ def test_a_look_at_the_output_in_a_child_process_finds_what_one_here_does(
     assert both(True)[0] is both(False)[0] is False
     (out / "top.txt").unlink()
     assert both(True) == both(False) == (False, {})
+
+
+def test_a_body_labelled_with_its_job_keeps_every_other_field(tmp_path: Path) -> None:
+    import dataclasses
+
+    from factbook.build import Builder
+    from factbook.link import BodyJob
+
+    root, _ = _tiny(tmp_path)
+    linked = Builder(Options(root)).update().linked
+    assert linked is not None
+    for body in linked.bodies.values():
+        job = BodyJob("text", 3, "folder", "checksum")
+        assert body.with_job(job) == dataclasses.replace(body, job=job) and body.with_job(job).job is job
+
+
+def test_the_name_table_is_made_only_for_a_link_by_name(tmp_path: Path) -> None:
+    import pickle
+
+    from factbook.build import Builder
+    from factbook.names import LazyNameTable, NameTable
+
+    from .conftest import write_files
+
+    def names(notes: dict[str, str | bytes]) -> LazyNameTable:
+        linked = Builder(Options(write_files(tmp_path / str(len(notes)), notes))).update().linked
+        assert linked is not None and isinstance(linked.table.names, LazyNameTable)
+        assert linked.table.names._make is None or linked.table.names._table is None  # one or other
+        return linked.table.names
+
+    by_slug = names({"a.md": "See [[b]].\n", "b.md": "B.\n"})
+    assert by_slug._table is None  # never asked for a name
+    by_name = names(
+        {"a.md": "See [[Bee Title]].\n", "b.md": "---\ntitle: Bee Title\n---\nB.\n", "c.md": "C.\n"}
+    )
+    assert by_name._table is not None and by_name.page("bee title", "")[0].key == "notes/b"  # type: ignore[union-attr]
+    again = pickle.loads(pickle.dumps(by_name))
+    assert isinstance(again, NameTable) and again == by_name and by_name == again
+    # Made on first use, from what it was last told to make it from.
+    made = LazyNameTable(lambda: NameTable(titles={"x": "X"}))
+    made.made_from(lambda: NameTable(titles={"y": "Y"}))
+    assert made.titles == {"y": "Y"} and made._make is None
+    made.made_from(lambda: NameTable(titles={"z": "Z"}))  # made already: kept
+    assert made.titles == {"y": "Y"}

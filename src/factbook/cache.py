@@ -1,8 +1,9 @@
 """What a build keeps between runs, beside the output and never in it: safe to delete, never stale.
 
-- Rendered Markdown, keyed by a hash of the body, its place and the settings. A hit is used only
-  if every link in it still resolves today as it did then (Rendered.still_valid), which holds
-  without looking each link up when the link table is the one the cache was saved with.
+- Rendered Markdown, keyed by a hash of the body (of the file it was read from), its place and
+  the settings. A hit is used only if every link in it still resolves today as it did then
+  (Rendered.still_valid), which holds without looking each link up when the link table is the
+  one the cache was saved with.
 - A manifest of every input's signature and of the output's files: when neither changed, the
   build has nothing to do.
 - The last build's state (a digest of its link graph, its files): when only the content changed
@@ -64,12 +65,15 @@ def _versions() -> str:
 
 
 def body_key(job: BodyJob, extensions: tuple[tuple[str, str], ...] = (), unsafe_html: bool = False) -> str:
-    """Return the cache key of a body: a hash of its source, place and the Markdown settings.
+    """Return the cache key of a body: a hash of its source (or of the file it was read from),
+    place and the Markdown settings.
 
     Where its links lead (and the base URL in them) is checked on every hit instead.
     """
-    source, line, folder = job
-    text = f"{_versions()}\0{extensions}\0{unsafe_html}\0{folder}\0{line}\0{source}"
+    source, line, folder, checksum = job
+    # The file's hash stands for the text it holds: hashing 10,000 bodies again was 0.03 s.
+    read = f"file\0{checksum}" if checksum else f"text\0{source}"
+    text = f"{_versions()}\0{extensions}\0{unsafe_html}\0{folder}\0{line}\0{read}"
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 

@@ -151,8 +151,9 @@ def build_command(
         if inputs == "":
             click.echo(f"{out} is up to date: no source, template or setting changed since it was built")
             return
-        from .build import Options, build
-        from .parallel import default_jobs
+        with _uncollected():  # its passes over the import's new objects find nothing to free
+            from .build import Options, build
+            from .parallel import default_jobs
 
         bar = _Bar() if sys.stderr.isatty() else None
         options = Options(

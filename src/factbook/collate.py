@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import unicodedata
 from functools import cache
+from typing import TYPE_CHECKING
 
-import icu
+if TYPE_CHECKING:
+    import icu
 
 OTHER = "#"  # where a name is listed that starts with no letter of the language (a digit, a sign)
 
@@ -13,12 +15,23 @@ OTHER = "#"  # where a name is listed that starts with no letter of the language
 # One collator and one index per locale, made on first use and kept by the process (never pickled:
 # forked workers inherit them). A locale ICU does not know gets the root order, CLDR's default.
 @cache
+def _icu():  # type: ignore[no-untyped-def]
+    # Imported on first use: loading ICU's data is a tenth of a one-page rebuild's imports, and
+    # most rebuilds make no list that needs it.
+    import icu
+
+    return icu
+
+
+@cache
 def _collator(locale: str) -> icu.Collator:
+    icu = _icu()
     return icu.Collator.createInstance(icu.Locale(locale))
 
 
 @cache
 def _index(locale: str) -> icu.ImmutableIndex:
+    icu = _icu()
     return icu.AlphabeticIndex(icu.Locale(locale)).buildImmutableIndex()
 
 
@@ -36,7 +49,7 @@ def initial(text: str, locale: str) -> str:
     index = _index(locale)
     label, kind = index.getBucket(index.getBucketIndex(_clean(text)))
     # Before the first letter, after the last or between scripts: ICU's '…' buckets are one '#'.
-    return label if kind == icu.UAlphabeticIndexLabelType.NORMAL else OTHER
+    return label if kind == _icu().UAlphabeticIndexLabelType.NORMAL else OTHER
 
 
 def letter_key(letter: str, locale: str) -> tuple[bool, bytes]:

@@ -13,18 +13,21 @@ from .errors import Problem, did_you_mean
 from .frozen import pickled_as_tuple
 from .mdlinks import LinkProblem, LinkTable, Rendered, Target, fragment, render_markdown
 from .model import Entity, Fact, Ref, Site, text_print
-from .names import content_path, name_table
+from .names import LazyNameTable, NameTable, content_path, name_table
 
 MENTIONS = "mentions"
 
 
 @pickled_as_tuple
 class BodyJob(NamedTuple):
-    """A Markdown body to render: its text, its first line in the file, its folder in content/."""
+    """A Markdown body to render: its text, its first line in the file, its folder in content/,
+    and the hash of the file it was read from ('' if none)."""
 
     source: str
     line: int
     folder: str
+    # The same file's bytes hold the same body: the cache knows it by this, not by hashing its text.
+    checksum: str = ""
 
 
 # Renders many bodies at once (perhaps in other processes) with one link table.
@@ -58,7 +61,7 @@ class LinkedSite:
 
 def render_serially(jobs: list[BodyJob], table: LinkTable) -> list[Rendered]:
     """Return the renderings of bodies one after another in this process."""
-    return [render_markdown(source, line, folder, table) for source, line, folder in jobs]
+    return [render_markdown(source, line, folder, table) for source, line, folder, _ in jobs]
 
 
 def link_table(
@@ -74,13 +77,20 @@ def link_table(
     """
     entities = site.entities
     prefix = site.config.base_path.rstrip("/")
+    files = {path: prefix + url for path, url in site.files.items()}
+
+    def make() -> NameTable:
+        return name_table(site, files)
+
     if previous is not None and before is not None and _same_names(site, before):
         targets, paths, names = previous.targets, previous.paths, previous.names
+        if isinstance(names, LazyNameTable):
+            names.made_from(make)  # the same names: if it is ever made, from this site, not the last
         named = previous.resolves.partition(":")[0] or _names_print(site)
     else:
         targets = {key: Target(key, prefix + e.url, e.title) for key, e in entities.items()}
         paths = {content_path(e): key for key, e in entities.items()}
-        names = name_table(site, {path: prefix + url for path, url in site.files.items()})
+        names = LazyNameTable(make)
         named = _names_print(site)
     keys, labels = frozenset(entities), labels_of(site.collections)
     index = previous.index if previous is not None else None
@@ -199,7 +209,7 @@ def _bodies(
         if old is not None and was is not None and was.doc is doc and same_pages and not changed:
             bodies[key] = old  # the same file, and every link of the site leads where it led
             continue
-        job = BodyJob(doc.body, doc.body_line, posixpath.dirname(content_path(entity)))
+        job = BodyJob(doc.body, doc.body_line, posixpath.dirname(content_path(entity)), doc.checksum)
         if old is not None and old.job == job:
             if same_pages and (
                 not changed or not any(found.key in changed for _, _, _, found in old.resolutions)

@@ -10,7 +10,7 @@ import re
 import xml.etree.ElementTree as etree
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from operator import attrgetter
 from typing import Any, NamedTuple
@@ -32,7 +32,7 @@ from markdown.util import STX, AtomicString
 
 from .assemble import SlugIndex
 from .frozen import pickled_as_tuple, pickled_by_fields
-from .names import NameTable, normal
+from .names import LazyNameTable, NameTable, normal
 from .obsidian import ObsidianExtension
 from .slugs import heading_id
 from .urls import REFUSED, refused, shown
@@ -175,7 +175,7 @@ class LinkTable:
     targets: dict[str, Target]
     paths: dict[str, str]
     extensions: tuple[tuple[str, str], ...] = ()  # a site's Markdown extensions: (name, JSON options)
-    names: NameTable = field(default_factory=NameTable)
+    names: NameTable | LazyNameTable = field(default_factory=NameTable)
     base: str = ""  # the site's base path, without its final '/'
     content: str = "content/"  # how messages name the content folder ("" in a vault)
     unsafe_html: bool = False  # site.yaml's markdown.unsafe_html: the writer's raw HTML is published
@@ -274,7 +274,7 @@ class Rendered:
     links: tuple[LinkUse, ...]
     problems: tuple[LinkProblem, ...]
     resolutions: Sequence[tuple[str, str, str, Resolution]] = ()
-    job: tuple[str, int, str] = ("", 0, "")
+    job: tuple[object, ...] = ("", 0, "")
     embeds: tuple[Embed, ...] = ()
     tags: tuple[str, ...] = ()
     citations: tuple[Citation, ...] = ()
@@ -286,9 +286,9 @@ class Rendered:
         if not self.prints[0]:
             object.__setattr__(self, "prints", _prints(self))
 
-    def with_job(self, job: tuple[str, int, str]) -> Rendered:
+    def with_job(self, job: tuple[object, ...]) -> Rendered:
         """Return this rendering labelled with the job (source, line, folder) it came from."""
-        return replace(self, job=job)
+        return Rendered(*_BEFORE_JOB(self), job, *_AFTER_JOB(self))  # as replace(), in half the time
 
     def still_valid(self, table: LinkTable, same_slugs: bool = False) -> bool:
         """Return whether every link of this body resolves today as it did when it was rendered.
@@ -308,6 +308,11 @@ class Rendered:
             elif _lookup(table, kind, text, folder) != was:
                 return False
         return True
+
+
+_FIELDS = [f.name for f in fields(Rendered)]
+_BEFORE_JOB = attrgetter(*_FIELDS[: _FIELDS.index("job")])
+_AFTER_JOB = attrgetter(*_FIELDS[_FIELDS.index("job") + 1 :])
 
 
 def uses(body: Rendered) -> tuple[object, ...]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import posixpath
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +48,68 @@ class NameTable:
     def file(self, name: str, folder: str) -> tuple[Named | None, str]:
         """Return the attachment a name leads to and, if others share the name, a warning."""
         return _pick(self.files.get(normal(name), ()), name, folder)
+
+
+class LazyNameTable:
+    """A NameTable made when a link first asks it for a name (else never).
+
+    A link by slug never does: a one-page rebuild at 10,000 pages spent a twentieth of its time
+    making the table for nothing. Pickled, it is the table itself.
+    """
+
+    __slots__ = ("_make", "_table")
+
+    def __init__(self, make: Callable[[], NameTable]) -> None:
+        self._make: Callable[[], NameTable] | None = make
+        self._table: NameTable | None = None
+
+    def table(self) -> NameTable:
+        """Return the table, made on the first call."""
+        if self._table is None:
+            make, self._make = self._make, None  # what it is made from is no longer held
+            assert make is not None  # kept until the table is made
+            self._table = make()
+        return self._table
+
+    def made_from(self, make: Callable[[], NameTable]) -> None:
+        """Have the table made by make instead, if it is not made yet (it gives the same names)."""
+        if self._table is None:
+            self._make = make
+
+    @property
+    def pages(self) -> dict[str, tuple[Named, ...]]:
+        """Return the pages by name (NameTable.pages)."""
+        return self.table().pages
+
+    @property
+    def files(self) -> dict[str, tuple[Named, ...]]:
+        """Return the attachments by name (NameTable.files)."""
+        return self.table().files
+
+    @property
+    def titles(self) -> dict[str, str]:
+        """Return each page's title by its lower case (NameTable.titles)."""
+        return self.table().titles
+
+    def nearest(self, name: str) -> str:
+        """Return a "did you mean" hint (NameTable.nearest)."""
+        return self.table().nearest(name)
+
+    def page(self, name: str, folder: str) -> tuple[Named | None, str]:
+        """Return the page a name leads to, and a warning (NameTable.page)."""
+        return self.table().page(name, folder)
+
+    def file(self, name: str, folder: str) -> tuple[Named | None, str]:
+        """Return the attachment a name leads to, and a warning (NameTable.file)."""
+        return self.table().file(name, folder)
+
+    def __eq__(self, other: object) -> bool:
+        return self.table() == (other.table() if isinstance(other, LazyNameTable) else other)
+
+    __hash__ = None  # type: ignore[assignment]  # as a NameTable's
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return self.table().__reduce__()
 
 
 def content_path(entity: Entity) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import zlib
 from collections.abc import Callable
@@ -37,6 +36,8 @@ def _adopt(work: dict[str, Any]) -> None:
 
 
 def _pool(jobs: int, work: dict[str, Any]):  # type: ignore[no-untyped-def]
+    import multiprocessing  # here: a rebuild of a few pages uses no pool, and would only load it
+
     return multiprocessing.get_context("fork").Pool(jobs, initializer=_adopt, initargs=(work,))
 
 
