@@ -541,3 +541,62 @@ def test_the_name_table_is_made_only_for_a_link_by_name(tmp_path: Path) -> None:
     assert made.titles == {"y": "Y"} and made._make is None
     made.made_from(lambda: NameTable(titles={"z": "Z"}))  # made already: kept
     assert made.titles == {"y": "Y"}
+
+
+def test_graph_files_copy_the_parts_of_the_pages_named_and_make_the_rest(tmp_path: Path) -> None:
+    import json
+
+    from factbook.build import Builder
+    from factbook.semantic import GraphReuse, graph_files
+
+    root, _ = _tiny(tmp_path)
+    linked = Builder(Options(root)).update().linked
+    assert linked is not None
+    whole_json, whole_ld, spans = graph_files(linked)
+    graph, ld = json.loads(whole_json), json.loads(whole_ld)
+    assert [n["id"] for n in graph["nodes"]] == sorted(linked.site.entities) and graph["edges"]
+    assert len(ld["@graph"]) == 1 + 2 * len(linked.site.entities)
+    keys = frozenset(spans)
+    for json_keys, ld_keys in (
+        (keys, keys),
+        (frozenset(), frozenset()),
+        (keys, frozenset(sorted(keys)[::2])),
+    ):
+        again = graph_files(linked, GraphReuse(whole_json, whole_ld, spans, json_keys, ld_keys))
+        assert again == (whole_json, whole_ld, spans)
+    # What is copied is what the last files held there: a page named is not made again.
+    key = "organizations/itu"
+    start, length = spans[key][0], spans[key][1]
+    renamed = (
+        whole_json[:start]
+        + whole_json[start : start + length].replace(b"International", b"Intermational")
+        + whole_json[start + length :]
+    )
+    copied = graph_files(linked, GraphReuse(renamed, whole_ld, spans, frozenset({key}), frozenset()))[0]
+    assert copied == renamed != whole_json
+    assert (
+        graph_files(linked, GraphReuse(renamed, whole_ld, spans, keys - {key}, frozenset()))[0] == whole_json
+    )
+
+
+def test_a_title_changed_copies_the_other_pages_parts_of_the_graph_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from factbook import exports
+
+    root, out = _tiny(tmp_path)
+    assert not build(Options(root, out, cache=True)).errors
+    seen = []
+    made = exports.graph_files
+    monkeypatch.setattr(
+        exports, "graph_files", lambda linked, reuse=None: seen.append(reuse) or made(linked, reuse)
+    )
+    itu = root / "content" / "organizations" / "itu.md"
+    itu.write_text(itu.read_text().replace("title: International", "title: The International"))
+    report = build(Options(root, out, cache=True))
+    (reuse,) = seen
+    assert report.incremental and _files(out) == _files(_plain(root, tmp_path))
+    assert reuse is not None and "organizations/itu" not in reuse.json_keys | reuse.jsonld_keys
+    assert "topics/ict" in reuse.json_keys  # a page that does not show the title
+    # A page whose references lead to it keeps its graph.json parts, not its JSON-LD ones.
+    assert "events/telecom-2009" in reuse.json_keys - reuse.jsonld_keys

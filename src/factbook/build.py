@@ -31,7 +31,7 @@ from .config import with_overrides
 from .dates import SPEECH, Speech
 from .depend import Digest, affected_entities, digest, face, fingerprint
 from .errors import Problem, os_problem
-from .exports import export_files, graph_exports
+from .exports import GRAPH, export_files, graph_exports
 from .link import LinkedSite, RenderMany, link_site, render_serially
 from .load import FileRecord, Sources, load_sources, refresh_sources
 from .model import Document, Site, SiteConfig
@@ -50,6 +50,7 @@ from .render import (
     views_print,
 )
 from .search import BUNDLE, Indexing, SearchError, start_index
+from .semantic import GraphReuse
 from .stamp import Listing, OutputLook, build_settings, cache_folder, record, site_inputs, survey, up_to_date
 from .theme import theme_dirs
 from .translate import Edition, editions, language_of, original_path, split, translated_collections
@@ -175,6 +176,23 @@ def _views(state: dict[str, object]) -> dict[str, str]:
     return {str(k): v for k, v in views.items()}
 
 
+def _graph_spans(state: dict[str, object]) -> dict[str, tuple[int, ...]]:
+    """Return where each page's parts are in the graph files a snapshot's build wrote ({} if not kept)."""
+    spans = state.get("graph_spans", {})
+    if not isinstance(spans, dict):
+        raise ValueError("graph spans of the wrong types")
+    found = {}
+    for key, span in spans.items():
+        if (
+            not isinstance(span, list | tuple)
+            or len(span) != 6
+            or not all(type(n) is int and n >= 0 for n in span)
+        ):
+            raise ValueError("graph spans of the wrong types")
+        found[str(key)] = tuple(span)
+    return found
+
+
 def _digest_of(good: LinkedSite | Digest) -> Digest:
     """Return the digest of a last good build, kept as a link graph or read back as a digest."""
     return good if isinstance(good, Digest) else digest(good)
@@ -222,6 +240,7 @@ class Builder:
         self.good_attachments: dict[str, tuple[Path, tuple[int, int]]] = {}
         self.good_exports: list[Output] = []  # in serve; the command line knows only their paths
         self.good_export_paths: set[str] = set()
+        self.graph_spans: dict[str, tuple[int, ...]] = {}  # where each page's parts are in its graph files
         self.editions: dict[str, _EditionMemory] = {}  # each other language's, by its code
         self.sources: Sources | None = None  # what the last update read
         self.seen = options.seen  # what the caller's stat gave for each input file, for the first update
@@ -237,6 +256,7 @@ class Builder:
             "views": self.good_views,
             "files": sorted(self.good_files),
             "exports": sorted(self.good_export_paths),
+            "graph_spans": self.graph_spans,
             "attachments": {
                 name: [str(source), *signature]
                 for name, (source, signature) in sorted(self.good_attachments.items())
@@ -270,11 +290,12 @@ class Builder:
             names = {str(name) for name in files}
             editions = {code: _edition_memory(v) for code, v in dict(state.get("editions", {})).items()}
             views = _views(state)
+            spans = _graph_spans(state)
         except (KeyError, TypeError, ValueError) as error:
             raise ValueError(f"not a build snapshot: {error}") from error
         self.good, self.good_stamp, self.good_files, self.good_attachments = good, stamp, names, kept
         self.good_export_paths = set(exports)
-        self.editions, self.good_views = editions, views
+        self.editions, self.good_views, self.graph_spans = editions, views, spans
 
     def update(
         self,
@@ -406,15 +427,19 @@ class Builder:
             was, now = self.good.exports, digest(linked).exports
             remade = {part for part in was.keys() | now.keys() if was.get(part) != now.get(part)}
             same = not remade
+        spans = self.graph_spans
         if same:
             exports, export_paths = self.good_exports, self.good_export_paths
         elif remade is not None:
             # A title changed, say: the graph files and its collection's data downloads; the
             # other collections' downloads name it by key only, and stay as they are on disk.
-            exports, export_paths = graph_exports(linked, remade), export_files(linked)
+            reuse = self._graph_reuse(linked, output) if "" in remade else None
+            exports, export_paths = graph_exports(linked, remade, reuse), export_files(linked)
+            spans = linked.memo.get("graph_spans", spans)
         else:
             exports = graph_exports(linked)
             export_paths = {e.path for e in exports}
+            spans = linked.memo.get("graph_spans", {})
         if sink is not None:
             sink.put_all(exports)
         else:
@@ -438,7 +463,7 @@ class Builder:
         removed = sorted(self.good_files - files)
         self.good, self.good_files, self.good_stamp = linked, files, stamp
         self.good_views = views_print(linked)
-        self.good_exports, self.good_export_paths = exports, export_paths
+        self.good_exports, self.good_export_paths, self.graph_spans = exports, export_paths, spans
         self.good_attachments = attachments
         for code, (edition_linked, edition_stamp, edition_exports) in edition.kept.items():
             memory = self.editions.setdefault(code, _EditionMemory())
@@ -447,6 +472,33 @@ class Builder:
         for code in set(self.editions) - set(edition.kept):
             self.editions[code].good = None  # a language no longer built starts whole when it returns
         return Update(report, linked, pages, removed, only is None, changed)
+
+    def _graph_reuse(self, linked: LinkedSite, output: Path) -> GraphReuse | None:
+        """Return what of the graph files in the output the new ones may copy (None: nothing).
+
+        A page's parts are copied while its face and what it leads to are as they were (all that
+        graph.json reads of it) and, for graph.jsonld, no page it leads to changed its face.
+        """
+        old, spans = self.good, self.graph_spans
+        if not isinstance(old, Digest) or not spans:
+            return None
+        try:
+            files = [(output / name).read_bytes() for name in GRAPH]
+        except OSError:
+            return None
+        sizes = [len(files[0]), len(files[0]), len(files[1])]
+        if any(span[i] + span[i + 1] > sizes[i // 2] for span in spans.values() for i in (0, 2, 4)):
+            return None  # not the files these spans were taken in
+        new = digest(linked, old)
+        faces, outs = new.faces, new.outs
+        same = frozenset(
+            k
+            for k, face in faces.items()
+            if k in spans and old.faces.get(k) == face and old.outs.get(k) == outs[k]
+        )
+        faced = {k for k in old.faces.keys() | faces.keys() if old.faces.get(k) != faces.get(k)}
+        leading = {ref.source for key in faced for ref in linked.inverse.get(key, ())}
+        return GraphReuse(files[0], files[1], spans, same, same - leading)
 
     def _read(self, path: str) -> bytes | None:
         """Return the bytes of a content file (path as messages show it), or None if it does not read."""

@@ -11,7 +11,7 @@ from typing import Any
 from .link import LinkedSite
 from .model import Entity, FieldSpec
 from .render import DataTable, Output, data_tables
-from .semantic import absolute, graph_json, graph_jsonld
+from .semantic import GraphReuse, absolute, graph_files
 
 Row = dict[str, Any]
 
@@ -19,18 +19,19 @@ Row = dict[str, Any]
 GRAPH = ("graph.json", "graph.jsonld")
 
 
-def graph_exports(linked: LinkedSite, parts: Collection[str] | None = None) -> list[Output]:
+def graph_exports(
+    linked: LinkedSite, parts: Collection[str] | None = None, reuse: GraphReuse | None = None
+) -> list[Output]:
     """Return the whole-site exports: the graph as JSON and schema.org JSON-LD, and every data download.
 
     With parts, only the graph files (if "" is among them) and the data downloads of the
-    collections named.
+    collections named. With reuse, the graph files' parts of the pages it names are those of the
+    last build's files. Where each page's parts are is kept in linked.memo["graph_spans"].
     """
     outputs = []
     if parts is None or "" in parts:
-        outputs += [
-            Output(GRAPH[0], graph_json(linked).encode()),
-            Output(GRAPH[1], _json(graph_jsonld(linked))),
-        ]
+        json_file, jsonld_file, linked.memo["graph_spans"] = graph_files(linked, reuse)
+        outputs += [Output(GRAPH[0], json_file), Output(GRAPH[1], jsonld_file)]
     return outputs + data_exports(linked, parts)
 
 
