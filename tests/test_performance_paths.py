@@ -600,3 +600,26 @@ def test_a_title_changed_copies_the_other_pages_parts_of_the_graph_files(
     assert "topics/ict" in reuse.json_keys  # a page that does not show the title
     # A page whose references lead to it keeps its graph.json parts, not its JSON-LD ones.
     assert "events/telecom-2009" in reuse.json_keys - reuse.jsonld_keys
+
+
+def test_records_shards_written_again_are_those_changed_or_gone(tmp_path: Path) -> None:
+    from factbook.build import _LEFT
+    from factbook.cache import _record_shard, load_records
+
+    root, out = _tiny(tmp_path)
+    assert not build(Options(root, out, cache=True, ending=True)).errors
+    assert _LEFT  # a process that ends once the build returns leaves its heap to the exit
+    _LEFT.clear()
+    (folder,) = cache_folder(out).glob("records-*")
+    shards = {p.name: p.stat().st_mtime_ns for p in folder.glob("*.pickle")}
+    itu, ict = "content/organizations/itu.md", "content/topics/ict.md"
+    assert _record_shard(itu) != _record_shard(ict)
+    (folder / f"{_record_shard(ict)}.pickle").unlink()  # removed by hand
+    (root / itu).write_text((root / itu).read_text() + "\nOne more line.\n")
+    assert build(Options(root, out, cache=True)).incremental
+    now = {p.name: p.stat().st_mtime_ns for p in folder.glob("*.pickle")}
+    assert now.keys() == shards.keys()
+    written = {name for name in now if now[name] != shards[name]}
+    assert written == {f"{_record_shard(itu)}.pickle", f"{_record_shard(ict)}.pickle"}
+    kept = load_records(out)
+    assert kept.files.keys() == kept.entities.keys() and {itu, ict} <= kept.files.keys()

@@ -79,9 +79,18 @@ class SlugIndex:
         return self.labels.get(collection, "page" if collection == "*" else collection)
 
 
+# The last index made: assembling and linking a site each ask for the same one.
+_LAST_INDEX: list[SlugIndex] = []
+
+
 def slug_index(site_keys: frozenset[str], unreadable: frozenset[str], labels: dict[str, str]) -> SlugIndex:
     """Return the SlugIndex of these keys, naming their collections by their singular labels."""
-    return SlugIndex(list(site_keys), unreadable, labels)
+    last = _LAST_INDEX[0] if _LAST_INDEX else None
+    if last is not None and last.broken == unreadable and last.labels == labels and last.keys == site_keys:
+        return last  # never changed once made
+    index = SlugIndex(list(site_keys), unreadable, labels)
+    _LAST_INDEX[:] = [index]
+    return index
 
 
 def labels_of(collections: dict[str, Collection]) -> dict[str, str]:

@@ -76,6 +76,8 @@ class Options:
     inputs: str | None = None
     # What stat gave for each input file when inputs was taken: the first build does not ask again.
     seen: Mapping[str, os.stat_result] | None = None
+    # The process ends once the build returns (the command line): what it made is left in memory.
+    ending: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -754,6 +756,11 @@ def build(options: Options) -> Report:
         return _build_locked(options, output)
 
 
+# What builds made for a process that ends once they return (Options.ending): freeing the heap of
+# a 10,000-page site object by object took 0.04 s of a one-page rebuild, for nothing.
+_LEFT: list[object] = []
+
+
 def _build_locked(options: Options, output: Path) -> Report:
     inputs = ""
     settings = build_settings(options.base_url, options.drafts, options.search)
@@ -781,6 +788,8 @@ def _build_locked(options: Options, output: Path) -> Report:
             builder.restore(state)
         except ValueError:
             pass  # a state this factbook cannot read: a whole build, as with none
+    if options.ending:
+        _LEFT.append((kept, state))  # the builder, the caches, the last state: the exit drops them
     search = _Search(options.search)
     try:
         if builder.good is not None:

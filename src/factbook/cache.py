@@ -329,16 +329,23 @@ def save_records(output: Path, records: Records, before: Records) -> None:
     for old in folder.parent.glob(RECORDS.format(code="*")):
         if old != folder:  # another factbook's (or an older, one-file form): never read
             shutil.rmtree(old) if old.is_dir() else old.unlink(missing_ok=True)
-    shards: dict[str, dict[str, dict[str, object]]] = {}
+    # Each path's shard found once; the shards' contents gathered only for those written again.
+    shard_of = {path: _record_shard(path) for path in records.files.keys() | before.files.keys()}
+    for part in (*records[1:], *before[1:]):
+        shard_of.update((path, _record_shard(path)) for path in part.keys() - shard_of.keys())
     changed: set[str] = set()
-    for kind, now, was in zip(Records._fields, records, before, strict=True):
-        for path, value in now.items():
-            shards.setdefault(_record_shard(path), {f: {} for f in Records._fields})[kind][path] = value
-            if was.get(path) is not value:
-                changed.add(_record_shard(path))
-        changed |= {_record_shard(path) for path in was.keys() - now.keys()}
+    for now, was in zip(records, before, strict=True):
+        changed.update(shard_of[path] for path, value in now.items() if was.get(path) is not value)
+        changed.update(shard_of[path] for path in was.keys() - now.keys())
     folder.mkdir(parents=True, exist_ok=True)
-    for name in sorted(changed | {n for n in shards if not (folder / f"{n}.pickle").exists()}):
+    present = {path.stem for path in folder.glob("*.pickle")}
+    changed |= {shard_of[path] for part in records for path in part} - present  # gone by hand
+    shards: dict[str, dict[str, dict[str, object]]] = {}
+    for kind, now in zip(Records._fields, records, strict=True):
+        for path, value in now.items():
+            if shard_of[path] in changed:
+                shards.setdefault(shard_of[path], {f: {} for f in Records._fields})[kind][path] = value
+    for name in sorted(changed):
         if name in shards:
             _write_signed(folder / f"{name}.pickle", shards[name])
         else:

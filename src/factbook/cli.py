@@ -168,6 +168,7 @@ def build_command(
             progress=bar,
             inputs=inputs,
             seen=seen if inputs else None,
+            ending=_ending,
         )
         with _uncollected():
             report = build(options)

@@ -179,13 +179,17 @@ _NO_INVERSE = _hash([_refs_bytes(())])
 
 def _face_print(entity: Entity) -> str:
     """Return a hash of what other pages may show of an entity (face), the same in every process."""
-    shown = face(entity)
+    return hashlib.blake2b(_bytes(face(entity)), digest_size=16).hexdigest()
+
+
+def _bytes(value: object) -> bytes:
+    """Return bytes that follow a value (with no set in it), the same in every process."""
     try:
-        # Twice as quick as a repr; a field's value it cannot write (a date, say) goes as a repr.
-        data = b"m" + marshal.dumps(shown, 2)
+        # Twice as quick as a repr (format 2: see _refs_bytes); what it cannot write (a date, a
+        # fact) goes as a repr.
+        return b"m" + marshal.dumps(value, 2)
     except ValueError:
-        data = b"r" + repr(shown).encode("utf-8", "surrogatepass")
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+        return b"r" + repr(value).encode("utf-8", "surrogatepass")
 
 
 def _out_print(refs: bytes, body: Rendered | None) -> str:
@@ -248,7 +252,7 @@ def _exports_prints(linked: LinkedSite, faces: dict[str, str], refs: dict[str, b
         body = linked.bodies.get(key)
         shown = None if body is None else body.prints[1]
         facts = site.facts.get(key, ())
-        own = repr((key, faces[key], entity.draft, facts)).encode("utf-8", "surrogatepass")
+        own = _bytes((key, faces[key], entity.draft, facts))
         table = tables.get(entity.collection)
         if table is None:
             table = tables[entity.collection] = hashlib.blake2b(digest_size=16)
@@ -279,8 +283,9 @@ def _own_print(linked: LinkedSite, key: str, refs: bytes, inverse: str) -> str:
     )
     # The HTML is made from the body and where its links lead, as is all the rest.
     shown = "" if body is None else body.prints[0]
-    text = repr((doc.path, doc.kind, doc.collection, doc.stem, doc.folder, read, rest, inverse, shown))
-    return _hash([text.encode("utf-8", "surrogatepass"), refs])
+    return _hash(
+        [_bytes((doc.path, doc.kind, doc.collection, doc.stem, doc.folder, read, rest, inverse, shown)), refs]
+    )
 
 
 def fingerprint(value: object) -> str:
