@@ -83,11 +83,12 @@ def test_a_damaged_cache_is_ignored(tmp_path: Path) -> None:
     assert _files(out) == _files(_plain(root, tmp_path))
 
 
-def test_a_cache_file_crafted_elsewhere_is_never_unpickled(tmp_path: Path) -> None:
+@pytest.mark.parametrize("jobs", [1, 2])  # 2: the files checked in a child process
+def test_a_cache_file_crafted_elsewhere_is_never_unpickled(tmp_path: Path, jobs: int) -> None:
     import pickle
 
     root, out = _tiny(tmp_path)
-    build(Options(root, out, cache=True))
+    build(Options(root, out, cache=True, jobs=jobs))
     proof = tmp_path / "ran"
 
     class Payload:
@@ -100,7 +101,7 @@ def test_a_cache_file_crafted_elsewhere_is_never_unpickled(tmp_path: Path) -> No
     (cache_folder(out) / "manifest.json").write_text("[]")
     (cache_folder(out) / "state.marshal").write_bytes(b"factbook-cache-1\n" + b"\0" * 32 + b"{}")
     (root / "content" / "topics" / "ict.md").touch()
-    report = build(Options(root, out, cache=True))
+    report = build(Options(root, out, cache=True, jobs=jobs))
     assert not proof.exists()
     assert not report.problems and report.cache_hits == 0 and not report.incremental
     assert _files(out) == _files(_plain(root, tmp_path))
@@ -623,3 +624,39 @@ def test_records_shards_written_again_are_those_changed_or_gone(tmp_path: Path) 
     assert written == {f"{_record_shard(itu)}.pickle", f"{_record_shard(ict)}.pickle"}
     kept = load_records(out)
     assert kept.files.keys() == kept.entities.keys() and {itu, ict} <= kept.files.keys()
+
+
+def test_signed_files_checked_in_a_child_read_back_as_those_checked_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from factbook import cache
+    from factbook.cache import SignedFiles, _read_signed, _write_signed
+
+    good, other, gone, changed = (tmp_path / f"{n}.pickle" for n in ("good", "other", "gone", "changed"))
+    for path in (good, other, changed):
+        _write_signed(path, {"name": path.stem, "data": list(range(1000))})
+    damaged = bytearray(other.read_bytes())
+    damaged[-20] ^= 1
+    other.write_bytes(bytes(damaged))  # one bit changed: its signature fails
+    paths = [good, other, gone, changed]
+    files = SignedFiles(paths, fork=True)
+    assert files.child is not None
+    assert (
+        _read_signed(good, files=files) == _read_signed(good) == {"name": "good", "data": list(range(1000))}
+    )
+    assert _read_signed(other, files=files) is None and _read_signed(gone, files=files) is None
+    files._verdict(3)  # the child has checked the last file, as it then was
+    _write_signed(changed, {"name": "written again"})  # since: a new file, checked here
+    assert _read_signed(changed, files=files) == {"name": "written again"}
+    files.close()
+    # A file the child found signed, as it still is, is taken on the child's word; one written
+    # since it looked is checked here.
+    files = SignedFiles(paths, fork=True)
+    files._verdict(3)
+    monkeypatch.setattr(cache, "_trusted", lambda data: False)
+    _write_signed(changed, {"name": "and again"})
+    assert _read_signed(good, files=files) == {"name": "good", "data": list(range(1000))}
+    assert _read_signed(changed, files=files) is None
+    files.close()
+    # Without a child, each file is checked here.
+    assert _read_signed(good, files=SignedFiles(paths, fork=False)) is None

@@ -20,6 +20,7 @@ from .cache import (
     MarkdownCache,
     Records,
     TemplateCache,
+    cache_files,
     forget_state,
     load_records,
     load_state,
@@ -770,19 +771,23 @@ def _build_locked(options: Options, output: Path) -> Report:
             return Report((), up_to_date=True)
     # Whether the output is as the last build left it: looked at while the caches are read.
     look = OutputLook(output, fork=options.jobs > 1) if options.cache else None
+    # And the caches read and checked in another process, while this one reads them back.
+    files = cache_files(output, fork=options.jobs > 1) if options.cache else None
     try:
-        markdown_cache = MarkdownCache(cache_folder(output) if options.cache else None)
+        markdown_cache = MarkdownCache(cache_folder(output) if options.cache else None, files)
         builder = builder_for(options, markdown_cache)
         kept = _Kept(options, output, builder, markdown_cache)
         if options.cache:
-            kept.before = load_records(output)
+            kept.before = load_records(output, files)
             builder.files = dict(kept.before.files)
             builder.assembly_cache.entities = dict(kept.before.entities)
             builder.assembly_cache.refs = {hit[2].key: hit for hit in kept.before.refs.values()}
-        state = load_state(output, settings, kept.seen, look) if options.cache else None
+        state = load_state(output, settings, kept.seen, look, files) if options.cache else None
     finally:
         if look is not None:
             look.stop()
+        if files is not None:
+            files.close()
     if state is not None:
         try:
             builder.restore(state)
