@@ -30,6 +30,17 @@ publisher: Example Office
 """
 
 
+@pytest.fixture(autouse=True)
+def _own_user_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Give each test a user cache of its own: its signing key and compiled templates."""
+    from factbook import cache
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("user-cache")))
+    cache._machine_key.cache_clear()
+    yield
+    cache._machine_key.cache_clear()
+
+
 def write_files(root: Path, files: dict[str, str | bytes]) -> Path:
     """Write files (text is dedented) under root and return root."""
     for name, data in files.items():

@@ -118,7 +118,10 @@ def test_compiled_templates_are_kept_and_never_loaded_from_a_file_signed_elsewhe
 
     root, out = _tiny(tmp_path)
     build(Options(root, out, cache=True))
-    kept = sorted((cache_folder(out) / "templates").glob("*.code"))
+    from factbook.cache import user_cache
+
+    kept = sorted((user_cache() / "templates").glob("*.code"))  # kept for every site, as .pyc files are
+    assert not (cache_folder(out) / "templates").exists()
     assert len(kept) > 5
     compiled: list[str | None] = []
     real = jinja2.Environment.compile
@@ -660,3 +663,28 @@ def test_signed_files_checked_in_a_child_read_back_as_those_checked_here(
     files.close()
     # Without a child, each file is checked here.
     assert _read_signed(good, files=SignedFiles(paths, fork=False)) is None
+
+
+def test_a_new_site_loads_the_theme_compiled_for_another(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil as copying
+
+    import jinja2
+
+    root, out = _tiny(tmp_path)
+    assert not build(Options(root, out, cache=True)).errors
+    other = tmp_path / "other"
+    copying.copytree(root / "content", other / "content")
+    compiled: list[str | None] = []
+    real = jinja2.Environment.compile
+
+    def counting(self, source, name=None, filename=None, raw=False, defer_init=False):  # type: ignore[no-untyped-def]
+        compiled.append(name)
+        return real(self, source, name, filename, raw, defer_init)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    assert not build(Options(other, tmp_path / "other-out", cache=True)).errors
+    assert compiled == []  # from the user's cache, though this site's own cache was empty
+    assert not build(Options(other, tmp_path / "plain")).errors
+    assert compiled  # without the cache, compiled again

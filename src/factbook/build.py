@@ -729,7 +729,7 @@ def builder_for(options: Options, cache: MarkdownCache | None = None) -> Builder
     pages = page_renderer(options.jobs, options.progress)
     if cache is None:
         return Builder(options, markdown, pages)
-    compiled = TemplateCache(cache.folder) if cache.folder is not None else None
+    compiled = TemplateCache() if cache.folder is not None else None
     return Builder(options, cache.wrap(markdown), pages, compiled)
 
 

@@ -156,6 +156,7 @@ class MarkdownCache:
         for name in self._loaded.keys() - shards.keys():
             (folder / name).unlink(missing_ok=True)
         (self.folder / LEGACY).unlink(missing_ok=True)
+        shutil.rmtree(self.folder / TEMPLATES, ignore_errors=True)  # kept in the user's cache now
         if len(self.tables) == 1 and all(self.tables):
             atomic_write(self.folder / CHECKED, json.dumps({"resolves": min(self.tables)}).encode())
 
@@ -173,10 +174,15 @@ def _shard(key: str) -> str:
 _MAGIC = b"factbook-cache-1\n"
 
 
+def user_cache() -> Path:
+    """Return this user's own cache folder for factbook (XDG_CACHE_HOME's, else ~/.cache's)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "factbook"
+
+
 @lru_cache(maxsize=1)
 def _machine_key() -> bytes:
     """Return this machine's (this user's) secret for signing cache files, made on first use."""
-    home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "factbook"
+    home = user_cache()
     path = home / "cache-key"
     try:
         key = path.read_bytes()
@@ -568,14 +574,16 @@ def load_state(
 
 
 class TemplateCache(jinja2.BytecodeCache):
-    """Compiled templates, kept between builds: compiling the theme is half a second a process.
+    """Compiled templates, kept between builds in the user's cache, as Python keeps compiled
+    modules: compiling the theme took each worker of a cold build a twentieth of a second.
 
-    Jinja checks each against its template's source; each file is signed with this machine's
-    key, like every cache file here, so code written elsewhere is never loaded.
+    Jinja knows each by its template's file and checks it against its source; each file is
+    signed with this machine's key, like every cache file here, so code written elsewhere is
+    never loaded.
     """
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder / TEMPLATES
+    def __init__(self, folder: Path | None = None) -> None:
+        self.folder = (folder or user_cache()) / TEMPLATES
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         """Fill the bucket from its file, if one signed here holds it."""

@@ -94,7 +94,7 @@ def build_settings(base_url: str | None, drafts: bool, search: bool) -> dict[str
 @contextmanager
 def replacing(path: Path) -> Iterator[BinaryIO]:
     """Yield a file to write that replaces the file at path once the block ends without an error."""
-    temporary = path.with_name(path.name + ".tmp")
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # two writers never share one
     with temporary.open("wb") as handle:
         yield handle
     os.replace(temporary, path)
