@@ -13,6 +13,7 @@ PACKAGE = Path(factbook.__file__).parent
 STAGES: dict[str, int] = {
     "__init__": 0,
     "frozen": -1,
+    "forking": -1,
     "errors": 0,
     "dates": 0,
     "words": 0.5,

@@ -107,6 +107,21 @@ def test_a_cache_file_crafted_elsewhere_is_never_unpickled(tmp_path: Path, jobs:
     assert _files(out) == _files(_plain(root, tmp_path))
 
 
+def _compiled(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
+    """Return the list that the name of each template Jinja compiles from now on is added to."""
+    import jinja2
+
+    compiled: list[str | None] = []
+    real = jinja2.Environment.compile
+
+    def counting(self, source, name=None, filename=None, raw=False, defer_init=False):  # type: ignore[no-untyped-def]
+        compiled.append(name)
+        return real(self, source, name, filename, raw, defer_init)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    return compiled
+
+
 def test_compiled_templates_are_kept_and_never_loaded_from_a_file_signed_elsewhere(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -123,14 +138,7 @@ def test_compiled_templates_are_kept_and_never_loaded_from_a_file_signed_elsewhe
     kept = sorted((user_cache() / "templates").glob("*.code"))  # kept for every site, as .pyc files are
     assert not (cache_folder(out) / "templates").exists()
     assert len(kept) > 5
-    compiled: list[str | None] = []
-    real = jinja2.Environment.compile
-
-    def counting(self, source, name=None, filename=None, raw=False, defer_init=False):  # type: ignore[no-untyped-def]
-        compiled.append(name)
-        return real(self, source, name, filename, raw, defer_init)
-
-    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    compiled = _compiled(monkeypatch)
     (root / "content" / "topics" / "ict.md").write_text(
         (root / "content" / "topics" / "ict.md").read_text() + "\nMore.\n"
     )
@@ -670,20 +678,11 @@ def test_a_new_site_loads_the_theme_compiled_for_another(
 ) -> None:
     import shutil as copying
 
-    import jinja2
-
     root, out = _tiny(tmp_path)
     assert not build(Options(root, out, cache=True)).errors
     other = tmp_path / "other"
     copying.copytree(root / "content", other / "content")
-    compiled: list[str | None] = []
-    real = jinja2.Environment.compile
-
-    def counting(self, source, name=None, filename=None, raw=False, defer_init=False):  # type: ignore[no-untyped-def]
-        compiled.append(name)
-        return real(self, source, name, filename, raw, defer_init)
-
-    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    compiled = _compiled(monkeypatch)
     assert not build(Options(other, tmp_path / "other-out", cache=True)).errors
     assert compiled == []  # from the user's cache, though this site's own cache was empty
     assert not build(Options(other, tmp_path / "plain")).errors

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-import signal
 import time
-import traceback
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import KW_ONLY, dataclass, field, replace
 from pathlib import Path
@@ -15,6 +13,7 @@ import jinja2
 from babel import Locale, UnknownLocaleError
 from babel.support import Translations
 
+from . import forking
 from .assemble import AssemblyCache, assemble_site
 from .cache import (
     MarkdownCache,
@@ -872,7 +871,7 @@ class _Kept:
         self.in_place = False  # the output was changed in place, not swapped for a new one
         self.seen: Listing = {}  # each path of the output as the build found it, before it began
         self.touched: set[str] | None = None  # the paths changed in place since (None: not known)
-        self.child: tuple[int, int] | None = None  # the writing process, and the pipe it reports on
+        self.child: forking.Child | None = None  # the writing process, and the pipe it reports on
 
     def start(self) -> None:
         """Begin writing the Markdown cache and the records in a forked child, if that is worth it.
@@ -882,53 +881,31 @@ class _Kept:
         """
         if not self.wanted or not self.fork or self.child is not None:
             return
-        reading, writing = os.pipe()
-        try:
-            pid = os.fork()
-        except OSError:  # no process to spare: save() writes them in this one
-            os.close(reading)
-            os.close(writing)
-            return
-        if pid == 0:  # pragma: no cover - the child; its work is checked by what it wrote
-            code = 1
-            try:
-                signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's, which ends it
-                os.close(reading)
-                message = self._write()
-                if message:
-                    os.write(writing, message.encode())
-                else:
-                    code = 0
-            except BaseException:  # a bug of ours: its traceback, and the cache left unsaved
-                traceback.print_exc()
-            finally:
-                os._exit(code)
-        os.close(writing)
-        self.child = (pid, reading)
+        self.child = forking.fork(self._write_in_child)  # None: save() writes them in this one
+
+    def _write_in_child(self, end: int) -> bool:
+        """Write the Markdown cache and the records (in the child); say why not to end."""
+        message = self._write()
+        if message:
+            forking.write_all(end, message.encode())
+        return not message
 
     def stop(self) -> None:
         """End the child writing the cache, if any (the build failed, or was interrupted)."""
         if self.child is not None:
-            pid, reading = self.child
+            forking.end(self.child)
             self.child = None
-            os.close(reading)
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            os.waitpid(pid, 0)
 
     def _join(self) -> None:
         """Wait for the child writing the cache; keep its failure as the problem."""
         if self.child is None:
             return
-        pid, reading = self.child
+        message, ended_well = forking.answer(self.child)
         self.child = None
-        with os.fdopen(reading, "rb") as pipe:
-            message = pipe.read().decode("utf-8", "replace")
-        _, status = os.waitpid(pid, 0)
-        if status != 0:
-            self.problem = message or f"{cache_folder(self.output)}: not written; build again"
+        if not ended_well:
+            self.problem = (
+                message.decode("utf-8", "replace") or f"{cache_folder(self.output)}: not written; build again"
+            )
 
     def _write(self) -> str:
         """Write the Markdown cache and the records; return why they could not be, or ''."""

@@ -20,7 +20,6 @@ import os
 import pickle
 import secrets
 import shutil
-import signal
 import struct
 import zlib
 from collections.abc import Callable, Iterable
@@ -30,6 +29,7 @@ from typing import BinaryIO, NamedTuple
 
 import jinja2
 
+from . import forking
 from .assemble import Resolved
 from .errors import Problem
 from .link import BodyJob, RenderMany
@@ -276,33 +276,21 @@ class SignedFiles:
     def __init__(self, paths: Iterable[Path], fork: bool = True) -> None:
         self.order = {path: index for index, path in enumerate(paths)}
         self.verdicts: list[tuple[bool, tuple[int, int, int, int]]] = []  # the child's, in order
-        self.child: tuple[int, int] | None = None  # the checking process, and the pipe it answers on
+        self.child: forking.Child | None = None  # the checking process, and the pipe it answers on
         self.pending = b""
         self.buffer = bytearray()
-        if not fork or not hasattr(os, "fork") or not self.order:
+        if not fork or not self.order:
             return
         _machine_key()  # made or read here first: the child and this process sign with one key
-        reading, writing = os.pipe()
-        try:
-            pid = os.fork()
-        except OSError:  # no process to spare: each file is checked here
-            os.close(reading)
-            os.close(writing)
-            return
-        if pid == 0:  # pragma: no cover - the child; its verdicts are checked against checks here
-            code = 1
-            try:
-                signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's, which ends it
-                os.close(reading)
-                for path in self.order:
-                    found = self._read(path)
-                    good, identity = (_trusted(found[0]), found[1]) if found else (False, (0, 0, 0, 0))
-                    os.write(writing, _IDENTITY.pack(good, *identity))
-                code = 0
-            finally:
-                os._exit(code)
-        os.close(writing)
-        self.child = (pid, reading)
+        self.child = forking.fork(self._check_all)
+
+    def _check_all(self, end: int) -> bool:
+        """Check each file, in order, writing a verdict for each to end (in the child)."""
+        for path in self.order:
+            found = self._read(path)
+            good, identity = (_trusted(found[0]), found[1]) if found else (False, (0, 0, 0, 0))
+            forking.write_all(end, _IDENTITY.pack(good, *identity))
+        return True
 
     def take(self, path: Path) -> memoryview | None:
         """Return a file's bytes (a view of the buffer, until the next take) if signed on this
@@ -365,19 +353,12 @@ class SignedFiles:
 
     def close(self) -> None:
         """End the child, if it is still checking."""
-        if self.child is not None:
-            try:
-                os.kill(self.child[0], signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            self._end()
+        self._end()
 
     def _end(self) -> None:
         if self.child is not None:
-            pid, reading = self.child
+            forking.end(self.child)
             self.child = None
-            os.close(reading)
-            os.waitpid(pid, 0)
 
 
 class _Signing:

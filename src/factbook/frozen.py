@@ -20,8 +20,8 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 
-class Packed(Sequence[V]):
-    """A tuple kept pickled until it is first read.
+class _Packed:
+    """A value kept pickled until it is first read (Packed, PackedMapping).
 
     Most are never read: loading back a cache's hundreds of thousands of small tuples that no
     build looks at was a third of the time its bodies took to load. Pickled again, it stays packed.
@@ -31,30 +31,45 @@ class Packed(Sequence[V]):
 
     def __init__(self, data: bytes) -> None:
         self.data = data
-        self._value: tuple[V, ...] | None = None
+        self._value: Any = None
+
+    def value(self) -> Any:
+        """Return the value, unpickled on the first call."""
+        if self._value is None:
+            self._value = pickle.loads(self.data)  # written by this process or a signed cache file
+        return self._value
+
+    def __eq__(self, other: object) -> bool:
+        return self.value() == (other.value() if isinstance(other, _Packed) else other)
+
+    def __repr__(self) -> str:
+        return repr(self.value())
+
+    def __reduce__(self) -> tuple[type, tuple[bytes]]:
+        return type(self), (self.data,)
+
+
+class Packed(_Packed, Sequence[V]):
+    """A tuple kept pickled until it is first read."""
+
+    __slots__ = ()
 
     @classmethod
     def of(cls, value: Any) -> Any:
         """Return a tuple (or list) packed as a Packed, a dict as a PackedMapping; an empty one
         or one packed already as it is."""
-        if isinstance(value, (Packed, PackedMapping)) or not value:  # its length would unpack it
+        if isinstance(value, _Packed) or not value:  # its length would unpack it
             return value
         if isinstance(value, dict):
             return PackedMapping(pickle.dumps(value, protocol=5))
         return cls(pickle.dumps(tuple(value), protocol=5))
-
-    def value(self) -> tuple[V, ...]:
-        """Return the tuple, unpickled on the first call."""
-        if self._value is None:
-            self._value = pickle.loads(self.data)  # written by this process or a signed cache file
-        return self._value
 
     @overload
     def __getitem__(self, index: int) -> V: ...
     @overload
     def __getitem__(self, index: slice) -> tuple[V, ...]: ...
     def __getitem__(self, index: int | slice) -> V | tuple[V, ...]:
-        return self.value()[index]
+        return self.value()[index]  # type: ignore[no-any-return]
 
     def __iter__(self) -> Iterator[V]:
         return iter(self.value())
@@ -62,36 +77,17 @@ class Packed(Sequence[V]):
     def __len__(self) -> int:
         return len(self.value())
 
-    def __eq__(self, other: object) -> bool:
-        return self.value() == (other.value() if isinstance(other, Packed) else other)
-
     def __hash__(self) -> int:
         return hash(self.value())
 
-    def __repr__(self) -> str:
-        return repr(self.value())
 
-    def __reduce__(self) -> tuple[type, tuple[bytes]]:
-        return Packed, (self.data,)
+class PackedMapping(_Packed, Mapping[K, V]):
+    """A dict kept pickled until it is first read."""
 
-
-class PackedMapping(Mapping[K, V]):
-    """A dict kept pickled until it is first read, as Packed keeps a tuple."""
-
-    __slots__ = ("data", "_value")
-
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-        self._value: dict[K, V] | None = None
-
-    def value(self) -> dict[K, V]:
-        """Return the dict, unpickled on the first call."""
-        if self._value is None:
-            self._value = pickle.loads(self.data)  # written by this process or a signed cache file
-        return self._value
+    __slots__ = ()
 
     def __getitem__(self, key: K) -> V:
-        return self.value()[key]
+        return self.value()[key]  # type: ignore[no-any-return]
 
     def __contains__(self, key: object) -> bool:
         return key in self.value()
@@ -102,16 +98,7 @@ class PackedMapping(Mapping[K, V]):
     def __len__(self) -> int:
         return len(self.value())
 
-    def __eq__(self, other: object) -> bool:
-        return self.value() == (other.value() if isinstance(other, PackedMapping) else other)
-
     __hash__ = None  # type: ignore[assignment]  # as a dict's
-
-    def __repr__(self) -> str:
-        return repr(self.value())
-
-    def __reduce__(self) -> tuple[type, tuple[bytes]]:
-        return PackedMapping, (self.data,)
 
 
 def unpacked(value: Sequence[V]) -> tuple[V, ...]:

@@ -11,7 +11,6 @@ import json
 import marshal
 import os
 import re
-import signal
 import sys
 from array import array
 from collections.abc import Iterable, Iterator
@@ -20,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO
 
-from . import __version__
+from . import __version__, forking
 from .theme import content_folder, theme_dirs
 
 FOLDER = ".factbook-cache"
@@ -333,30 +332,12 @@ class OutputLook:
 
     def __init__(self, output: Path, fork: bool = True) -> None:
         self.output = output
-        self.child: tuple[int, int] | None = None  # the looking process, and the pipe it answers on
+        self.child: forking.Child | None = None  # the looking process, and the pipe it answers on
         entries = _entries(output)
-        if entries is None or not fork or not hasattr(os, "fork"):
-            return
-        reading, writing = os.pipe()
-        try:
-            pid = os.fork()
-        except OSError:  # no process to spare: untouched() looks itself
-            os.close(reading)
-            os.close(writing)
-            return
-        if pid == 0:  # pragma: no cover - the child; its answer is checked against a look here
-            code = 1
-            try:
-                signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's, which ends it
-                os.close(reading)
-                answer = memoryview(marshal.dumps(_numbers(output, entries)))
-                while answer:
-                    answer = answer[os.write(writing, answer) :]
-                code = 0
-            finally:
-                os._exit(code)
-        os.close(writing)
-        self.child = (pid, reading)
+        if entries is not None and fork:
+            self.child = forking.fork(
+                lambda end: forking.write_all(end, marshal.dumps(_numbers(output, entries))) or True
+            )
 
     def untouched(self, signature: object, seen: Listing | None = None) -> bool:
         """Return whether the output is as it was when its survey gave this signature, as
@@ -375,27 +356,18 @@ class OutputLook:
         """Return what the child found (None: a path is gone), or False if it gave no answer."""
         if self.child is None:
             return False
-        pid, reading = self.child
+        data, ended_well = forking.answer(self.child)
         self.child = None
-        with os.fdopen(reading, "rb") as pipe:
-            data = pipe.read()
-        _, status = os.waitpid(pid, 0)
         try:
-            return marshal.loads(data) if status == 0 else False
+            return marshal.loads(data) if ended_well else False
         except (EOFError, ValueError, TypeError):
             return False
 
     def stop(self) -> None:
         """End the child, if it has not answered yet (the build ended first)."""
         if self.child is not None:
-            pid, reading = self.child
+            forking.end(self.child)
             self.child = None
-            os.close(reading)
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            os.waitpid(pid, 0)
 
 
 def _entries(output: Path) -> list[str] | None:
