@@ -687,3 +687,38 @@ def test_a_new_site_loads_the_theme_compiled_for_another(
     assert compiled == []  # from the user's cache, though this site's own cache was empty
     assert not build(Options(other, tmp_path / "plain")).errors
     assert compiled  # without the cache, compiled again
+
+
+def test_after_a_title_change_only_bodies_that_lead_to_it_or_by_name_are_checked_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from factbook.mdlinks import Rendered
+
+    from .conftest import write_files
+    from .test_golden import _files
+
+    notes: dict[str, str | bytes] = {
+        "alpha.md": "---\ntitle: Alpha\n---\nA.\n",
+        "beta.md": "---\ntitle: Beta\n---\nB.\n",
+        "to-alpha.md": "See [[alpha]].\n",
+        "to-beta.md": "See [[beta]].\n",
+        "by-title.md": "See [[Beta]].\n",
+    }
+    root, out = write_files(tmp_path / "vault", notes), tmp_path / "out"
+    assert not build(Options(root, out, cache=True)).problems
+    checked: list[tuple[tuple[str, ...], bool]] = []  # each body checked: where it leads, and whether by slug
+    real = Rendered.still_valid
+
+    def counting(self, table, same_slugs=False):  # type: ignore[no-untyped-def]
+        checked.append((tuple(sorted({use.key for use in self.links})), self.slug_targets is not None))
+        return real(self, table, same_slugs)
+
+    monkeypatch.setattr(Rendered, "still_valid", counting)
+    (root / "alpha.md").write_text("---\ntitle: Alpha Renamed\n---\nA.\n")
+    report = build(Options(root, out, cache=True))
+    assert report.incremental and "Alpha Renamed" in (out / "to-alpha" / "index.html").read_text()
+    # The body that leads to alpha by its slug, and the one that leads to beta by its title; not
+    # the one that leads to beta by its slug, nor those that lead nowhere.
+    assert sorted(checked) == [(("notes/alpha",), True), (("notes/beta",), False)]
+    plain = tmp_path / "plain"
+    assert not build(Options(root, plain)).problems and _files(out) == _files(plain)

@@ -34,7 +34,7 @@ from .assemble import Resolved
 from .errors import Problem
 from .link import BodyJob, RenderMany
 from .load import FileRecord
-from .mdlinks import EXTENSIONS, LinkTable, Rendered
+from .mdlinks import EXTENSIONS, LinkTable, Rendered, Target
 from .model import Collection, Document, Entity
 from .stamp import (
     Listing,
@@ -49,6 +49,7 @@ from .stamp import (
 
 SHARDS = "markdown"
 CHECKED = "markdown.json"  # the link table the cached bodies were last checked against
+TARGETS = "markdown-targets.marshal"  # that table's pages: each one's URL and title
 LEGACY = "markdown.pickle"  # the one-file cache of earlier factbooks: removed on sight
 STATE = "state.marshal"
 LEGACY_STATE = "state.json"  # earlier factbooks' form of it: removed on sight
@@ -58,7 +59,7 @@ TEMPLATES = "templates"
 
 # What a cached body holds: a new number when Rendered gains or loses a field, so that an
 # entry pickled by an earlier factbook of the same version is never found.
-RENDERED_FORMAT = 2
+RENDERED_FORMAT = 3
 
 
 @lru_cache(maxsize=1)
@@ -99,7 +100,9 @@ class MarkdownCache:
         # one every entry read was checked against when it was saved: while the two are the
         # same, every link of an entry leads where it led, with no need to look each one up.
         self.tables: set[str] = set()
+        self.targets: dict[str, Target] = {}  # the pages of the last table this build used
         self.checked = ""
+        self._moved: dict[str, frozenset[str] | None] = {}  # by table: the pages whose face moved
         if folder is not None and (folder / SHARDS).is_dir():
             checked = read_json(folder / CHECKED).get("resolves")
             self.checked = checked if isinstance(checked, str) else ""
@@ -121,10 +124,18 @@ class MarkdownCache:
             # A title changed, say: the pages and slugs are the same, so only the links to pages
             # whose URL or title changed need looking up.
             slugs = bool(table.resolves) and _slugs(table.resolves) == _slugs(self.checked)
+            self.targets = table.targets
+            # The pages whose title or URL changed since (None: not known): a body that leads
+            # only to other pages, each found by its slug, is as it was without a look-up.
+            moved = self._moved_since(table) if slugs and not checked else None
             found: list[Rendered | None] = []
             for key in keys:
                 hit = self.entries.get(key)
-                found.append(hit if hit is not None and (checked or hit.still_valid(table, slugs)) else None)
+                if hit is not None and not checked:
+                    led = hit.slug_targets
+                    if moved is None or led is None or not led.isdisjoint(moved):
+                        hit = hit if hit.still_valid(table, slugs) else None
+                found.append(hit)
             missing = [i for i, hit in enumerate(found) if hit is None]
             self.hits += len(batch) - len(missing)
             fresh = render_many([batch[i] for i in missing], table) if missing else []
@@ -136,6 +147,20 @@ class MarkdownCache:
             return result
 
         return cached
+
+    def _moved_since(self, table: LinkTable) -> frozenset[str] | None:
+        """Return the pages whose title or URL differs in table from the one the cached bodies
+        were checked against, or None if that one's pages were not kept."""
+        if table.resolves not in self._moved:
+            kept = _read_signed(self.folder / TARGETS, marshalled=True) if self.folder else None
+            was = kept.get("targets") if kept and kept.get("resolves") == self.checked else None
+            moved = None
+            if isinstance(was, dict):
+                now = table.targets
+                moved = frozenset(k for k, t in now.items() if was.get(k) != (t.url, t.title))
+                moved |= was.keys() - now.keys()
+            self._moved[table.resolves] = moved
+        return self._moved[table.resolves]
 
     def save(self) -> None:
         """Write the shards this build changed, of the entries it used (so the cache never grows
@@ -158,7 +183,13 @@ class MarkdownCache:
         (self.folder / LEGACY).unlink(missing_ok=True)
         shutil.rmtree(self.folder / TEMPLATES, ignore_errors=True)  # kept in the user's cache now
         if len(self.tables) == 1 and all(self.tables):
-            atomic_write(self.folder / CHECKED, json.dumps({"resolves": min(self.tables)}).encode())
+            resolves = min(self.tables)
+            if resolves != self.checked or not (self.folder / TARGETS).exists():
+                targets = {key: (t.url, t.title) for key, t in self.targets.items()}
+                _write_signed(
+                    self.folder / TARGETS, {"resolves": resolves, "targets": targets}, marshalled=True
+                )
+            atomic_write(self.folder / CHECKED, json.dumps({"resolves": resolves}).encode())
 
 
 def _slugs(resolves: str) -> str:

@@ -281,6 +281,10 @@ class Rendered:
     # Hashes of what a page shows of its body, and of what the whole-site exports read of it:
     # made where it is rendered (in a worker, and kept in the cache), not on every rebuild.
     prints: tuple[str, str] = ("", "")
+    # The pages its links lead to, when each was found by its slug (None: some link was found
+    # otherwise, or not at all): while the pages and slugs are the same, the body is as it was
+    # unless one of these changed its title or URL, known without unpacking its resolutions.
+    slug_targets: frozenset[str] | None = frozenset()
 
     def __post_init__(self) -> None:
         if not self.prints[0]:
@@ -966,7 +970,18 @@ class MarkdownRenderer:
             embeds=tuple(state.embeds),
             tags=tuple(dict.fromkeys(self._notes.tags)) if notes else (),
             citations=tuple(state.citations),
+            slug_targets=_slug_targets(state.resolutions),
         )
+
+
+def _slug_targets(resolutions: list[tuple[str, str, str, Resolution]]) -> frozenset[str] | None:
+    """Return the pages these links lead to if each was found by its slug, else None."""
+    found = set()
+    for kind, _, _, was in resolutions:
+        if kind != "name" or not was.key or was.named:  # as Rendered.still_valid looks it up again
+            return None
+        found.add(was.key)
+    return frozenset(found)
 
 
 def _quick_block_level(md: markdown.Markdown) -> None:
