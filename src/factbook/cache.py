@@ -372,7 +372,7 @@ class SignedFiles:
         while self.child is not None and len(self.verdicts) <= index:
             answer = os.read(self.child[1], 4096)
             if not answer:
-                self._end()  # ended without a verdict on the rest: they are checked here
+                self.close()  # ended without a verdict on the rest: they are checked here
                 break
             self.pending += answer
             whole = len(self.pending) // size * size
@@ -383,10 +383,7 @@ class SignedFiles:
         return self.verdicts[index] if 0 <= index < len(self.verdicts) else None
 
     def close(self) -> None:
-        """End the child, if it is still checking."""
-        self._end()
-
-    def _end(self) -> None:
+        """End the child, if it is still checking (or wait for it, if it has ended)."""
         if self.child is not None:
             forking.end(self.child)
             self.child = None
