@@ -393,6 +393,24 @@ def test_a_bodys_links_and_headings_stay_packed_until_they_are_read(tmp_path: Pa
     assert next(iter(doc.lines)) in lines and len(lines) == len(doc.lines)
 
 
+def test_a_bodys_links_are_kept_as_columns_and_read_as_link_uses() -> None:
+    import pickle
+
+    from factbook.link import mentions_of
+    from factbook.mdlinks import Links, LinkUse, Rendered
+
+    uses = (LinkUse("events/a", "", 3), LinkUse("", "top", 4), LinkUse("events/b", "h", 9))
+    body = Rendered("<p>x</p>", (), frozenset(), uses, ())
+    assert isinstance(body.links, Links) and body.links.keys == ("events/a", "", "events/b")
+    assert body.links.anchors == ("", "top", "h") and body.links.lines == (3, 4, 9)
+    assert body.links == uses and tuple(body.links) == uses and body.links[1] == uses[1]
+    assert repr(body.links) == repr(uses) and len(body.links) == 3 and body.links.anchored
+    again = pickle.loads(pickle.dumps(body, protocol=5))
+    assert again == body and again.links._uses is None and again.prints == body.prints
+    assert [(r.target, r.line) for r in mentions_of("events/b", again)] == [("events/a", 3)]
+    assert not Rendered("", (), frozenset(), uses[:1], ()).links.anchored
+
+
 def test_a_records_shard_that_holds_anything_else_is_set_aside_whole(tmp_path: Path) -> None:
     from factbook.cache import _record_shard, _write_signed, load_records
 
@@ -722,3 +740,20 @@ def test_after_a_title_change_only_bodies_that_lead_to_it_or_by_name_are_checked
     assert sorted(checked) == [(("notes/alpha",), True), (("notes/beta",), False)]
     plain = tmp_path / "plain"
     assert not build(Options(root, plain)).problems and _files(out) == _files(plain)
+
+
+def test_a_body_without_fences_is_rendered_without_loading_the_fenced_code_extension() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from factbook.assemble import SlugIndex\n"
+        "from factbook.mdlinks import LinkTable, MarkdownRenderer\n"
+        "renderer, table = MarkdownRenderer(), LinkTable(SlugIndex({}), {}, {})\n"
+        "renderer.render('Plain *words* | and a {brace}.', 1, '', table)\n"
+        "print('markdown.extensions.fenced_code' in sys.modules)\n"
+        "print(renderer.render('~~~\\nx < y\\n~~~', 1, '', table).html)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split("\n", 1) == ["False", "<pre><code>x &lt; y\n</code></pre>\n"]

@@ -59,7 +59,7 @@ TEMPLATES = "templates"
 
 # What a cached body holds: a new number when Rendered gains or loses a field, so that an
 # entry pickled by an earlier factbook of the same version is never found.
-RENDERED_FORMAT = 3
+RENDERED_FORMAT = 4
 
 
 @lru_cache(maxsize=1)

@@ -337,7 +337,7 @@ def dependencies(linked: LinkedSite, key: str) -> set[str]:
     found.update(r.source for r in linked.inverse.get(key, ()))
     body = linked.bodies.get(key)
     if body is not None:
-        found.update(use.key for use in body.links if use.key)
+        found.update(key for key in body.links.keys if key)
     for sheet, fact in (
         *linked.facts_about.get(key, ()),
         *((key, f) for f in linked.site.facts.get(key, ())),

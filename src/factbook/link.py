@@ -255,7 +255,7 @@ def mentions_of(key: str, rendered: Rendered) -> tuple[Ref, ...]:
     return tuple(
         [
             _new(Ref, (key, target, MENTIONS, "Mentioned in", "", line, -1, True, False))
-            for target, _, line in rendered.links
+            for target, line in zip(rendered.links.keys, rendered.links.lines, strict=True)
             if target and target != key
         ]
     )
@@ -473,6 +473,8 @@ def _check_anchors(
     problems: dict[str, list[Problem]] = {}
     known: dict[str, frozenset[str]] = {}  # each page's anchors, made once
     for key, rendered in todo.items():
+        if not rendered.links.anchored:
+            continue
         for use in rendered.links:
             if not use.anchor:
                 continue

@@ -9,7 +9,7 @@ import posixpath
 import re
 import xml.etree.ElementTree as etree
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from operator import attrgetter
@@ -20,7 +20,6 @@ import markdown
 from markdown.extensions import Extension
 from markdown.extensions.attr_list import AttrListExtension
 from markdown.extensions.def_list import DefListExtension
-from markdown.extensions.fenced_code import FencedCodeExtension
 from markdown.extensions.footnotes import FootnoteExtension
 from markdown.extensions.sane_lists import SaneListExtension
 from markdown.extensions.tables import TableExtension
@@ -40,18 +39,30 @@ from .urls import REFUSED, refused, shown
 WIKILINK = r"(!?)\[\[([^\]\n]+?)\]\]"
 # A citation, as Pandoc writes one: [@slug], [@slug, para. 3], [@one; @two, p. 4].
 CITATION = r"\[(@[^\]\n@;]+(?:;\s*@[^\]\n@;]+)*)\]"
+
+
+def _fenced_code(**options: Any) -> Extension:
+    """Return Python-Markdown's fenced code extension, imported on first use."""
+    from markdown.extensions.fenced_code import FencedCodeExtension
+
+    return FencedCodeExtension(**options)
+
+
 EXTENSIONS = ("tables", "attr_list", "footnotes", "fenced_code", "def_list", "sane_lists", "toc")
 # Those made here, not looked up by name: Python-Markdown looks a name up among every installed
 # package's entry points first, which took longer than rendering a page (a tenth of a one-page edit).
-BUILT_IN: dict[str, type[Extension]] = {
+BUILT_IN: dict[str, Callable[..., Extension]] = {
     "tables": TableExtension,
     "attr_list": AttrListExtension,
     "footnotes": FootnoteExtension,
-    "fenced_code": FencedCodeExtension,
+    "fenced_code": _fenced_code,
     "def_list": DefListExtension,
     "sane_lists": SaneListExtension,
     "toc": TocExtension,
 }
+# A parser for bodies without a fence leaves the extension out: it only registers the fences'
+# preprocessor, and its module imports Pygments (a tenth of the imports of a one-page rebuild).
+FENCES = "preprocessors:fenced_code_block"
 IMAGES = {"png", "jpg", "jpeg", "gif", "bmp", "svg", "webp", "avif"}
 AUDIO = {"mp3", "wav", "m4a", "ogg", "3gp", "flac", "opus"}
 VIDEO = {"mp4", "webm", "ogv", "mov", "mkv"}
@@ -231,6 +242,66 @@ class LinkUse(NamedTuple):
     line: int
 
 
+_new_tuple = tuple.__new__
+
+
+class Links(Sequence[LinkUse]):
+    """A body's internal links (LinkUse), kept as three columns: their targets, anchors and lines.
+
+    Every build reads the links of every body (the pages each mentions, the anchors to check),
+    most of them from the cache: its 140,000 links at 10,000 pages, read back as a tuple each,
+    took a fifth of the time the cache took to load; three tuples are read at once. The links
+    are made as LinkUse tuples only when a caller iterates over them.
+    """
+
+    __slots__ = ("keys", "anchors", "lines", "_uses")
+
+    def __init__(self, keys: tuple[str, ...], anchors: tuple[str, ...], lines: tuple[int, ...]) -> None:
+        self.keys, self.anchors, self.lines = keys, anchors, lines
+        self._uses: tuple[LinkUse, ...] | None = None
+
+    @classmethod
+    def of(cls, uses: Sequence[LinkUse]) -> Links:
+        """Return the links given as LinkUse tuples (or Links, as they are)."""
+        if isinstance(uses, Links):
+            return uses
+        return cls(tuple(u[0] for u in uses), tuple(u[1] for u in uses), tuple(u[2] for u in uses))
+
+    @property
+    def anchored(self) -> bool:
+        """Return whether any of the links names an anchor."""
+        return any(self.anchors)
+
+    def _all(self) -> tuple[LinkUse, ...]:
+        if self._uses is None:
+            columns = zip(self.keys, self.anchors, self.lines, strict=True)
+            self._uses = tuple(_new_tuple(LinkUse, u) for u in columns)
+        return self._uses
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._all()[index]
+
+    def __iter__(self) -> Iterator[LinkUse]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Links):
+            return (self.keys, self.anchors, self.lines) == (other.keys, other.anchors, other.lines)
+        return isinstance(other, tuple) and self._all() == other
+
+    def __hash__(self) -> int:
+        return hash((self.keys, self.anchors, self.lines))
+
+    def __repr__(self) -> str:
+        return repr(self._all())  # as the tuple of LinkUse: the same in every process
+
+    def __reduce__(self) -> tuple[type, tuple[tuple[Any, ...], ...]]:
+        return Links, (self.keys, self.anchors, self.lines)
+
+
 @pickled_as_tuple
 class Embed(NamedTuple):
     """A page (or one of its sections) shown inside another: where it goes, and from which line."""
@@ -271,7 +342,7 @@ class Rendered:
     html: str
     toc: Sequence[dict[str, Any]]
     anchors: frozenset[str]
-    links: tuple[LinkUse, ...]
+    links: Links  # made Links from any sequence of LinkUse given
     problems: tuple[LinkProblem, ...]
     resolutions: Sequence[tuple[str, str, str, Resolution]] = ()
     job: tuple[object, ...] = ("", 0, "")
@@ -287,6 +358,8 @@ class Rendered:
     slug_targets: frozenset[str] | None = frozenset()
 
     def __post_init__(self) -> None:
+        if type(self.links) is not Links:
+            object.__setattr__(self, "links", Links.of(self.links))
         if not self.prints[0]:
             object.__setattr__(self, "prints", _prints(self))
 
@@ -898,13 +971,15 @@ class MarkdownRenderer:
         # Most bodies use none of Obsidian's syntax: a parser without it is much quicker and,
         # for them, gives the same bytes (tests/test_obsidian_markdown.py holds it to that).
         self._parser.cache_clear()
-        self._plain = self._parser(frozenset())
+        self._plain: markdown.Markdown | None = None  # with every pattern: made when a body needs it
 
-    def _extensions(self) -> list[Extension | str]:
+    def _extensions(self, fences: bool = True) -> list[Extension | str]:
         """Return this renderer's extensions, fresh (some keep a parser's state): ours made here,
-        with their settings, and a site's own by name, for Python-Markdown to find."""
+        with their settings, and a site's own by name, for Python-Markdown to find; without the
+        fenced code extension unless fences."""
         configs = self._configs
-        return [BUILT_IN[n](**configs.get(n, {})) if n in BUILT_IN else n for n in self._names]
+        names = [n for n in self._names if fences or n != "fenced_code"]
+        return [BUILT_IN[n](**configs.get(n, {})) if n in BUILT_IN else n for n in names]
 
     def _obsidian(self) -> markdown.Markdown:
         """Return the parser with Obsidian's syntax, made on first use."""
@@ -920,8 +995,9 @@ class MarkdownRenderer:
     @lru_cache(maxsize=32)  # noqa: B019 (one renderer per process and settings, kept for its life)
     def _parser(self, without: frozenset[str]) -> markdown.Markdown:
         """Return a parser without Obsidian's syntax, and without the inline patterns named."""
+        fences = FENCES not in without
         md = markdown.Markdown(
-            extensions=[*self._extensions(), LinkExtension(self._state, self._unsafe_html)],
+            extensions=[*self._extensions(fences), LinkExtension(self._state, self._unsafe_html)],
             extension_configs=self._configs,
             output_format="html",
         )
@@ -943,6 +1019,8 @@ class MarkdownRenderer:
             # lacks can never match, and leaving it out gives the same bytes, sooner.
             md = self._parser(_prunable(frozenset(m for m in _MARKS if m in source)))
         else:
+            if self._plain is None:
+                self._plain = self._parser(frozenset())
             md = self._plain
         md.inlinePatterns["factbook-wikilinks"].state = state  # type: ignore[attr-defined]
         md.inlinePatterns["factbook-citations"].state = state  # type: ignore[attr-defined]
