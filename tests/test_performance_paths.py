@@ -218,6 +218,40 @@ def test_a_build_reads_again_only_the_content_files_changed_since_the_last(
     assert _files(out) == _files(_plain(root, tmp_path))
 
 
+def test_a_file_touched_but_unchanged_keeps_its_document_and_the_records_stay_one_copy(
+    tmp_path: Path,
+) -> None:
+    import os
+
+    from factbook.cache import load_records
+    from factbook.load import load_sources
+
+    root, out = _tiny(tmp_path)
+    before = load_sources(root)
+    itu = root / "content" / "organizations" / "itu.md"
+    stat = itu.stat()
+    os.utime(itu, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # a checkout, say: same bytes
+    ilo = root / "content" / "organizations" / "asan-xidmet.md"
+    ilo.write_text(ilo.read_text() + "\nMore.\n")
+    after = load_sources(root, before.files)
+    path = "content/organizations/itu.md"
+    assert after.files[path].signature != before.files[path].signature
+    assert after.files[path].doc is before.files[path].doc  # read again, found the same
+    changed = "content/organizations/asan-xidmet.md"
+    assert after.files[changed].doc != before.files[changed].doc
+    # Across builds: the records hold one document per file, read and assembled alike.
+    build(Options(root, out, cache=True))
+    for file in (root / "content").rglob("*.md"):
+        stat = file.stat()
+        os.utime(file, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    build(Options(root, out, cache=True))
+    records = load_records(out)
+    assert records.entities and all(
+        records.files[path].doc is assembled[0] for path, assembled in records.entities.items()
+    )
+    assert _files(out) == _files(_plain(root, tmp_path))
+
+
 def test_a_cache_of_another_factbook_version_is_set_aside_quietly(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -141,9 +141,7 @@ def load_sources(
                 record.doc and (record.doc.collection, record.doc.folder) != (collection.name, _folder(inner))
             )
         ):
-            record = FileRecord(
-                signature, *read_document(Path(entry.path), shown, collection, _folder(inner))
-            )
+            record = _read_again(record, signature, Path(entry.path), shown, collection, _folder(inner))
         files[shown] = record
         _, doc, problem = record
         if problem:
@@ -200,12 +198,34 @@ def refresh_sources(root: Path, previous: Sources, changed: Iterable[str]) -> So
         collection = previous.collections.get(folder)
         if collection is None:
             return None
-        fresh = FileRecord(signature, *read_document(Path(path), shown, collection, _folder(inner)))
+        fresh = _read_again(record, signature, Path(path), shown, collection, _folder(inner))
         files[shown] = fresh
         problems = [p for p in problems if p is not record.problem]
         problems += [fresh.problem] if fresh.problem else []
     documents = tuple(sorted((r.doc for r in files.values() if r.doc), key=lambda d: d.path))
     return replace(previous, documents=documents, problems=tuple(problems), files=files)
+
+
+def _read_again(
+    record: FileRecord | None,
+    signature: Signature,
+    path: Path,
+    shown: str,
+    collection: Collection,
+    folder: str,
+) -> FileRecord:
+    """Return the record of a file read (again): with the very document of its last record when
+    its bytes and place are as they were.
+
+    A checkout, a copy or an editor's save touches a file without changing it; a new but equal
+    document would be compared field by field by every cache after this one, on every build
+    (and the records would keep both).
+    """
+    doc, problem = read_document(path, shown, collection, folder)
+    old = record.doc if record is not None else None
+    if doc is not None and old is not None and doc.checksum == old.checksum and doc == old:
+        doc = old
+    return FileRecord(signature, doc, problem)
 
 
 def _attachment_url(collection: Collection, inner: str) -> str:
