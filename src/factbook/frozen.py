@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import pickle
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from operator import attrgetter
 from typing import Any, TypeVar, overload
 
@@ -62,6 +63,8 @@ class Packed(_Packed, Sequence[V]):
             return value
         if isinstance(value, dict):
             return PackedMapping(pickle.dumps(value, protocol=5))
+        if isinstance(value, frozenset):
+            return PackedSet(pickle.dumps(value, protocol=5))
         return cls(pickle.dumps(tuple(value), protocol=5))
 
     @overload
@@ -99,6 +102,32 @@ class PackedMapping(_Packed, Mapping[K, V]):
         return len(self.value())
 
     __hash__ = None  # type: ignore[assignment]  # as a dict's
+
+
+class PackedSet(_Packed, AbstractSet[V]):
+    """A frozenset kept pickled until it is first read."""
+
+    __slots__ = ()
+
+    def __contains__(self, item: object) -> bool:
+        return item in self.value()
+
+    def __iter__(self) -> Iterator[V]:
+        return iter(self.value())
+
+    def __len__(self) -> int:
+        return len(self.value())
+
+    def __hash__(self) -> int:
+        return hash(self.value())
+
+    def isdisjoint(self, other: Iterable[Any]) -> bool:
+        """Return whether the set has no item in common with other."""
+        return self.value().isdisjoint(other)  # type: ignore[no-any-return]
+
+    @classmethod
+    def _from_iterable(cls, items: Iterable[V]) -> frozenset[V]:
+        return frozenset(items)  # what | and & with it make: a set, not a packed one
 
 
 def unpacked(value: Sequence[V]) -> tuple[V, ...]:
