@@ -798,3 +798,40 @@ def test_a_body_without_fences_is_rendered_without_loading_the_fenced_code_exten
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split("\n", 1) == ["False", "<pre><code>x &lt; y\n</code></pre>\n"]
+
+
+def test_the_digest_made_with_the_kept_page_prints_equals_one_made_afresh(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from factbook import depend
+    from factbook.build import Builder
+    from factbook.cache import load_records
+
+    root, out = _tiny(tmp_path)
+    build(Options(root, out, cache=True))
+    records = load_records(out)
+    assert records.prints.keys() == records.refs.keys()
+    assert all(p.entity is records.refs[path][2] for path, p in records.prints.items())
+    # A link added to one page's body: another page's inverse list ("Mentioned in") changes,
+    # though that page is the very object read back; and a fact sheet's page has facts.
+    itu = root / "content" / "organizations" / "itu.md"
+    itu.write_text(itu.read_text() + "\nAlso [[asan-xidmet]].\n")
+    builder = Builder(Options(root, out, cache=True))
+    builder.files = dict(records.files)
+    builder.assembly_cache.entities = dict(records.entities)
+    builder.assembly_cache.refs = {hit[2].key: hit for hit in records.refs.values()}
+    builder.prints = dict(records.prints)
+    made: list[str] = []
+    real = depend._face_print
+    monkeypatch.setattr(depend, "_face_print", lambda entity: made.append(entity.key) or real(entity))
+    linked = builder.update().linked
+    assert linked is not None
+    kept = depend.digest(linked)
+    assert made == ["organizations/itu"]  # the other pages' faces were taken from their prints
+    fresh = linked.memo.pop(depend.PRINTS)
+    linked.memo.pop("digest")
+    assert depend.digest(linked) == kept  # made afresh: the same digest
+    assert linked.memo[depend.PRINTS] == fresh
+    path = "content/organizations/asan-xidmet.md"
+    assert fresh[path].entity is records.prints[path].entity and fresh[path] != records.prints[path]
+    assert fresh["content/events/telecom-2009.md"] is records.prints["content/events/telecom-2009.md"]

@@ -29,7 +29,7 @@ from .cache import (
 from .catalogues import catalogue_print, load_translations
 from .config import with_overrides
 from .dates import SPEECH, Speech
-from .depend import Digest, affected_entities, digest, face, fingerprint
+from .depend import PRINTS, Digest, PagePrints, affected_entities, digest, face, fingerprint
 from .errors import Problem, os_problem
 from .exports import GRAPH, export_files, graph_exports
 from .link import LinkedSite, RenderMany, link_site, render_serially
@@ -246,6 +246,7 @@ class Builder:
         self.editions: dict[str, _EditionMemory] = {}  # each other language's, by its code
         self.sources: Sources | None = None  # what the last update read
         self.seen = options.seen  # what the caller's stat gave for each input file, for the first update
+        self.prints: dict[str, PagePrints] = {}  # what the last digest made of each page, by file
 
     def snapshot(self) -> dict[str, object]:
         """Return, as JSON values, what a build in another process needs to redo only what changed."""
@@ -318,6 +319,10 @@ class Builder:
         finally:
             self._release(before)
 
+    def page_prints(self) -> dict[str, PagePrints]:
+        """Return what the digest of the last linking made of each page (by file), for the next build."""
+        return self.linked.memo.get(PRINTS, self.prints) if self.linked is not None else self.prints
+
     def _held(self) -> list[LinkedSite]:
         """Return the link graphs this builder keeps for the next build."""
         held = [self.linked, self.good]
@@ -374,6 +379,8 @@ class Builder:
         linked, found = link_site(site, self.linked, self.render_many, unreadable)
         if self.linked is not None:
             carry_views(self.linked, linked)
+            self.prints = self.linked.memo.get(PRINTS, self.prints)
+        linked.memo[PRINTS] = self.prints  # the digest's, when it is made, takes them as it may
         self.linked = linked
         problems += found
         plans, found = editions(originals, translations, sources.collections, self._read)
@@ -781,6 +788,7 @@ def _build_locked(options: Options, output: Path) -> Report:
             builder.files = dict(kept.before.files)
             builder.assembly_cache.entities = dict(kept.before.entities)
             builder.assembly_cache.refs = {hit[2].key: hit for hit in kept.before.refs.values()}
+            builder.prints = dict(kept.before.prints)
         state = load_state(output, settings, kept.seen, look, files) if options.cache else None
     finally:
         if look is not None:
@@ -865,7 +873,7 @@ class _Kept:
         # With more than one core, a whole build writes them in a child process of its own.
         self.fork = options.jobs > 1 and hasattr(os, "fork")
         self.snapshot: dict[str, object] | None = None
-        self.before = Records({}, {}, {})  # the records the build started from
+        self.before = Records({}, {}, {}, {})  # the records the build started from
         self.problem: str | None = None  # why the cache could not be written
         self.seconds = 0.0
         self.in_place = False  # the output was changed in place, not swapped for a new one
@@ -881,6 +889,8 @@ class _Kept:
         """
         if not self.wanted or not self.fork or self.child is not None:
             return
+        if self.builder.linked is not None:
+            digest(self.builder.linked)  # first: the records keep what it makes of each page
         self.child = forking.fork(self._write_in_child)  # None: save() writes them in this one
 
     def _write_in_child(self, end: int) -> bool:
@@ -913,7 +923,7 @@ class _Kept:
             self.markdown_cache.save()
             assembly = self.builder.assembly_cache
             refs = {hit[2].doc.path: hit for hit in assembly.refs.values()}
-            records = Records(self.builder.files, assembly.entities, refs)
+            records = Records(self.builder.files, assembly.entities, refs, self.builder.page_prints())
             save_records(self.output, records, self.before)
         except OSError as error:
             return os_problem(error, "")

@@ -31,6 +31,7 @@ import jinja2
 
 from . import forking
 from .assemble import Resolved
+from .depend import PagePrints
 from .errors import Problem
 from .link import BodyJob, RenderMany
 from .load import FileRecord
@@ -440,6 +441,7 @@ class Records(NamedTuple):
     files: dict[str, FileRecord]
     entities: dict[str, Assembled]
     refs: dict[str, Resolved]
+    prints: dict[str, PagePrints]  # what the digest made of its page (checked before use)
 
 
 def _shaped(kinds: tuple[type | tuple[type, ...], ...]) -> Callable[[object], bool]:
@@ -465,6 +467,7 @@ _VALID: dict[str, Callable[[object], bool]] = {
     "files": lambda value: isinstance(value, FileRecord),
     "entities": _shaped((Document, Collection, (Entity, type(None)), list)),
     "refs": _shaped((str, Entity, Entity, list)),
+    "prints": lambda value: isinstance(value, PagePrints) and isinstance(value.entity, Entity),
 }
 
 
@@ -474,7 +477,7 @@ def load_records(output: Path, files: SignedFiles | None = None) -> Records:
     A record is used again only while its file's inode, size and time are the same (load_sources);
     a shard that is not trusted only means its files are read and assembled again.
     """
-    records = Records({}, {}, {})
+    records = Records({}, {}, {}, {})
     for path in sorted(_records_folder(output).glob("*.pickle")):
         loaded = _read_signed(path, files=files) or {}
         parts = [loaded.get(kind) for kind in Records._fields]

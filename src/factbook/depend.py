@@ -6,13 +6,14 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import marshal
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from enum import Enum
 from operator import itemgetter
 from pathlib import PurePath
-from typing import Any
+from typing import Any, NamedTuple
 
+from .frozen import pickled_as_tuple
 from .link import LinkedSite, changed_keys
 from .mdlinks import Rendered
 from .model import Entity, Ref, text_print
@@ -120,36 +121,102 @@ def _list(value: Any) -> list[str]:
     return value
 
 
+@pickled_as_tuple
+class PagePrints(NamedTuple):
+    """What the digest made of one page, kept with it for the next build (in the records).
+
+    Each hash holds while the page is the very object it was made from (read back with it) and
+    what else it was made from is the same: the body's prints, for what the page gives the
+    inverse lists; those and its inverse list, with no facts and no dead links, for its own
+    inputs; no facts, for what the exports read of it ('' where it did not hold).
+    """
+
+    entity: Entity
+    body: tuple[str, str]
+    inverse: str
+    face: str
+    out: str
+    own: str
+    read: str
+
+
+PRINTS = "prints"  # LinkedSite.memo: the last build's PagePrints by file path; the new, once made
+_NO_BODY = ("", "")
+
+
 def digest(linked: LinkedSite, base: Digest | None = None) -> Digest:
     """Return the digest of a linked site (made once per site).
 
     With base, the digest of an earlier build of the same site, the inverse lists of pages that
-    no changed page led to or leads to are taken from it unhashed: the result is the same.
+    no changed page led to or leads to are taken from it unhashed: the result is the same. The
+    hashes of a page whose PagePrints hold (linked.memo[PRINTS]) are taken from them, and the
+    new PagePrints put there.
     """
     made = linked.memo.get("digest")
     if made is None:
         entities = linked.site.entities
         bodies = linked.bodies
-        faces = {k: _face_print(e) for k, e in entities.items()}
-        refs = {k: _refs_bytes(e.refs) for k, e in entities.items()}
-        outs = {k: _out_print(refs[k], bodies.get(k)) for k in entities}
+        kept: dict[str, PagePrints] = linked.memo.get(PRINTS) or {}
+        was = {k: p for k, e in entities.items() if (p := kept.get(e.doc.path)) is not None and p.entity is e}
+        shown = {k: b.prints for k, b in bodies.items()}
+        faces = {k: was[k].face if k in was else _face_print(e) for k, e in entities.items()}
+        refs: dict[str, bytes] = {}
+
+        def refs_of(key: str) -> bytes:
+            found = refs.get(key)
+            if found is None:
+                found = refs[key] = _refs_bytes(entities[key].refs)
+            return found
+
+        # The pages made of the very objects of the last build, with the same body.
+        alike = {k for k, p in was.items() if p.body == shown.get(k, _NO_BODY)}
+        outs = {k: was[k].out if k in alike else _out_print(refs_of(k), bodies.get(k)) for k in entities}
         inverses, leads = _inverses(linked, outs, base)
+        plain = {k for k in entities if not _facts_or_dead(linked, k)}
+        owns = {}
+        for k in entities:
+            inverse = inverses.get(k, _NO_INVERSE)
+            if k in alike and k in plain and was[k].own and was[k].inverse == inverse:
+                owns[k] = was[k].own
+            else:
+                owns[k] = _own_print(linked, k, refs_of(k), inverse)
+        reads = {k: p.read for k, p in was.items() if p.read and not linked.site.facts.get(k)}
+        exports, reads = _exports_prints(linked, faces, refs_of, reads)
         made = Digest(
             faces,
-            {k: _own_print(linked, k, refs[k], inverses.get(k, _NO_INVERSE)) for k in entities},
+            owns,
             frozenset(_fact_subjects(linked)),
             {
                 name: tuple(date_order(linked, name))
                 for name, c in linked.site.collections.items()
                 if c.sort == "date"
             },
-            _exports_prints(linked, faces, refs),
+            exports,
             outs,
             leads,
             inverses,
         )
         linked.memo["digest"] = made
+        fresh: dict[str, PagePrints] = {}
+        for k, e in entities.items():
+            p = PagePrints(
+                e,
+                shown.get(k, _NO_BODY),
+                inverses.get(k, _NO_INVERSE),
+                faces[k],
+                outs[k],
+                owns[k] if k in plain else "",
+                "" if linked.site.facts.get(k) else reads[k],
+            )
+            old = was.get(k)
+            fresh[e.doc.path] = old if old == p else p  # the same object: its records shard stays
+        linked.memo[PRINTS] = fresh
     return made
+
+
+def _facts_or_dead(linked: LinkedSite, key: str) -> bool:
+    """Return whether a page's own inputs include facts or dead links (not kept in PagePrints)."""
+    return bool(linked.facts_about.get(key) or linked.site.facts.get(key) or linked.dead.get(key))
 
 
 # A reference as a page shows it (its line only ever reaches messages): a plain tuple.
@@ -232,10 +299,16 @@ def _inverses(
     return inverses, leads
 
 
-def _exports_prints(linked: LinkedSite, faces: dict[str, str], refs: dict[str, bytes]) -> dict[str, str]:
+def _exports_prints(
+    linked: LinkedSite,
+    faces: dict[str, str],
+    refs_of: Callable[[str], bytes],
+    reads: dict[str, str],
+) -> tuple[dict[str, str], dict[str, str]]:
     """Return hashes of what the whole-site exports read: under "", each page's face, references
     and links, and the facts, for the graph files; under each collection's name, its pages' faces,
-    references and facts, for its data downloads (which name other pages by key only).
+    references and facts, for its data downloads (which name other pages by key only). And the
+    hash of what they read of each page (its face, references and facts): from reads, if there.
 
     The inputs build compares between two linked sites in serve; the inverse and outgoing links
     are made from the references and the links, so they are covered by them.
@@ -247,20 +320,24 @@ def _exports_prints(linked: LinkedSite, faces: dict[str, str], refs: dict[str, b
     parts = [repr(sorted(site.entities)), repr(site.facts), repr(site.files), repr(site.sizes)]
     made.update("\x1f".join(parts).encode("utf-8", "surrogatepass"))
     tables: dict[str, Any] = {}
+    made_reads: dict[str, str] = {}
     for key in sorted(site.entities):
         entity = site.entities[key]
         body = linked.bodies.get(key)
         shown = None if body is None else body.prints[1]
-        facts = site.facts.get(key, ())
-        own = _bytes((key, faces[key], entity.draft, facts))
+        read = reads.get(key)
+        if read is None:
+            own = _bytes((key, faces[key], entity.draft, site.facts.get(key, ())))
+            read = _hash([refs_of(key), own])
+        made_reads[key] = read
         table = tables.get(entity.collection)
         if table is None:
             table = tables[entity.collection] = hashlib.blake2b(digest_size=16)
         # The graph files read what the downloads read, and what the page's body links to.
-        read = _hash([refs[key], own]).encode()
-        table.update(read)
-        made.update(read + repr(shown).encode())
-    return {"": made.hexdigest(), **{name: table.hexdigest() for name, table in tables.items()}}
+        table.update(read.encode())
+        made.update(read.encode() + repr(shown).encode())
+    prints = {"": made.hexdigest(), **{name: table.hexdigest() for name, table in tables.items()}}
+    return prints, made_reads
 
 
 def _own_print(linked: LinkedSite, key: str, refs: bytes, inverse: str) -> str:
