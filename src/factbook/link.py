@@ -473,25 +473,27 @@ def _check_anchors(
     problems: dict[str, list[Problem]] = {}
     known: dict[str, frozenset[str]] = {}  # each page's anchors, made once
     for key, rendered in todo.items():
-        if not rendered.links.anchored:
+        links = rendered.links
+        if not links.anchored:
             continue
-        for use in rendered.links:
-            if not use.anchor:
+        # The columns, not LinkUse tuples: at 10,000 pages some 50,000 links name an anchor.
+        for to, anchor, line in zip(links.keys, links.anchors, links.lines, strict=True):
+            if not anchor:
                 continue
-            target = use.key or key
+            target = to or key
             anchors = known.get(target)
             if anchors is None:
                 anchors = known[target] = anchors_of(site, target, bodies)
-            if use.anchor not in anchors:
+            if anchor not in anchors:
                 doc = site.entities[key].doc
                 where = "this page" if target == key else site.entities[target].doc.path
-                what = "block" if use.anchor.startswith("^") else "heading"
-                message = f"link to #{use.anchor}: {where} has no such {what}"
-                hint = did_you_mean(use.anchor, anchors)
-                problem = Problem(doc.path, use.line, message, hint, warning=_warns(site, key))
+                what = "block" if anchor.startswith("^") else "heading"
+                message = f"link to #{anchor}: {where} has no such {what}"
+                hint = did_you_mean(anchor, anchors)
+                problem = Problem(doc.path, line, message, hint, warning=_warns(site, key))
                 problems.setdefault(key, []).append(problem)
-                url = table.targets[use.key].url if use.key else ""
-                dead.setdefault(key, set()).add((f"{url}#{fragment(use.anchor)}", url or "#"))
+                url = table.targets[to].url if to else ""
+                dead.setdefault(key, set()).add((f"{url}#{fragment(anchor)}", url or "#"))
     return problems
 
 

@@ -332,10 +332,10 @@ class LinkProblem(NamedTuple):
     warning: bool = False
 
 
-# Where each link led, the headings, the anchors and the pages its slugs lead to: read only to
-# check a body's links again (or links to it) and to show its own page, so they stay packed in
-# the cache and on their way back from a worker.
-@pickled_by_fields(packed=("toc", "anchors", "resolutions", "slug_targets"))
+# Where each link led, the headings and the pages its slugs lead to: read only to check a
+# body's links again and to show its own page, so they stay packed in the cache and on their
+# way back from a worker. (Its anchors are read by every link to one of them: not packed.)
+@pickled_by_fields(packed=("toc", "resolutions", "slug_targets"))
 @dataclass(frozen=True, slots=True)
 class Rendered:
     """A Markdown body turned into HTML, with its headings, internal links, embeds and tags."""
