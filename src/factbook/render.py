@@ -155,8 +155,9 @@ class PageSpec(NamedTuple):  # not a frozen dataclass: made for every page on ev
     shows: Shows = "faces"
 
 
-# (linked, env, shown, only, sink) -> (pages kept in memory, problems, pages made)
-RenderPages = Callable[..., tuple[list["Output"], list[Problem], int]]
+# (linked, env, shown, only, sink, side) -> (pages kept in memory, problems, pages made, what
+# side returned)
+RenderPages = Callable[..., tuple[list["Output"], list[Problem], int, Any]]
 
 
 def render_site(
