@@ -38,6 +38,13 @@ def test_serial_parallel_and_cached_builds_are_byte_identical(tmp_path: Path) ->
     assert not second.up_to_date and second.cache_hits > 200
     assert _files(serial) == _files(parallel) == _files(cached)
     assert not (cached / ".factbook-cache").exists() and cache_folder(cached).parent.name == ".factbook-cache"
+    # The graph files of a whole build made by workers are patched where a new title shows.
+    itu = root / "content" / "organizations" / "itu.md"
+    itu.write_text(itu.read_text().replace("title: ", "title: Renamed ", 1))
+    third = build(Options(root, cached, jobs=2, cache=True))
+    assert third.incremental and not third.errors
+    assert b"Renamed " in (cached / "graph.jsonld").read_bytes()
+    assert _files(cached) == _files(_plain(root, tmp_path))
     # The graph files, made by a worker in the whole build, are patched where the title shows.
     itu = root / "content" / "organizations" / "itu.md"
     itu.write_text(itu.read_text().replace("title: ", "title: Renamed ", 1))
