@@ -26,6 +26,7 @@ STAGES: dict[str, int] = {
     "declare": 2.5,
     "config": 2.5,
     "load": 3,
+    "readahead": 3.2,
     "translate": 3.5,
     "assemble": 4,
     "names": 4.5,

@@ -34,7 +34,7 @@ from .depend import PRINTS, Digest, PagePrints, affected_entities, digest, face,
 from .errors import Problem, os_problem
 from .exports import GRAPH, export_files, graph_exports
 from .link import LinkedSite, RenderMany, link_site, render_serially
-from .load import FileRecord, Sources, load_sources, refresh_sources
+from .load import Ahead, FileRecord, Sources, load_sources, refresh_sources
 from .model import Document, Site, SiteConfig
 from .parallel import markdown_renderer, page_renderer, render_serially_into
 from .render import (
@@ -79,6 +79,8 @@ class Options:
     seen: Mapping[str, os.stat_result] | None = None
     # The process ends once the build returns (the command line): what it made is left in memory.
     ending: bool = False
+    # Content files being read by another process meanwhile, for the first update to take.
+    ahead: Ahead | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +249,7 @@ class Builder:
         self.editions: dict[str, _EditionMemory] = {}  # each other language's, by its code
         self.sources: Sources | None = None  # what the last update read
         self.seen = options.seen  # what the caller's stat gave for each input file, for the first update
+        self.ahead = options.ahead  # and the files read by another process meanwhile
         self.prints: dict[str, PagePrints] = {}  # what the last digest made of each page, by file
 
     def snapshot(self) -> dict[str, object]:
@@ -354,8 +357,8 @@ class Builder:
             sources = refresh_sources(options.root, self.sources, changed)
         if sources is None:
             skip = frozenset({os.path.realpath(output)})
-            sources = load_sources(options.root, self.files, skip, self.seen)
-        self.seen = None  # from here on the files may change: each update looks again
+            sources = load_sources(options.root, self.files, skip, self.seen, self.ahead)
+        self.seen, self.ahead = None, None  # from here on the files may change: each update looks again
         self.sources = sources
         self.files = sources.files
         problems = list(sources.problems)

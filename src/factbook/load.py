@@ -7,10 +7,10 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 from urllib.parse import quote
 
 from .config import parse_config
@@ -73,18 +73,34 @@ class FileRecord(NamedTuple):
     problem: Problem | None
 
 
+class Ahead(Protocol):
+    """Content files being read elsewhere meanwhile (readahead.ReadAhead)."""
+
+    active: bool
+
+    def theirs(self, shown: str) -> bool:
+        """Return whether the file at this path is read there."""
+
+    def take(self) -> dict[str, FileRecord]:
+        """Return the records of the files read there, by path (waiting for them)."""
+
+
 def load_sources(
     root: Path,
     known: dict[str, FileRecord] | None = None,
     exclude: frozenset[str] = frozenset(),
     seen: Mapping[str, os.stat_result] | None = None,
+    ahead: Ahead | None = None,
+    only: Callable[[str], bool] | None = None,
 ) -> Sources:
     """Return the settings, collections, documents and attachments under root/content.
 
     A folder without content/ is a vault: every note in it belongs to the notes collection.
     A file whose inode, size and modification time match its record in known is not read again;
     folders whose real path is in exclude (the output) are not read at all. What stat gave for a
-    path, when the caller took it a moment before (seen), is not asked again.
+    path, when the caller took it a moment before (seen), is not asked again. The files to read
+    that ahead reads are taken from it once the others are read (and read here if it could not);
+    with only, just the files it accepts are read, and the others left out.
     """
     seen = seen or {}
     known = known or {}
@@ -110,6 +126,7 @@ def load_sources(
             config = replace(config, title=content.resolve().name)
     documents: list[Document] = []
     attachments: dict[str, Attachment] = {}
+    deferred: list[tuple[str, str, Collection, str, Signature]] = []  # the files ahead reads
     prefix = rel(content)
     skip = exclude | _skipped(content, vault)
     for relative, entry, problem in _walk(str(content), vault, skip):
@@ -134,16 +151,25 @@ def load_sources(
         stat = seen.get(entry.path) or entry.stat()
         signature = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
         record = known.get(shown)
-        if (
-            record is None
-            or record.signature != signature
-            or (
-                record.doc and (record.doc.collection, record.doc.folder) != (collection.name, _folder(inner))
-            )
-        ):
+        if not _current(record, signature, collection, inner):
+            if only is not None and not only(shown):
+                continue
+            if ahead is not None and ahead.active and ahead.theirs(shown):
+                deferred.append((shown, entry.path, collection, inner, signature))
+                continue
             record = _read_again(record, signature, Path(entry.path), shown, collection, _folder(inner))
         files[shown] = record
-        _, doc, problem = record
+    if deferred:
+        assert ahead is not None
+        found = ahead.take()
+        for shown, path, collection, inner, signature in deferred:
+            record = found.get(shown)
+            if not _current(record, signature, collection, inner):
+                record = _read_again(
+                    known.get(shown), signature, Path(path), shown, collection, _folder(inner)
+                )
+            files[shown] = record
+    for _, doc, problem in files.values():
         if problem:
             problems.append(problem)
         if doc:
@@ -204,6 +230,13 @@ def refresh_sources(root: Path, previous: Sources, changed: Iterable[str]) -> So
         problems += [fresh.problem] if fresh.problem else []
     documents = tuple(sorted((r.doc for r in files.values() if r.doc), key=lambda d: d.path))
     return replace(previous, documents=documents, problems=tuple(problems), files=files)
+
+
+def _current(record: FileRecord | None, signature: Signature, collection: Collection, inner: str) -> bool:
+    """Return whether a file's record holds for it: the same file, in the same collection and folder."""
+    if record is None or record.signature != signature:
+        return False
+    return not record.doc or (record.doc.collection, record.doc.folder) == (collection.name, _folder(inner))
 
 
 def _read_again(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import zlib
 from collections.abc import Callable
 from typing import Any
@@ -21,14 +20,6 @@ SOME_SERIAL_BELOW = 300
 # Set in each worker process only, when it starts: what it works on. Forked workers receive it
 # as the initializer's argument, in memory, never pickled.
 _WORK: dict[str, Any] = {}
-
-
-def default_jobs() -> int:
-    """Return the number of cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return os.cpu_count() or 1
 
 
 def _adopt(work: dict[str, Any]) -> None:
