@@ -3,6 +3,7 @@ factbook and reads the other half: a build with nothing in its cache reads every
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import zlib
@@ -30,6 +31,7 @@ class ReadAhead:
 
     def _read(self, end: int) -> bool:
         """Read the child's share of the files and write their records to the pipe (in the child)."""
+        gc.disable()  # the child ends once it answers: passes over the heap it inherited free nothing
         from .load import load_sources
 
         files = load_sources(self.root, exclude=self.exclude, only=self.theirs).files
