@@ -74,12 +74,11 @@ class FileRecord(NamedTuple):
 
 
 class Ahead(Protocol):
-    """Content files being read elsewhere meanwhile (readahead.ReadAhead)."""
+    """The files to read being read from the first by another process meanwhile (readahead)."""
 
-    active: bool
-
-    def theirs(self, shown: str) -> bool:
-        """Return whether the file at this path is read there."""
+    def ours(self, index: int) -> bool:
+        """Return whether the index-th file to read is left to this process (which reads from
+        the last one back): once one is not, neither is any before it."""
 
     def take(self) -> dict[str, FileRecord]:
         """Return the records of the files read there, by path (waiting for them)."""
@@ -91,16 +90,18 @@ def load_sources(
     exclude: frozenset[str] = frozenset(),
     seen: Mapping[str, os.stat_result] | None = None,
     ahead: Ahead | None = None,
-    only: Callable[[str], bool] | None = None,
+    claim: Callable[[int], bool] | None = None,
 ) -> Sources:
     """Return the settings, collections, documents and attachments under root/content.
 
     A folder without content/ is a vault: every note in it belongs to the notes collection.
     A file whose inode, size and modification time match its record in known is not read again;
     folders whose real path is in exclude (the output) are not read at all. What stat gave for a
-    path, when the caller took it a moment before (seen), is not asked again. The files to read
-    that ahead reads are taken from it once the others are read (and read here if it could not);
-    with only, just the files it accepts are read, and the others left out.
+    path, when the caller took it a moment before (seen), is not asked again.
+
+    With ahead, the files to read are read from the last one back while ahead leaves them to
+    this process, and the rest taken from it (or read here, if it could not read them). With
+    claim (in that other process), they are read from the first on, while claim allows it.
     """
     seen = seen or {}
     known = known or {}
@@ -126,7 +127,7 @@ def load_sources(
             config = replace(config, title=content.resolve().name)
     documents: list[Document] = []
     attachments: dict[str, Attachment] = {}
-    deferred: list[tuple[str, str, Collection, str, Signature]] = []  # the files ahead reads
+    todo: list[_Item] = []  # the files to read (again)
     prefix = rel(content)
     skip = exclude | _skipped(content, vault)
     for relative, entry, problem in _walk(str(content), vault, skip):
@@ -151,24 +152,26 @@ def load_sources(
         stat = seen.get(entry.path) or entry.stat()
         signature = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
         record = known.get(shown)
-        if not _current(record, signature, collection, inner):
-            if only is not None and not only(shown):
-                continue
-            if ahead is not None and ahead.active and ahead.theirs(shown):
-                deferred.append((shown, entry.path, collection, inner, signature))
-                continue
-            record = _read_again(record, signature, Path(entry.path), shown, collection, _folder(inner))
-        files[shown] = record
-    if deferred:
-        assert ahead is not None
-        found = ahead.take()
-        for shown, path, collection, inner, signature in deferred:
-            record = found.get(shown)
-            if not _current(record, signature, collection, inner):
-                record = _read_again(
-                    known.get(shown), signature, Path(path), shown, collection, _folder(inner)
-                )
+        if _current(record, collection, inner, signature):
             files[shown] = record
+        else:
+            todo.append((shown, entry.path, collection, inner, signature))
+    if claim is not None:  # the other process's part: from the first on, while claim allows
+        for index, item in enumerate(todo):
+            if not claim(index):
+                break
+            files[item[0]] = _read_item(item, known)
+    elif ahead is not None:  # this one's: from the last back, while ahead leaves them here
+        start = len(todo)
+        while start and ahead.ours(start - 1):
+            start -= 1
+            files[todo[start][0]] = _read_item(todo[start], known)
+        found = ahead.take()
+        for item in todo[:start]:
+            record = found.get(item[0])
+            files[item[0]] = record if _current(record, *item[2:]) else _read_item(item, known)
+    else:
+        files.update((item[0], _read_item(item, known)) for item in todo)
     for _, doc, problem in files.values():
         if problem:
             problems.append(problem)
@@ -232,7 +235,17 @@ def refresh_sources(root: Path, previous: Sources, changed: Iterable[str]) -> So
     return replace(previous, documents=documents, problems=tuple(problems), files=files)
 
 
-def _current(record: FileRecord | None, signature: Signature, collection: Collection, inner: str) -> bool:
+# A file to read: its path as shown, its real path, its collection, its path in it, its signature.
+_Item = tuple[str, str, Collection, str, Signature]
+
+
+def _read_item(item: _Item, known: dict[str, FileRecord]) -> FileRecord:
+    """Return the record of a file to read, read (again)."""
+    shown, path, collection, inner, signature = item
+    return _read_again(known.get(shown), signature, Path(path), shown, collection, _folder(inner))
+
+
+def _current(record: FileRecord | None, collection: Collection, inner: str, signature: Signature) -> bool:
     """Return whether a file's record holds for it: the same file, in the same collection and folder."""
     if record is None or record.signature != signature:
         return False

@@ -1,12 +1,13 @@
-"""Half of a site's content files read by a forked child while this process imports the rest of
-factbook and reads the other half: a build with nothing in its cache reads every file."""
+"""Content files read by a forked child while this process imports the rest of factbook, then
+reads them too, from the other end: a build with nothing in its cache reads every file."""
 
 from __future__ import annotations
 
 import gc
+import mmap
 import os
 import pickle
-import zlib
+import struct
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,28 +16,42 @@ from . import forking
 if TYPE_CHECKING:  # the child imports the loader itself, while this process imports the rest
     from .load import FileRecord
 
+_MARKS = struct.Struct("<qq")  # the files the child claimed (0 up), the first this process claimed
+_NONE_YET = 1 << 62
+
 
 class ReadAhead:
-    """A forked child reading the content files that theirs() names, for load_sources to take."""
+    """A forked child reading the files to read from the first on, while this process reads
+    them from the last back (load_sources): each claims a file in memory they share before it
+    reads it, and each stops where the other began. Should both claim one, both read it; should
+    neither, this process reads it once it has taken the child's records."""
 
     def __init__(self, root: Path, exclude: frozenset[str] = frozenset()) -> None:
         self.root, self.exclude = root, exclude
+        self._marks = mmap.mmap(-1, _MARKS.size)
+        _MARKS.pack_into(self._marks, 0, 0, _NONE_YET)
         self._child = forking.fork(self._read)
-        self.active = self._child is not None  # if not, load_sources reads every file itself
-
-    @staticmethod
-    def theirs(shown: str) -> bool:
-        """Return whether the file at this path (as problems show it) is the child's to read."""
-        return zlib.crc32(shown.encode("utf-8", "surrogatepass")) % 2 == 0
 
     def _read(self, end: int) -> bool:
-        """Read the child's share of the files and write their records to the pipe (in the child)."""
+        """Read the files from the first on and write their records to the pipe (in the child)."""
         gc.disable()  # the child ends once it answers: passes over the heap it inherited free nothing
         from .load import load_sources
 
-        files = load_sources(self.root, exclude=self.exclude, only=self.theirs).files
+        files = load_sources(self.root, exclude=self.exclude, claim=self._claim).files
         forking.write_all(end, pickle.dumps(files, protocol=5))
         return True
+
+    def _claim(self, index: int) -> bool:
+        """Claim the index-th file to read for the child; return whether it is still to be read."""
+        struct.pack_into("<q", self._marks, 0, index + 1)
+        return index < struct.unpack_from("<q", self._marks, 8)[0]
+
+    def ours(self, index: int) -> bool:
+        """Claim the index-th file to read for this process; return whether the child has not."""
+        if self._child is None:
+            return True
+        struct.pack_into("<q", self._marks, 8, index)
+        return index >= struct.unpack_from("<q", self._marks, 0)[0]
 
     def take(self) -> dict[str, FileRecord]:
         """Return the records of the files the child read, by path ({} if it could not read them)."""
@@ -50,7 +65,7 @@ class ReadAhead:
         return found if isinstance(found, dict) else {}
 
     def close(self) -> None:
-        """End the child if its records were not taken (the build ended before it read anything)."""
+        """End the child if its records were not taken (the build ended before it read the content)."""
         if self._child is not None:
             forking.end(self._child)
             self._child = None
