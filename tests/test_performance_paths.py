@@ -847,3 +847,62 @@ def test_the_digest_made_with_the_kept_page_prints_equals_one_made_afresh(
     path = "content/organizations/asan-xidmet.md"
     assert fresh[path].entity is records.prints[path].entity and fresh[path] != records.prints[path]
     assert fresh["content/events/telecom-2009.md"] is records.prints["content/events/telecom-2009.md"]
+
+
+@pytest.mark.parametrize("name", ["tiny", "vault", "broken-not-utf8", "broken-yaml-front-matter", "species"])
+def test_content_read_partly_by_a_child_loads_as_read_here(name: str, tmp_path: Path) -> None:
+    from factbook.load import load_sources
+    from factbook.readahead import ReadAhead
+
+    root = tmp_path / name
+    shutil.copytree(SITES / name, root, ignore=shutil.ignore_patterns("expected*"))
+    for i in range(40):  # enough files that both processes read some
+        folder = root / "content" / "notes" if name == "vault" else root / "content" / "topics"
+        if name == "vault":
+            folder = root
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"extra-{i:02d}.md").write_text(f"---\ntitle: Extra {i}\n---\nText {i}.\n")
+    alone = load_sources(root)
+    ahead = ReadAhead(root)
+    together = load_sources(root, ahead=ahead)
+    ahead.close()
+    assert together.documents == alone.documents
+    assert sorted(together.problems) == sorted(alone.problems)
+    assert together.files.keys() == alone.files.keys()
+    assert {p: r.doc for p, r in together.files.items()} == {p: r.doc for p, r in alone.files.items()}
+    assert len(together.files) > 40
+
+
+def test_content_is_read_here_when_the_reading_child_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from factbook.load import load_sources
+    from factbook.readahead import ReadAhead
+
+    root, _ = _tiny(tmp_path)
+    monkeypatch.setattr(ReadAhead, "_read", lambda self, end: False)  # the child answers nothing
+    ahead = ReadAhead(root)
+    assert load_sources(root, ahead=ahead).documents == load_sources(root).documents
+    ahead.close()
+    # Nor is anything lost if neither process claims a file: this one reads what it was not given.
+    monkeypatch.setattr(ReadAhead, "ours", lambda self, index: False)
+    assert load_sources(root, ahead=ReadAhead(root)).documents == load_sources(root).documents
+
+
+def test_the_reading_child_and_this_process_each_stop_where_the_other_began() -> None:
+    import mmap
+
+    from factbook import readahead
+
+    ahead = readahead.ReadAhead.__new__(readahead.ReadAhead)
+    ahead._marks = mmap.mmap(-1, readahead._MARKS.size)
+    readahead._MARKS.pack_into(ahead._marks, 0, 0, readahead._NONE_YET)
+    ahead._child = (-1, -1)  # as if a child were reading; never ended: set back below
+    ahead._batch, ahead._packed = [], []
+    try:
+        assert ahead._claim(0, None) and ahead._claim(1, None)  # the child reads the first two
+        assert ahead.ours(5) and ahead.ours(4) and ahead.ours(3) and ahead.ours(2)
+        assert not ahead.ours(1)  # the child's
+        assert not ahead._claim(2, None)  # this process's: the child stops
+    finally:
+        ahead._child = None

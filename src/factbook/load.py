@@ -90,7 +90,7 @@ def load_sources(
     exclude: frozenset[str] = frozenset(),
     seen: Mapping[str, os.stat_result] | None = None,
     ahead: Ahead | None = None,
-    claim: Callable[[int], bool] | None = None,
+    claim: Callable[[int, FileRecord | None], bool] | None = None,
 ) -> Sources:
     """Return the settings, collections, documents and attachments under root/content.
 
@@ -101,7 +101,8 @@ def load_sources(
 
     With ahead, the files to read are read from the last one back while ahead leaves them to
     this process, and the rest taken from it (or read here, if it could not read them). With
-    claim (in that other process), they are read from the first on, while claim allows it.
+    claim (in that other process), they are read from the first on, while claim allows it: it
+    is given each file's index, and the record of the one before.
     """
     seen = seen or {}
     known = known or {}
@@ -157,10 +158,13 @@ def load_sources(
         else:
             todo.append((shown, entry.path, collection, inner, signature))
     if claim is not None:  # the other process's part: from the first on, while claim allows
+        record = None
         for index, item in enumerate(todo):
-            if not claim(index):
+            if not claim(index, record):
                 break
-            files[item[0]] = _read_item(item, known)
+            record = files[item[0]] = _read_item(item, known)
+        else:
+            claim(len(todo), record)  # none left: only the last record to hand over
     elif ahead is not None:  # this one's: from the last back, while ahead leaves them here
         start = len(todo)
         while start and ahead.ours(start - 1):

@@ -4,6 +4,7 @@ reads them too, from the other end: a build with nothing in its cache reads ever
 from __future__ import annotations
 
 import gc
+import io
 import mmap
 import os
 import pickle
@@ -18,6 +19,7 @@ if TYPE_CHECKING:  # the child imports the loader itself, while this process imp
 
 _MARKS = struct.Struct("<qq")  # the files the child claimed (0 up), the first this process claimed
 _NONE_YET = 1 << 62
+_BATCH = 64  # records pickled together
 
 
 class ReadAhead:
@@ -37,14 +39,30 @@ class ReadAhead:
         gc.disable()  # the child ends once it answers: passes over the heap it inherited free nothing
         from .load import load_sources
 
-        files = load_sources(self.root, exclude=self.exclude, claim=self._claim).files
-        forking.write_all(end, pickle.dumps(files, protocol=5))
+        self._batch: list[FileRecord] = []
+        self._packed: list[bytes] = []
+        load_sources(self.root, exclude=self.exclude, claim=self._claim)
+        self._pack()
+        forking.write_all(end, b"".join(self._packed))
         return True
 
-    def _claim(self, index: int) -> bool:
-        """Claim the index-th file to read for the child; return whether it is still to be read."""
+    def _claim(self, index: int, record: FileRecord | None) -> bool:
+        """Claim the index-th file to read for the child; return whether it is still to be read.
+
+        The record of the file before is pickled here, in batches, while this process still
+        reads: pickled all at once they were a fifth of the wait for them at 10,000 pages.
+        """
+        if record is not None:
+            self._batch.append(record)
+            if len(self._batch) == _BATCH:
+                self._pack()
         struct.pack_into("<q", self._marks, 0, index + 1)
         return index < struct.unpack_from("<q", self._marks, 8)[0]
+
+    def _pack(self) -> None:
+        if self._batch:
+            self._packed.append(pickle.dumps(self._batch, protocol=5))
+            self._batch = []
 
     def ours(self, index: int) -> bool:
         """Claim the index-th file to read for this process; return whether the child has not."""
@@ -61,8 +79,14 @@ class ReadAhead:
         data, ended_well = forking.answer(child)
         if not ended_well:
             return {}
-        found = pickle.loads(data)  # from this process's own fork, through a pipe
-        return found if isinstance(found, dict) else {}
+        found: dict[str, FileRecord] = {}
+        stream = io.BytesIO(data)
+        while stream.tell() < len(data):
+            # From this process's own fork, through a pipe: batches of records, one after another.
+            for record in pickle.load(stream):
+                if record.doc is not None:
+                    found[record.doc.path] = record
+        return found
 
     def close(self) -> None:
         """End the child if its records were not taken (the build ended before it read the content)."""
