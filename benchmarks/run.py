@@ -122,7 +122,7 @@ def serve_edit(root: Path) -> float:
     import tempfile
 
     from factbook.build import Options
-    from factbook.parallel import default_jobs
+    from factbook.readahead import default_jobs
     from factbook.rebuild import Rebuilder
 
     page = sorted((root / "content" / "events").glob("*.md"))[5]
