@@ -379,7 +379,9 @@ def _exports_prints(
     # Hashed as it is made, not joined first: the text of every page's references, whole, was a
     # tenth of a cold build's peak memory at 10,000 pages.
     made = hashlib.blake2b(digest_size=16)
-    parts = [repr(sorted(site.entities)), repr(site.facts), repr(site.files), repr(site.sizes)]
+    texts = _fact_texts(linked)
+    sheets = "\x1e".join(f"{k}\x1f" + "\x1d".join(texts[id(f)] for f in fs) for k, fs in site.facts.items())
+    parts = [repr(sorted(site.entities)), sheets, repr(site.files), repr(site.sizes)]
     made.update("\x1f".join(parts).encode("utf-8", "surrogatepass"))
     tables: dict[str, Any] = {}
     made_reads: dict[str, str] = {}
@@ -389,7 +391,9 @@ def _exports_prints(
         shown = None if body is None else body.prints[1]
         read = reads.get(key)
         if read is None:
-            own = _bytes((key, faces[key], entity.draft, site.facts.get(key, ())))
+            own = _bytes(
+                (key, faces[key], entity.draft, tuple(texts[id(f)] for f in site.facts.get(key, ())))
+            )
             read = _hash([refs_of(key), own])
         made_reads[key] = read
         table = tables.get(entity.collection)
@@ -415,9 +419,10 @@ def _own_print(linked: LinkedSite, key: str, refs: bytes, inverse: str) -> str:
     # What a page shows of its file: the file itself, when it was read from one; line numbers
     # only ever reach messages.
     read = doc.checksum or repr((doc.body, doc.data))
+    texts = _fact_texts(linked)
     rest = (
-        linked.facts_about.get(key, ()),
-        linked.site.facts.get(key, ()),
+        tuple((sheet, texts.get(id(f)) or repr(f)) for sheet, f in linked.facts_about.get(key, ())),
+        tuple(texts[id(f)] for f in linked.site.facts.get(key, ())),
         sorted(linked.dead.get(key, ())),
     )
     # The HTML is made from the body and where its links lead, as is all the rest.
@@ -425,6 +430,15 @@ def _own_print(linked: LinkedSite, key: str, refs: bytes, inverse: str) -> str:
     return _hash(
         [_bytes((doc.path, doc.kind, doc.collection, doc.stem, doc.folder, read, rest, inverse, shown)), refs]
     )
+
+
+def _fact_texts(linked: LinkedSite) -> dict[int, str]:
+    """Return the repr of each fact of the site, by the fact's id (made once per site): a page's
+    facts hashed as text, not as the dataclasses they are, which marshal cannot write."""
+    texts = linked.memo.get("fact_texts")
+    if texts is None:
+        texts = linked.memo["fact_texts"] = {id(f): repr(f) for fs in linked.site.facts.values() for f in fs}
+    return texts  # type: ignore[no-any-return]
 
 
 def fingerprint(value: object) -> str:
