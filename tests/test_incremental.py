@@ -522,3 +522,31 @@ def test_the_files_a_watcher_names_are_read_again_as_a_whole_survey_would(tmp_pa
     assert refresh_sources(root, sources, [str(topic)]) is None
     assert refresh_sources(root, sources, [str(content / "site.yaml")]) is None
     assert refresh_sources(root, sources, [str(content / "topics")]) is None
+
+
+def test_a_title_the_home_page_does_not_show_leaves_it_as_it_was(tmp_path: Path) -> None:
+    # The home page lists topics and events, counts every collection's pages, and links to ITU
+    # from its text: a title of another organization changed is not on it.
+    root = tmp_path / "site"
+    shutil.copytree(SITES / "tiny" / "content", root / "content")
+    out = tmp_path / "out"
+    builder = Builder(Options(root))
+    _apply(builder, out)
+    content = root / "content"
+    asan, ict = content / "organizations" / "asan-xidmet.md", content / "topics" / "ict.md"
+    asan.write_text(asan.read_text().replace("title: ", "title: The ", 1))
+    made = _apply(builder, out)
+    assert "organizations/asan-xidmet/index.html" in made and "index.html" not in made
+    assert _files(out) == _full(root, tmp_path)
+    # A page that comes counts on it; and a topic is listed on it.
+    (content / "organizations" / "new-agency.md").write_text(
+        "---\ntitle: New Agency\nsources: [press-release]\n---\nText.\n"
+    )
+    assert "index.html" in _apply(builder, out) and _files(out) == _full(root, tmp_path)
+    ict.write_text(ict.read_text().replace("title: ", "title: The ", 1))
+    assert "index.html" in _apply(builder, out) and _files(out) == _full(root, tmp_path)
+    # And it counts the facts.
+    figures = content / "facts" / "figures.yaml"
+    more = "  - label: People\n    value: 12\n    about: [itu]\n    source: press-release\n"
+    figures.write_text(figures.read_text() + more)
+    assert "index.html" in _apply(builder, out) and _files(out) == _full(root, tmp_path)

@@ -622,6 +622,12 @@ class Builder:
         # A face changed, or a fact: then collections name where (and pages that show faces,
         # such as the data downloads' row counts, may show it).
         home = next((k for k, e in new.site.entities.items() if e.url == "/"), None)
+        # The home page lists the pages of the collections shown there and of those on the
+        # timeline, counts every collection's pages and the facts, and shows no other page's
+        # face but through its own body (then home is in pages).
+        shown_home = {n for n, c in new.site.collections.items() if c.home or c.timeline or c.fact_list}
+        was = old.faces.keys() if isinstance(old, Digest) else old.site.entities.keys()
+        counted = was != new.site.entities.keys()  # a page came or went: the counts changed
         now: dict[str, str] = {}
 
         def changed(view: str) -> bool:
@@ -635,7 +641,7 @@ class Builder:
             if spec.shows == "home":
                 # Its lists and timeline show faces; its own page's body; making it again cost a
                 # tenth of a rebuild at 10k pages.
-                return bool(collections) or home in pages
+                return not collections.isdisjoint(shown_home) or home in pages or counted
             if spec.shows == "settings":  # what changes it changes the stamp: a whole build
                 return False
             if spec.shows in ("urls", "tags"):  # the sitemap at 10k took a tenth of a rebuild in serve
