@@ -525,8 +525,8 @@ def test_the_files_a_watcher_names_are_read_again_as_a_whole_survey_would(tmp_pa
 
 
 def test_a_title_the_home_page_does_not_show_leaves_it_as_it_was(tmp_path: Path) -> None:
-    # The home page lists topics and events, counts every collection's pages, and links to ITU
-    # from its text: a title of another organization changed is not on it.
+    # The home page lists topics and events, counts every collection's pages and the facts, and
+    # links to ITU from its text: a title of another organization changed is not on it.
     root = tmp_path / "site"
     shutil.copytree(SITES / "tiny" / "content", root / "content")
     out = tmp_path / "out"
@@ -534,19 +534,23 @@ def test_a_title_the_home_page_does_not_show_leaves_it_as_it_was(tmp_path: Path)
     _apply(builder, out)
     content = root / "content"
     asan, ict = content / "organizations" / "asan-xidmet.md", content / "topics" / "ict.md"
-    asan.write_text(asan.read_text().replace("title: ", "title: The ", 1))
-    made = _apply(builder, out)
-    assert "organizations/asan-xidmet/index.html" in made and "index.html" not in made
-    assert _files(out) == _full(root, tmp_path)
-    # A page that comes counts on it; and a topic is listed on it.
-    (content / "organizations" / "new-agency.md").write_text(
-        "---\ntitle: New Agency\nsources: [press-release]\n---\nText.\n"
-    )
-    assert "index.html" in _apply(builder, out) and _files(out) == _full(root, tmp_path)
-    ict.write_text(ict.read_text().replace("title: ", "title: The ", 1))
-    assert "index.html" in _apply(builder, out) and _files(out) == _full(root, tmp_path)
-    # And it counts the facts.
     figures = content / "facts" / "figures.yaml"
-    more = "  - label: People\n    value: 12\n    about: [itu]\n    source: press-release\n"
-    figures.write_text(figures.read_text() + more)
-    assert "index.html" in _apply(builder, out) and _files(out) == _full(root, tmp_path)
+
+    def made(change) -> set[str]:  # type: ignore[no-untyped-def]
+        change()
+        found = _apply(builder, out)
+        assert _files(out) == _full(root, tmp_path)
+        return found
+
+    renamed = made(lambda: asan.write_text(asan.read_text().replace("title: ", "title: The ", 1)))
+    assert "organizations/asan-xidmet/index.html" in renamed and "index.html" not in renamed
+    # A fact more: it counts them.
+    more = "  - label: People\n    value: 12\n    about: [asan-xidmet]\n    source: press-release\n"
+    assert "index.html" in made(lambda: figures.write_text(figures.read_text() + more))
+    # A fact's subject renamed: the facts' index shows it, the home page only their number.
+    renamed = made(lambda: asan.write_text(asan.read_text().replace("title: The ", "title: A ", 1)))
+    assert "facts/index.html" in renamed and "index.html" not in renamed
+    # A page that comes counts on it; and a topic is listed on it.
+    agency = "---\ntitle: New Agency\nsources: [press-release]\n---\nText.\n"
+    assert "index.html" in made(lambda: (content / "organizations" / "new-agency.md").write_text(agency))
+    assert "index.html" in made(lambda: ict.write_text(ict.read_text().replace("title: ", "title: The ", 1)))

@@ -43,6 +43,7 @@ from .render import (
     PageSpec,
     RenderPages,
     carry_views,
+    counts_print,
     has_index,
     make_environment,
     nav_items,
@@ -482,13 +483,13 @@ class Builder:
         files |= set(static_files(theme_dirs(options.root, "static")))  # an asset deleted goes too
         removed = sorted(self.good_files - files)
         self.good, self.good_files, self.good_stamp = linked, files, stamp
-        self.good_views = views_print(linked)
+        self.good_views = _site_views(linked)
         self.good_exports, self.good_export_paths, self.graph_spans = exports, export_paths, spans
         self.good_attachments = attachments
         for code, (edition_linked, edition_stamp, edition_exports) in edition.kept.items():
             memory = self.editions.setdefault(code, _EditionMemory())
             memory.good, memory.stamp, memory.export_paths = edition_linked, edition_stamp, edition_exports
-            memory.views = views_print(edition_linked)
+            memory.views = _site_views(edition_linked)
         for code in set(self.editions) - set(edition.kept):
             self.editions[code].good = None  # a language no longer built starts whole when it returns
         return Update(report, linked, pages, removed, only is None, changed)
@@ -625,14 +626,12 @@ class Builder:
         # The home page lists the pages of the collections shown there and of those on the
         # timeline, counts every collection's pages and the facts, and shows no other page's
         # face but through its own body (then home is in pages).
-        shown_home = {n for n, c in new.site.collections.items() if c.home or c.timeline or c.fact_list}
-        was = old.faces.keys() if isinstance(old, Digest) else old.site.entities.keys()
-        counted = was != new.site.entities.keys()  # a page came or went: the counts changed
+        shown_home = {n for n, c in new.site.collections.items() if c.home or c.timeline}
         now: dict[str, str] = {}
 
         def changed(view: str) -> bool:
             if not now:
-                now.update(views_print(new))
+                now.update(_site_views(new))
             return views.get(view) != now[view]
 
         def only(spec: PageSpec) -> bool:
@@ -641,7 +640,7 @@ class Builder:
             if spec.shows == "home":
                 # Its lists and timeline show faces; its own page's body; making it again cost a
                 # tenth of a rebuild at 10k pages.
-                return not collections.isdisjoint(shown_home) or home in pages or counted
+                return not collections.isdisjoint(shown_home) or home in pages or changed("counts")
             if spec.shows == "settings":  # what changes it changes the stamp: a whole build
                 return False
             if spec.shows in ("urls", "tags"):  # the sitemap at 10k took a tenth of a rebuild in serve
@@ -656,6 +655,12 @@ def _exports_into(linked: LinkedSite, sink: Staging) -> tuple[set[str], dict[str
     graph files, and how many files were put."""
     exports = graph_exports(linked)
     return {e.path for e in exports}, linked.memo.get("graph_spans", {}), sink.put_all(exports)
+
+
+def _site_views(linked: LinkedSite) -> dict[str, str]:
+    """Return the hashes of what the site's own pages read of many others (views_print), and of
+    the counts the home page shows."""
+    return {**views_print(linked), "counts": counts_print(linked)}
 
 
 def _same_exports(old: LinkedSite, new: LinkedSite) -> bool:

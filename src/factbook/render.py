@@ -470,6 +470,13 @@ def views_print(linked: LinkedSite) -> dict[str, str]:
     return _cached(linked, "views_print", made)
 
 
+def counts_print(linked: LinkedSite) -> str:
+    """Return a hash of the number of pages of each collection and of facts (the home page shows
+    them): made on each call, never carried from another build, since a fact may come or go
+    while every page stays."""
+    return text_print(repr([(i.text, i.url, i.note) for i in _counts(linked)]))
+
+
 def _tag_pages(linked: LinkedSite) -> dict[str, tuple[str, tuple[str, ...]]]:
     return _cached(linked, "tag_pages", lambda: tag_pages(linked))
 
