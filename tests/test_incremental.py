@@ -31,12 +31,18 @@ def _full(root: Path, tmp: Path) -> dict[str, bytes]:
     return _files(out)
 
 
-def test_rebuilds_after_edits_renames_and_deletions_equal_full_builds(tmp_path: Path) -> None:
+def _tiny_served(tmp_path: Path) -> tuple[Path, Path, Builder]:
+    """Return a copy of the tiny site, where a builder kept for the next update built it, and that builder."""
     root = tmp_path / "site"
     shutil.copytree(SITES / "tiny" / "content", root / "content")
     served = tmp_path / "served"
     builder = Builder(Options(root))
     _apply(builder, served)
+    return root, served, builder
+
+
+def test_rebuilds_after_edits_renames_and_deletions_equal_full_builds(tmp_path: Path) -> None:
+    root, served, builder = _tiny_served(tmp_path)
     assert _files(served) == _full(root, tmp_path)
     content = root / "content"
 
@@ -527,11 +533,7 @@ def test_the_files_a_watcher_names_are_read_again_as_a_whole_survey_would(tmp_pa
 def test_a_title_the_home_page_does_not_show_leaves_it_as_it_was(tmp_path: Path) -> None:
     # The home page lists topics and events, counts every collection's pages and the facts, and
     # links to ITU from its text: a title of another organization changed is not on it.
-    root = tmp_path / "site"
-    shutil.copytree(SITES / "tiny" / "content", root / "content")
-    out = tmp_path / "out"
-    builder = Builder(Options(root))
-    _apply(builder, out)
+    root, out, builder = _tiny_served(tmp_path)
     content = root / "content"
     asan, ict = content / "organizations" / "asan-xidmet.md", content / "topics" / "ict.md"
     figures = content / "facts" / "figures.yaml"

@@ -140,41 +140,11 @@ class PagePrints(NamedTuple):
         """Return the prints of entity: its body's, then inverse, face, out, own and read."""
         return cls(entity, "".join(h or _BLANK for h in (*body, *hashes)))
 
-    def _part(self, index: int) -> str:
-        part = self.hashes[index * 32 : index * 32 + 32]
-        return "" if part == _BLANK else part
 
-    @property
-    def body(self) -> tuple[str, str]:
-        """Return the prints of the body it was made with (two '' for none)."""
-        return self._part(0), self._part(1)
-
-    @property
-    def inverse(self) -> str:
-        """Return the hash of the inverse list it was made with."""
-        return self._part(2)
-
-    @property
-    def face(self) -> str:
-        """Return the hash of the page's face."""
-        return self._part(3)
-
-    @property
-    def out(self) -> str:
-        """Return the hash of what the page gives the inverse lists."""
-        return self._part(4)
-
-    @property
-    def own(self) -> str:
-        """Return the hash of the page's own inputs ('' if it had facts or dead links)."""
-        return self._part(5)
-
-    @property
-    def read(self) -> str:
-        """Return the hash of what the exports read of the page ('' if it had facts)."""
-        return self._part(6)
-
-
+# Where each hash is in PagePrints.hashes: sliced there directly, 10,000 pages a build.
+_BODY, _INVERSE, _FACE, _OUT, _OWN, _READ = (
+    slice(a, b) for a, b in ((0, 64), (64, 96), (96, 128), (128, 160), (160, 192), (192, 224))
+)
 _BLANK = "-" * 32  # a hash not kept (every hash here is 32 hexadecimal digits)
 PRINTS = "prints"  # LinkedSite.memo: the last build's PagePrints by file path; the new, once made
 _NO_BODY = ("", "")
@@ -200,7 +170,6 @@ def digest(linked: LinkedSite, base: Digest | None = None) -> Digest:
                 found = refs[key] = _refs_bytes(entities[key].refs)
             return found
 
-        # Sliced from the kept hashes, not read by name: 10,000 pages a build.
         faces: dict[str, str] = {}
         outs: dict[str, str] = {}
         alike: dict[str, str] = {}  # the kept hashes of each very page of the last build, same body
@@ -209,9 +178,9 @@ def digest(linked: LinkedSite, base: Digest | None = None) -> Digest:
             body = bodies.get(k)
             if p is not None and p.entity is e:
                 hashes = p.hashes
-                faces[k] = hashes[96:128]
-                if hashes[:64] == _body_hashes(body):
-                    outs[k], alike[k] = hashes[128:160], hashes
+                faces[k] = hashes[_FACE]
+                if hashes[_BODY] == _body_hashes(body):
+                    outs[k], alike[k] = hashes[_OUT], hashes
                     continue
             else:
                 faces[k] = _face_print(e)
@@ -225,12 +194,12 @@ def digest(linked: LinkedSite, base: Digest | None = None) -> Digest:
             hashes = alike.get(k)
             if (
                 hashes is not None
-                and hashes[64:96] == inverse
-                and hashes[160:192] != _BLANK
-                and hashes[192:224] != _BLANK
+                and hashes[_INVERSE] == inverse
+                and hashes[_OWN] != _BLANK
+                and hashes[_READ] != _BLANK
                 and not _facts_or_dead(linked, k)
             ):
-                owns[k], reads[k] = hashes[160:192], hashes[192:224]
+                owns[k], reads[k] = hashes[_OWN], hashes[_READ]
                 held[k] = kept[e.doc.path]
             else:
                 owns[k] = _own_print(linked, k, refs_of(k), inverse)

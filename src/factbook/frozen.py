@@ -22,7 +22,7 @@ V = TypeVar("V")
 
 
 class _Packed:
-    """A value kept pickled until it is first read (Packed, PackedMapping).
+    """A value kept pickled until it is first read (Packed, PackedMapping, PackedSet).
 
     Most are never read: loading back a cache's hundreds of thousands of small tuples that no
     build looks at was a third of the time its bodies took to load. Pickled again, it stays packed.
@@ -49,6 +49,15 @@ class _Packed:
     def __reduce__(self) -> tuple[type, tuple[bytes]]:
         return type(self), (self.data,)
 
+    def __contains__(self, item: object) -> bool:
+        return item in self.value()
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.value())
+
+    def __len__(self) -> int:
+        return len(self.value())
+
 
 class Packed(_Packed, Sequence[V]):
     """A tuple kept pickled until it is first read."""
@@ -74,12 +83,6 @@ class Packed(_Packed, Sequence[V]):
     def __getitem__(self, index: int | slice) -> V | tuple[V, ...]:
         return self.value()[index]  # type: ignore[no-any-return]
 
-    def __iter__(self) -> Iterator[V]:
-        return iter(self.value())
-
-    def __len__(self) -> int:
-        return len(self.value())
-
     def __hash__(self) -> int:
         return hash(self.value())
 
@@ -92,15 +95,6 @@ class PackedMapping(_Packed, Mapping[K, V]):
     def __getitem__(self, key: K) -> V:
         return self.value()[key]  # type: ignore[no-any-return]
 
-    def __contains__(self, key: object) -> bool:
-        return key in self.value()
-
-    def __iter__(self) -> Iterator[K]:
-        return iter(self.value())
-
-    def __len__(self) -> int:
-        return len(self.value())
-
     __hash__ = None  # type: ignore[assignment]  # as a dict's
 
 
@@ -108,15 +102,6 @@ class PackedSet(_Packed, AbstractSet[V]):
     """A frozenset kept pickled until it is first read."""
 
     __slots__ = ()
-
-    def __contains__(self, item: object) -> bool:
-        return item in self.value()
-
-    def __iter__(self) -> Iterator[V]:
-        return iter(self.value())
-
-    def __len__(self) -> int:
-        return len(self.value())
 
     def __hash__(self) -> int:
         return hash(self.value())
