@@ -6,7 +6,6 @@ import os
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import KW_ONLY, dataclass, field, replace
-from functools import partial
 from pathlib import Path
 from urllib.parse import quote, unquote
 
@@ -407,11 +406,7 @@ class Builder:
         if templates != self.env_stamp:
             # Compiling the templates is most of a whole-site rebuild: a site.yaml save keeps them.
             self.env, self.env_stamp = make_environment(self.template_dirs, compiled=self.compiled), templates
-        # A whole build into a folder: the exports are made by a worker while others render pages.
-        side = partial(_exports_into, linked, sink) if only is None and sink is not None else None
-        pages, found, count, exported = self.render_pages(
-            linked, self.env, _shown(options.root), only, sink, side
-        )
+        pages, found, count = self.render_pages(linked, self.env, _shown(options.root), only, sink)
         problems += found
         edition = _EditionMade([], [], set(), {})
         if plans and not any(not p.warning for p in problems):
@@ -454,9 +449,6 @@ class Builder:
             reuse = self._graph_reuse(linked, output) if "" in remade else None
             exports, export_paths = graph_exports(linked, remade, reuse), export_files(linked)
             spans = linked.memo.get("graph_spans", spans)
-        elif exported is not None:  # in the sink already
-            exports, (export_paths, spans, written) = [], exported
-            report = replace(report, pages=report.pages + written)
         else:
             exports = graph_exports(linked)
             export_paths = {e.path for e in exports}
@@ -648,13 +640,6 @@ class Builder:
             return bool(collections)
 
         return only
-
-
-def _exports_into(linked: LinkedSite, sink: Staging) -> tuple[set[str], dict[str, tuple[int, ...]], int]:
-    """Put the whole-site exports in sink; return their paths, where each page's parts are in the
-    graph files, and how many files were put."""
-    exports = graph_exports(linked)
-    return {e.path for e in exports}, linked.memo.get("graph_spans", {}), sink.put_all(exports)
 
 
 def _site_views(linked: LinkedSite) -> dict[str, str]:

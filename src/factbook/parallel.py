@@ -59,9 +59,7 @@ def markdown_renderer(jobs: int, progress: Progress = None) -> RenderMany:
     return render_many
 
 
-def _pages_shard(shard: int) -> tuple[list[Output], list[Problem], int, object]:
-    if shard < 0:  # not pages: the work given besides them (the whole-site exports)
-        return [], [], 0, (_WORK["side"](),)
+def _pages_shard(shard: int) -> tuple[list[Output], list[Problem], int]:
     linked, env, shown, only, count, sink = (
         _WORK[k] for k in ("linked", "env", "shown", "only", "count", "sink")
     )
@@ -71,44 +69,37 @@ def _pages_shard(shard: int) -> tuple[list[Output], list[Problem], int, object]:
 
     outputs, problems = render_site(linked, env, shown, mine)
     if sink is None or any(not p.warning for p in problems):  # a warning still writes its pages
-        return outputs, problems, len(outputs), None
+        return outputs, problems, len(outputs)
     # Written here, in the worker: the pages never travel back to the parent process.
-    return [], problems, sink.put_all(outputs), None
+    return [], problems, sink.put_all(outputs)
 
 
-def render_serially_into(linked, env, shown, only=None, sink: Staging | None = None, side=None):  # type: ignore[no-untyped-def]
-    """Return the pages (or, with a sink, put them there), the problems, how many pages, and
-    what side (work besides the pages, if any) returned, all made in this process."""
+def render_serially_into(linked, env, shown, only=None, sink: Staging | None = None):  # type: ignore[no-untyped-def]
+    """Return the pages (or, with a sink, put them there) and the problems, in this process."""
     outputs, problems = render_site(linked, env, shown, only)
-    made = side() if side is not None else None
     if sink is None or any(not p.warning for p in problems):  # a warning still writes its pages
-        return outputs, problems, len(outputs), made
-    return [], problems, sink.put_all(outputs), made
+        return outputs, problems, len(outputs)
+    return [], problems, sink.put_all(outputs)
 
 
 def page_renderer(jobs: int, progress: Progress = None) -> RenderPages:
-    """Return a RenderPages that shares many pages out among jobs processes, and gives one of
-    them the work besides the pages (side) first: the longest task, begun while the other
-    process renders pages, instead of after them on one core."""
+    """Return a RenderPages that shares many pages out among jobs processes."""
 
-    def render_pages(linked, env, shown, only=None, sink: Staging | None = None, side=None):  # type: ignore[no-untyped-def]
+    def render_pages(linked, env, shown, only=None, sink: Staging | None = None):  # type: ignore[no-untyped-def]
         if jobs <= 1 or len(linked.site.entities) < SERIAL_BELOW:
-            return render_serially_into(linked, env, shown, only, sink, side)
+            return render_serially_into(linked, env, shown, only, sink)
         if only is not None and sum(1 for spec in page_specs(linked) if only(spec)) < SOME_SERIAL_BELOW:
-            return render_serially_into(linked, env, shown, only, sink, side)
+            return render_serially_into(linked, env, shown, only, sink)
         count = jobs * 8
         work = {"linked": linked, "env": env, "shown": shown, "only": only, "count": count, "sink": sink}
-        work["side"] = side
-        tasks = [-1, *range(count)] if side is not None else list(range(count))
         parts = []
         with _pool(jobs, work) as pool:
-            for part in pool.imap_unordered(_pages_shard, tasks):
+            for part in pool.imap_unordered(_pages_shard, range(count)):
                 parts.append(part)
                 if progress is not None:
-                    progress("rendering", len(parts), len(tasks))
-        outputs = sorted((o for part, *_ in parts for o in part), key=lambda o: o.path)
-        problems = sorted({p for _, found, *_ in parts for p in found})
-        made = next((m[0] for *_, m in parts if m is not None), None)
-        return outputs, problems, sum(n for _, _, n, _ in parts), made
+                    progress("rendering", len(parts), count)
+        outputs = sorted((o for part, _, _ in parts for o in part), key=lambda o: o.path)
+        problems = sorted({p for _, found, _ in parts for p in found})
+        return outputs, problems, sum(n for _, _, n in parts)
 
     return render_pages

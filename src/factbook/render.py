@@ -155,9 +155,8 @@ class PageSpec(NamedTuple):  # not a frozen dataclass: made for every page on ev
     shows: Shows = "faces"
 
 
-# (linked, env, shown, only, sink, side) -> (pages kept in memory, problems, pages made, what
-# side returned)
-RenderPages = Callable[..., tuple[list["Output"], list[Problem], int, Any]]
+# (linked, env, shown, only, sink) -> (pages kept in memory, problems, pages made)
+RenderPages = Callable[..., tuple[list["Output"], list[Problem], int]]
 
 
 def render_site(
