@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from factbook.build import Options, build
+from factbook.load import FileRecord
 from factbook.stamp import cache_folder
 
 from .conftest import SITES
@@ -844,26 +845,43 @@ def test_the_digest_made_with_the_kept_page_prints_equals_one_made_afresh(
 
 @pytest.mark.parametrize("name", ["tiny", "vault", "broken-not-utf8", "broken-yaml-front-matter", "species"])
 def test_content_read_partly_by_a_child_loads_as_read_here(name: str, tmp_path: Path) -> None:
+    import struct
+    import time
+
     from factbook.load import load_sources
     from factbook.readahead import ReadAhead
 
     root = tmp_path / name
     shutil.copytree(SITES / name, root, ignore=shutil.ignore_patterns("expected*"))
-    for i in range(40):  # enough files that both processes read some
-        folder = root / "content" / "notes" if name == "vault" else root / "content" / "topics"
-        if name == "vault":
-            folder = root
-        folder.mkdir(parents=True, exist_ok=True)
+    folder = root if name == "vault" else root / "content" / "topics"
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(40):  # enough files that the child reads some
         (folder / f"extra-{i:02d}.md").write_text(f"---\ntitle: Extra {i}\n---\nText {i}.\n")
+    given: list[int] = []
+
+    class Patient(ReadAhead):
+        """Begins only once the child has claimed ten files, so that it surely reads some."""
+
+        def ours(self, index: int) -> bool:
+            deadline = time.monotonic() + 60
+            while struct.unpack_from("<q", self._marks, 0)[0] < 10 and time.monotonic() < deadline:
+                time.sleep(0.001)  # a condition waited on, not a fixed wait
+            return super().ours(index)
+
+        def take(self) -> dict[str, FileRecord]:
+            found = super().take()
+            given.append(len(found))
+            return found
+
     alone = load_sources(root)
-    ahead = ReadAhead(root)
+    ahead = Patient(root)
     together = load_sources(root, ahead=ahead)
     ahead.close()
     assert together.documents == alone.documents
     assert sorted(together.problems) == sorted(alone.problems)
     assert together.files.keys() == alone.files.keys()
     assert {p: r.doc for p, r in together.files.items()} == {p: r.doc for p, r in alone.files.items()}
-    assert len(together.files) > 40
+    assert len(together.files) > 40 and given[0] >= 9  # the child's records were taken
 
 
 def test_content_is_read_here_when_the_reading_child_fails(
@@ -880,6 +898,28 @@ def test_content_is_read_here_when_the_reading_child_fails(
     # Nor is anything lost if neither process claims a file: this one reads what it was not given.
     monkeypatch.setattr(ReadAhead, "ours", lambda self, index: False)
     assert load_sources(root, ahead=ReadAhead(root)).documents == load_sources(root).documents
+
+
+def test_a_file_the_reading_child_cannot_read_is_reported_by_this_process_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    from factbook import load
+    from factbook.readahead import ReadAhead
+
+    root, _ = _tiny(tmp_path)
+    real = load.read_document
+
+    def failing(path: Path, *rest: object) -> object:
+        if path.name == "ict.md":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path, *rest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(load, "read_document", failing)  # in the child too: it is forked after
+    ahead = ReadAhead(root)
+    with pytest.raises(PermissionError):  # the command line reports it as path: reason
+        load.load_sources(root, ahead=ahead)
+    ahead.close()
+    assert "Traceback" not in capfd.readouterr().err  # the child said nothing of its own
 
 
 def test_the_reading_child_and_this_process_each_stop_where_the_other_began() -> None:

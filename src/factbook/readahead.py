@@ -41,7 +41,10 @@ class ReadAhead:
 
         self._batch: list[FileRecord] = []
         self._packed: list[bytes] = []
-        load_sources(self.root, exclude=self.exclude, claim=self._claim)
+        try:
+            load_sources(self.root, exclude=self.exclude, claim=self._claim)
+        except Exception:  # noqa: BLE001 - a file it cannot read: this process reads it, and says why
+            return False
         self._pack()
         forking.write_all(end, b"".join(self._packed))
         return True
