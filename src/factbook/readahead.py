@@ -87,7 +87,7 @@ class ReadAhead:
         while stream.tell() < len(data):
             # From this process's own fork, through a pipe: batches of records, one after another.
             for record in pickle.load(stream):
-                if record.doc is not None:
+                if record.doc is not None:  # a file that did not read is read again here, for its message
                     found[record.doc.path] = record
         return found
 

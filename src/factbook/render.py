@@ -471,9 +471,11 @@ def views_print(linked: LinkedSite) -> dict[str, str]:
 
 def counts_print(linked: LinkedSite) -> str:
     """Return a hash of the number of pages of each collection and of facts (the home page shows
-    them): made on each call, never carried from another build, since a fact may come or go
-    while every page stays."""
-    return text_print(repr([(i.text, i.url, i.note) for i in _counts(linked)]))
+    them): made once per site, never carried to another (carry_views), since a fact may come or
+    go while every page stays."""
+    return _cached(
+        linked, "counts_print", lambda: text_print(repr([(i.text, i.url, i.note) for i in _counts(linked)]))
+    )
 
 
 def _tag_pages(linked: LinkedSite) -> dict[str, tuple[str, tuple[str, ...]]]:
