@@ -939,3 +939,31 @@ def test_the_reading_child_and_this_process_each_stop_where_the_other_began() ->
         assert not ahead._claim(2, None)  # this process's: the child stops
     finally:
         ahead._child = None
+
+
+def test_pages_shared_among_workers_are_each_rendered_once_as_in_one_process(tmp_path: Path) -> None:
+    from factbook.build import _shown, builder_for
+    from factbook.parallel import SOME_SERIAL_BELOW, page_renderer, render_serially_into
+    from factbook.render import page_specs
+
+    root = _site(tmp_path)
+    for i in range(120):
+        (root / "content" / "people" / f"extra-{i}.md").write_text(
+            f"---\ntitle: Person {i}\n---\nOf [[itu]].\n"
+        )
+    builder = builder_for(Options(root, tmp_path / "out", jobs=1))
+    linked = builder.update().linked
+    assert linked is not None
+    specs = page_specs(linked)
+    skipped = {spec.url for spec in specs[1::7]}  # a rebuild of many pages, not all
+
+    def only(spec) -> bool:  # type: ignore[no-untyped-def]
+        return spec.url not in skipped
+
+    assert len(specs) - len(skipped) >= SOME_SERIAL_BELOW  # enough for the workers
+    done: list[str] = []
+    shared = page_renderer(2)(linked, builder.env, _shown(root), only, None, lambda: done.append("meanwhile"))
+    alone = render_serially_into(linked, builder.env, _shown(root), only)
+    assert done == ["meanwhile"]
+    assert [o.path for o in shared[0]] == sorted(o.path for o in alone[0])
+    assert shared[0] == sorted(alone[0], key=lambda o: o.path) and shared[2] == len(specs) - len(skipped)

@@ -309,6 +309,7 @@ class Builder:
         sink: Staging | None = None,
         ready: Callable[[], None] | None = None,
         changed: Iterable[str] | None = None,
+        meanwhile: Callable[[LinkedSite], None] | None = None,
     ) -> Update:
         """Rebuild from what is on disk now; return the pages that changed since the last success.
 
@@ -316,10 +317,12 @@ class Builder:
         ready is called once every page is in it, before the whole-site exports are made.
         With changed (the paths a watcher saw change since the last update), only those content
         files are looked at again where that is enough; without, every one is.
+        meanwhile, if given, is given the linked site to work on in this process while the
+        workers render its pages.
         """
         before = self._held()
         try:
-            return self._update(sink, ready, changed)
+            return self._update(sink, ready, changed, meanwhile)
         finally:
             self._release(before)
 
@@ -347,7 +350,11 @@ class Builder:
                 linked.memo.clear()
 
     def _update(
-        self, sink: Staging | None, ready: Callable[[], None] | None, changed: Iterable[str] | None
+        self,
+        sink: Staging | None,
+        ready: Callable[[], None] | None,
+        changed: Iterable[str] | None,
+        meanwhile: Callable[[LinkedSite], None] | None = None,
     ) -> Update:
         options = self.options
         clock = _Clock()
@@ -406,7 +413,8 @@ class Builder:
         if templates != self.env_stamp:
             # Compiling the templates is most of a whole-site rebuild: a site.yaml save keeps them.
             self.env, self.env_stamp = make_environment(self.template_dirs, compiled=self.compiled), templates
-        pages, found, count = self.render_pages(linked, self.env, _shown(options.root), only, sink)
+        work = (lambda: meanwhile(linked)) if meanwhile is not None else None
+        pages, found, count = self.render_pages(linked, self.env, _shown(options.root), only, sink, work)
         problems += found
         edition = _EditionMade([], [], set(), {})
         if plans and not any(not p.warning for p in problems):
@@ -899,13 +907,19 @@ class _Kept:
         """Begin writing the Markdown cache and the records in a forked child, if that is worth it.
 
         Once every page is rendered they are final; the whole-site exports that follow take one
-        core for as long as writing them does (about a second each at 10,000 pages).
+        core for as long as writing them does (about a second each at 10,000 pages). What the
+        records keep of each page is the digest's, made while the workers rendered (prepare).
         """
         if not self.wanted or not self.fork or self.child is not None:
             return
         if self.builder.linked is not None:
             digest(self.builder.linked)  # first: the records keep what it makes of each page
         self.child = forking.fork(self._write_in_child)  # None: save() writes them in this one
+
+    def prepare(self, linked: LinkedSite) -> None:
+        """Make the digest of the linked site, which the records and the state keep, if kept."""
+        if self.wanted:
+            digest(linked)
 
     def _write_in_child(self, end: int) -> bool:
         """Write the Markdown cache and the records (in the child); say why not to end."""
@@ -984,7 +998,9 @@ def _build_whole(options: Options, output: Path, builder: Builder, search: _Sear
         kept.start()
 
     try:
-        update = builder.update(staging, ready)
+        # This process waits while the workers render the pages: the digest is made then, rather
+        # than on one core after them (0.43 s at 10,000 pages).
+        update = builder.update(staging, ready, meanwhile=kept.prepare)
         report = update.report
         if report.failed(options.strict) or update.linked is None:
             kept.stop()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -155,7 +155,8 @@ class PageSpec(NamedTuple):  # not a frozen dataclass: made for every page on ev
     shows: Shows = "faces"
 
 
-# (linked, env, shown, only, sink) -> (pages kept in memory, problems, pages made)
+# (linked, env, shown, only, sink, meanwhile) -> (pages kept in memory, problems, pages made);
+# meanwhile, if given, is work of the caller's done while the pages are rendered.
 RenderPages = Callable[..., tuple[list["Output"], list[Problem], int]]
 
 
@@ -164,12 +165,15 @@ def render_site(
     env: jinja2.Environment,
     shown: Callable[[str], str],
     only: Callable[[PageSpec], bool] | None = None,
+    specs: Sequence[PageSpec] | None = None,
 ) -> tuple[list[Output], list[Problem]]:
-    """Return the HTML of every page of the site (or those only picks), and the template problems."""
+    """Return the HTML of every page of the site (or of specs, those of its pages given, or
+    those only picks), and the template problems."""
     problems = check_templates(env, shown)
     if problems:
         return [], problems
-    specs = page_specs(linked)
+    if specs is None:
+        specs = page_specs(linked)
     problems += linked.memo.get("collisions", [])
     common = _common(linked)
     outputs: list[Output] = []
