@@ -1,10 +1,16 @@
-"""Markdown and page rendering spread over worker processes (forked, so they share the site)."""
+"""Markdown and page rendering shared out among this process and forked children (which share the
+site, unpickled): each takes the next piece of the work not yet taken until none is left."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+import mmap
+import os
+import pickle
+import struct
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
+from . import forking
 from .errors import Problem
 from .link import BodyJob, RenderMany, render_serially
 from .mdlinks import LinkTable, Rendered
@@ -12,31 +18,91 @@ from .render import Output, PageSpec, RenderPages, page_specs, render_site
 from .write import Staging
 
 SERIAL_BELOW = 48  # fewer pages than this are quicker to do than to hand out
-# Some of the pages only (a rebuild): each worker would first load the templates and make the
+# Some of the pages only (a rebuild): each child would first load the templates and make the
 # site-wide views again, which a page's own share of the work repays only for many pages (91 pages
 # of a title changed at 10k: 0.22 s here, 0.32 s in two workers).
 SOME_SERIAL_BELOW = 300
-# Set in each worker process only, when it starts: what it works on. Forked workers receive it
-# as the initializer's argument, in memory, never pickled.
-_WORK: dict[str, Any] = {}
 
-
-def _adopt(work: dict[str, Any]) -> None:
-    _WORK.update(work)
-
-
-def _pool(jobs: int, work: dict[str, Any]):  # type: ignore[no-untyped-def]
-    import multiprocessing  # here: a rebuild of a few pages uses no pool, and would only load it
-
-    return multiprocessing.get_context("fork").Pool(jobs, initializer=_adopt, initargs=(work,))
-
-
-def _markdown_chunk(bounds: tuple[int, int]) -> list[Rendered]:
-    start, end = bounds
-    return render_serially(_WORK["jobs"][start:end], _WORK["table"])
-
-
+T = TypeVar("T")
 Progress = Callable[[str, int, int], None] | None
+
+
+class WorkerFailed(RuntimeError):
+    """Raised when a child sharing the work ended without its part (its traceback is above)."""
+
+
+class _Counter:
+    """The next piece to take, in memory every process sharing the work sees, behind a lock."""
+
+    def __init__(self) -> None:
+        import multiprocessing  # here: a rebuild of a few pages shares nothing, and would only load it
+
+        self._memory = mmap.mmap(-1, 8)
+        self._lock = multiprocessing.get_context("fork").Lock()
+
+    def take(self) -> int:
+        """Return the next piece's index, counting this one as taken."""
+        with self._lock:
+            (taken,) = struct.unpack_from("<q", self._memory)
+            struct.pack_into("<q", self._memory, 0, taken + 1)
+        return taken
+
+
+def share(
+    jobs: int,
+    count: int,
+    do: Callable[[int], T],
+    first: Callable[[], None] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[T]:
+    """Return do(i) for every i below count, done by this process and jobs - 1 forked children.
+
+    Each process takes the next index not yet taken, so that all end together. This one does
+    first's work, if any, before it takes its own share, and reports each piece it ends to
+    progress with how many are taken.
+    """
+    counter = _Counter()
+
+    def drain() -> list[tuple[int, T]]:
+        done = []
+        while (i := counter.take()) < count:
+            done.append((i, do(i)))
+            if progress is not None and os.getpid() == parent:
+                progress(min(i + 1, count))
+        return done
+
+    def child(end: int) -> bool:
+        answer: tuple[list[tuple[int, T]], BaseException | None]
+        try:
+            answer = (drain(), None)
+        except Exception as error:  # raised again by this process, as if its own (a full disk, say)
+            answer = ([], error)
+        try:
+            data = pickle.dumps(answer, pickle.HIGHEST_PROTOCOL)
+        except Exception:  # noqa: BLE001 - an error that cannot be pickled: said in words
+            data = pickle.dumps(([], WorkerFailed(repr(answer[1]))))
+        forking.write_all(end, data)
+        return True
+
+    parent = os.getpid()
+    children = [c for c in (forking.fork(child) for _ in range(jobs - 1)) if c is not None]
+    try:
+        if first is not None:
+            first()
+        results = drain()
+        while children:
+            data, ended_well = forking.answer(children.pop())
+            if not ended_well:
+                raise WorkerFailed("a process sharing the build ended without its part")
+            theirs, error = pickle.loads(data)
+            if error is not None:
+                raise error
+            results += theirs
+    finally:
+        for c in children:  # this process failed, or was interrupted, before their answers
+            forking.end(c)
+    results.sort(key=lambda r: r[0])
+    return [result for _, result in results]
 
 
 def markdown_renderer(jobs: int, progress: Progress = None) -> RenderMany:
@@ -49,38 +115,27 @@ def markdown_renderer(jobs: int, progress: Progress = None) -> RenderMany:
         # bodies took 0.3 s at 10,000); but not below 32 bodies, whose handing out costs more.
         step = max(32, len(batch) // (jobs * 64))
         chunks = [(i, min(i + step, len(batch))) for i in range(0, len(batch), step)]
-        parts = []
-        with _pool(jobs, {"jobs": batch, "table": table}) as pool:
-            for part in pool.imap(_markdown_chunk, chunks):
-                parts.append(part)
-                if progress is not None:
-                    progress("Markdown", sum(len(p) for p in parts), len(batch))
+
+        def chunk(i: int) -> list[Rendered]:
+            start, end = chunks[i]
+            return render_serially(batch[start:end], table)
+
+        def told(taken: int) -> None:
+            if progress is not None:
+                progress("Markdown", min(taken * step, len(batch)), len(batch))
+
+        parts = share(jobs, len(chunks), chunk, progress=told)
         return [rendered for part in parts for rendered in part]
 
     return render_many
 
 
-def _shard(shard: int) -> list[PageSpec]:
-    """Return the pages of a shard: every count-th of those to render, from the shard-th on.
+def _shards(pages: Sequence[PageSpec], count: int) -> list[Sequence[PageSpec]]:
+    """Return the pages in count shards: every count-th, from the first, the second, and so on.
 
-    Each worker makes the same shards, once, from the same pages in the same order: the few
-    long pages (the home page, the indexes) come first, in different shards, handed out first.
+    The few long pages (the home page, the indexes) come first, so in different shards, taken first.
     """
-    shards: list[list[PageSpec]] | None = _WORK.get("shards")
-    if shards is None:
-        only, count = _WORK["only"], _WORK["count"]
-        pages = [spec for spec in page_specs(_WORK["linked"]) if only is None or only(spec)]
-        shards = _WORK["shards"] = [pages[i::count] for i in range(count)]
-    return shards[shard]
-
-
-def _pages_shard(shard: int) -> tuple[list[Output], list[Problem], int]:
-    linked, env, shown, sink = (_WORK[k] for k in ("linked", "env", "shown", "sink"))
-    outputs, problems = render_site(linked, env, shown, specs=_shard(shard))
-    if sink is None or any(not p.warning for p in problems):  # a warning still writes its pages
-        return outputs, problems, len(outputs)
-    # Written here, in the worker: the pages never travel back to the parent process.
-    return [], problems, sink.put_all(outputs)
+    return [pages[i::count] for i in range(count)]
 
 
 def render_serially_into(linked, env, shown, only=None, sink: Staging | None = None, meanwhile=None):  # type: ignore[no-untyped-def]
@@ -96,26 +151,30 @@ def render_serially_into(linked, env, shown, only=None, sink: Staging | None = N
 
 def page_renderer(jobs: int, progress: Progress = None) -> RenderPages:
     """Return a RenderPages that shares many pages out among jobs processes (this one doing
-    meanwhile's work, if given, as they render)."""
+    meanwhile's work, if given, first)."""
 
     def render_pages(linked, env, shown, only=None, sink: Staging | None = None, meanwhile=None):  # type: ignore[no-untyped-def]
         if jobs <= 1 or len(linked.site.entities) < SERIAL_BELOW:
             return render_serially_into(linked, env, shown, only, sink, meanwhile)
-        if only is not None and sum(1 for spec in page_specs(linked) if only(spec)) < SOME_SERIAL_BELOW:
+        pages = [spec for spec in page_specs(linked) if only is None or only(spec)]
+        if only is not None and len(pages) < SOME_SERIAL_BELOW:
             return render_serially_into(linked, env, shown, only, sink, meanwhile)
         # Many small shards: while the last one renders, the other cores wait (with 16 shards
         # of 625 pages at 10,000 pages, a quarter of a second).
-        count = jobs * 32
-        work = {"linked": linked, "env": env, "shown": shown, "only": only, "count": count, "sink": sink}
-        parts = []
-        with _pool(jobs, work) as pool:
-            shards = pool.imap_unordered(_pages_shard, range(count))  # handed out from now on
-            if meanwhile is not None:
-                meanwhile()
-            for part in shards:
-                parts.append(part)
-                if progress is not None:
-                    progress("rendering", len(parts), count)
+        shards = _shards(pages, jobs * 32)
+
+        def shard(i: int) -> tuple[list[Output], list[Problem], int]:
+            outputs, problems = render_site(linked, env, shown, specs=shards[i])
+            if sink is None or any(not p.warning for p in problems):  # a warning still writes its pages
+                return outputs, problems, len(outputs)
+            # Written by the process that made them: the pages never travel to this one.
+            return [], problems, sink.put_all(outputs)
+
+        def told(taken: int) -> None:
+            if progress is not None:
+                progress("rendering", taken, len(shards))
+
+        parts = share(jobs, len(shards), shard, first=meanwhile, progress=told)
         outputs = sorted((o for part, _, _ in parts for o in part), key=lambda o: o.path)
         problems = sorted({p for _, found, _ in parts for p in found})
         return outputs, problems, sum(n for _, _, n in parts)
