@@ -967,3 +967,45 @@ def test_pages_shared_among_workers_are_each_rendered_once_as_in_one_process(tmp
     assert done == ["meanwhile"]
     assert [o.path for o in shared[0]] == sorted(o.path for o in alone[0])
     assert shared[0] == sorted(alone[0], key=lambda o: o.path) and shared[2] == len(specs) - len(skipped)
+
+
+def test_compiled_validators_are_kept_and_never_run_from_a_file_signed_elsewhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import marshal
+
+    import fastjsonschema
+
+    from factbook import schema
+    from factbook.cache import ValidatorCache
+
+    written: list[dict[str, object]] = []
+    real = fastjsonschema.compile_to_code
+
+    def writing(definition, *args, **kwargs):  # type: ignore[no-untyped-def]
+        written.append(definition)
+        return real(definition, *args, **kwargs)
+
+    monkeypatch.setattr(fastjsonschema, "compile_to_code", writing)
+    shape = {"type": "object", "properties": {"title": {"type": "string"}}, "required": ["title"]}
+    schema.keep_compiled(ValidatorCache(tmp_path))
+    try:
+        assert schema.Checker(shape).errors({"title": "UNESCO"}) == []
+        kept = sorted((tmp_path / "validators").glob("*.code"))
+        assert len(written) == 1 and len(kept) == 1
+        # The next build's check loads it: nothing written or compiled, and it checks alike.
+        assert schema.Checker(shape).errors({"title": "UNESCO"}) == []
+        assert [e.message for e in schema.Checker(shape).errors({})] == ["'title' is a required property"]
+        assert len(written) == 1
+
+        # The same file, its code replaced and its signature not this machine's.
+        proof = tmp_path / "ran"
+        evil = marshal.dumps(compile(f"open({str(proof)!r}, 'w').close()", "evil", "exec"))
+        data = kept[0].read_bytes()
+        head = len(b"factbook-cache-1\n") + 32
+        end = data.index(b"\0", head)
+        kept[0].write_bytes(data[: head - 32] + b"\0" * 32 + data[head : end + 1] + marshal.dumps({"code": evil}))
+        assert schema.Checker(shape).errors({"title": "UNESCO"}) == []
+        assert not proof.exists() and len(written) == 2  # compiled afresh instead
+    finally:
+        schema.keep_compiled(None)

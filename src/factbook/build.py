@@ -19,6 +19,7 @@ from .cache import (
     MarkdownCache,
     Records,
     TemplateCache,
+    ValidatorCache,
     cache_files,
     forget_state,
     load_records,
@@ -50,6 +51,7 @@ from .render import (
     render_site,
     views_print,
 )
+from .schema import keep_compiled
 from .search import BUNDLE, Indexing, SearchError, start_index
 from .semantic import GraphReuse
 from .stamp import Listing, OutputLook, build_settings, cache_folder, record, site_inputs, survey, up_to_date
@@ -755,9 +757,11 @@ def builder_for(options: Options, cache: MarkdownCache | None = None) -> Builder
     """Return a Builder that uses options.jobs processes for Markdown and pages, and the cache."""
     markdown = markdown_renderer(options.jobs, options.progress)
     pages = page_renderer(options.jobs, options.progress)
+    kept = cache is not None and cache.folder is not None
+    keep_compiled(ValidatorCache() if kept else None)
     if cache is None:
         return Builder(options, markdown, pages)
-    compiled = TemplateCache() if cache.folder is not None else None
+    compiled = TemplateCache() if kept else None
     return Builder(options, cache.wrap(markdown), pages, compiled)
 
 

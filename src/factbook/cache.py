@@ -56,6 +56,7 @@ STATE = "state.marshal"
 LEGACY_STATE = "state.json"  # earlier factbooks' form of it: removed on sight
 RECORDS = "records-{code}"
 TEMPLATES = "templates"
+VALIDATORS = "validators"
 
 
 # What a cached body holds: a new number when Rendered gains or loses a field, so that an
@@ -583,6 +584,28 @@ def load_state(
     ):
         return None
     return data["state"]  # type: ignore[return-value]
+
+
+class ValidatorCache:
+    """Compiled front matter validators, kept between builds in the user's cache as the compiled
+    templates are, and signed with this machine's key like them (their code is run)."""
+
+    def __init__(self, folder: Path | None = None) -> None:
+        self.folder = (folder or user_cache()) / VALIDATORS
+
+    def get(self, key: str) -> bytes | None:
+        """Return the validator kept under key, if one signed here is."""
+        loaded = _read_signed(self.folder / f"{key}.code", marshalled=True)
+        code = loaded.get("code") if loaded else None
+        return code if isinstance(code, bytes) else None
+
+    def put(self, key: str, code: bytes) -> None:
+        """Keep a compiled validator for the next build."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            _write_signed(self.folder / f"{key}.code", {"code": code}, marshalled=True)
+        except OSError:
+            pass  # not kept: the next build compiles it again
 
 
 class TemplateCache(jinja2.BytecodeCache):

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
+import marshal
+import sys
 from collections.abc import Callable, Mapping
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import fastjsonschema
 
@@ -101,6 +105,49 @@ def _field_schema(spec: FieldSpec) -> dict[str, Any]:
     return schema
 
 
+class CodeStore(Protocol):
+    """Where compiled validators are kept between builds (cache.ValidatorCache)."""
+
+    def get(self, key: str) -> bytes | None:
+        """Return the code kept under key, if any."""
+
+    def put(self, key: str, code: bytes) -> None:
+        """Keep code under key."""
+
+
+_STORE: list[CodeStore] = []  # the builder's, while it keeps a cache
+
+
+def keep_compiled(store: CodeStore | None) -> None:
+    """Have validators compiled from now on kept in store (or no longer kept, with None)."""
+    _STORE[:] = [store] if store is not None else []
+
+
+def _compiled(schema: dict[str, Any]) -> Callable[[Any], Any]:
+    """Return fastjsonschema's validator of a schema, its code taken from the store if kept there.
+
+    Writing and compiling a collection's validator took two to three milliseconds, one after
+    another at the start of every build.
+    """
+    text = json.dumps(schema, sort_keys=True, default=repr)
+    made = f"{fastjsonschema.VERSION}\0{sys.implementation.cache_tag}\0{text}"
+    key = hashlib.blake2b(made.encode(), digest_size=16).hexdigest()
+    code = None
+    kept = _STORE[0].get(key) if _STORE else None
+    if kept is not None:
+        try:
+            code = marshal.loads(kept)
+        except (EOFError, ValueError, TypeError):
+            code = None
+    if code is None:
+        code = compile(fastjsonschema.compile_to_code(schema), "<validator>", "exec")
+        if _STORE:
+            _STORE[0].put(key, marshal.dumps(code))
+    namespace: dict[str, Any] = {}
+    exec(code, namespace)  # the module fastjsonschema wrote: its imports, patterns and validate()
+    return namespace["validate"]  # type: ignore[no-any-return]
+
+
 class Checker:
     """A JSON Schema check that answers "valid?" with fastjsonschema (compiled on first use,
     some ten times quicker), and explains with jsonschema (imported only then: it takes a sixth
@@ -114,7 +161,7 @@ class Checker:
     def errors(self, data: Any) -> list[ValidationError]:
         """Return every way data breaks the schema (none if it keeps to it)."""
         if self._gate is None:
-            self._gate = fastjsonschema.compile(self.schema)
+            self._gate = _compiled(self.schema)
         try:
             self._gate(data)
             return []
