@@ -1004,7 +1004,9 @@ def test_compiled_validators_are_kept_and_never_run_from_a_file_signed_elsewhere
         data = kept[0].read_bytes()
         head = len(b"factbook-cache-1\n") + 32
         end = data.index(b"\0", head)
-        kept[0].write_bytes(data[: head - 32] + b"\0" * 32 + data[head : end + 1] + marshal.dumps({"code": evil}))
+        kept[0].write_bytes(
+            data[: head - 32] + b"\0" * 32 + data[head : end + 1] + marshal.dumps({"code": evil})
+        )
         assert schema.Checker(shape).errors({"title": "UNESCO"}) == []
         assert not proof.exists() and len(written) == 2  # compiled afresh instead
     finally:
