@@ -112,3 +112,21 @@ def test_an_update_that_changes_no_page_keeps_the_index_and_one_that_does_makes_
     result = CliRunner().invoke(main, build)
     assert result.exit_code == 0 and "updated" in result.output, result.output
     assert "Numbatword" in _indexed(output) and "Quokkaword" not in _indexed(output)
+
+
+def test_pagefind_runs_as_its_binary_found_as_its_python_package_finds_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sys
+
+    from factbook.search import pagefind_command
+
+    monkeypatch.delenv("PAGEFIND_BINARY_PATH", raising=False)
+    command = pagefind_command()
+    assert len(command) == 1 and os.access(command[0], os.X_OK)  # pagefind[bin] is a dependency
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", "/opt/pagefind")
+    assert pagefind_command() == ["/opt/pagefind"]
+    monkeypatch.delenv("PAGEFIND_BINARY_PATH")
+    for package in ("pagefind_bin_extended", "pagefind_bin"):
+        monkeypatch.setitem(sys.modules, package, None)  # not installed: its import fails
+    assert pagefind_command() == [sys.executable, "-m", "pagefind"]  # which looks on the PATH
