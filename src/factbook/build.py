@@ -7,11 +7,11 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import KW_ONLY, dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
 
 import jinja2
 from babel import Locale, UnknownLocaleError
-from babel.support import Translations
 
 from . import forking
 from .assemble import AssemblyCache, assemble_site
@@ -58,6 +58,9 @@ from .stamp import Listing, OutputLook, build_settings, cache_folder, record, si
 from .theme import theme_dirs
 from .translate import Edition, editions, language_of, original_path, split, translated_collections
 from .write import LOCK, Staging, check_output, output_lock, static_files, write_changes, write_site
+
+if TYPE_CHECKING:  # imported only for a site in more than one language
+    from babel.support import Translations
 
 
 @dataclass(frozen=True, slots=True)

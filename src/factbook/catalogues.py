@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 import io
 from pathlib import Path
-
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import Translations
+from typing import TYPE_CHECKING
 
 from .errors import Problem
 from .theme import theme_dirs
+
+if TYPE_CHECKING:  # Babel's catalogues are imported only for a site in more than one language
+    from babel.support import Translations
 
 CATALOGUE = "LC_MESSAGES/messages.po"
 
@@ -48,6 +48,10 @@ def catalogue_print(root: Path, locale: str) -> str:
 
 def load_translations(root: Path, locale: str) -> tuple[Translations, list[Problem]]:
     """Return the translations of the theme's words into locale (compiled now), and unreadable files."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+    from babel.support import Translations
+
     merged = Translations()
     problems = []
     # The theme's catalogue first, then the site's own over it: the site's wording wins.

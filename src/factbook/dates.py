@@ -9,8 +9,6 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from babel.dates import format_date, format_skeleton
-
 from .frozen import pickled_by_fields
 
 _POINT = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
@@ -132,6 +130,8 @@ class Speech:
 
     def point(self, point: Point, with_year: bool = True, with_month: bool = True) -> str:
         """Return the point in words in this language, from Babel's CLDR data."""
+        from babel.dates import format_date, format_skeleton  # here: a site in one language never needs it
+
         day = datetime.date(point.year, point.month or 1, point.day or 1)
         if point.day and with_month:
             return format_skeleton("yMMMMd" if with_year else "MMMMd", day, locale=self.locale)
@@ -162,6 +162,8 @@ class Speech:
 
     def _range(self, start: Point, end: Point) -> str:
         # Languages that write the day first ("5 oktyabr 2009") share the ranges of the default path.
+        from babel.dates import format_skeleton
+
         day_first = format_skeleton("yMMMMd", datetime.date(2009, 10, 5), locale=self.locale).startswith("5")
         same_year = start.year == end.year
         if day_first and same_year and start.month == end.month and start.month and start.day and end.day:
