@@ -28,7 +28,8 @@ Progress = Callable[[str, int, int], None] | None
 
 
 class WorkerFailed(RuntimeError):
-    """Raised when a child sharing the work ended without its part (its traceback is above)."""
+    """Raised when a child sharing the work ended without an answer: killed, or stopped by a bug
+    of ours, whose traceback it printed."""
 
 
 class _Counter:
