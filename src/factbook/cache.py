@@ -37,6 +37,7 @@ from .link import BodyJob, RenderMany
 from .load import FileRecord
 from .mdlinks import EXTENSIONS, LinkTable, Rendered, Target
 from .model import Collection, Document, Entity
+from .render import COMPILED_FORM
 from .stamp import (
     Listing,
     OutputLook,
@@ -619,6 +620,11 @@ class TemplateCache(jinja2.BytecodeCache):
 
     def __init__(self, folder: Path | None = None) -> None:
         self.folder = (folder or user_cache()) / TEMPLATES
+
+    def get_cache_key(self, name: str, filename: str | None = None) -> str:
+        """Return the name a template's compiled code is kept under: Jinja's, and the form of the
+        code (that of an earlier factbook is not loaded)."""
+        return f"{super().get_cache_key(name, filename)}-{COMPILED_FORM}"
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         """Fill the bucket from its file, if one signed here holds it."""

@@ -11,6 +11,7 @@ from typing import Any, Literal, NamedTuple
 from urllib.parse import urlsplit
 
 import jinja2
+import jinja2.compiler
 from markupsafe import Markup, escape
 
 from . import __version__
@@ -77,6 +78,52 @@ class Editions:
         return code not in self.translated or key in self.translated[code]
 
 
+def _plain_escaper() -> Callable[[Any], str]:
+    """Return a function that escapes a value for HTML as markupsafe.escape does, as a plain str."""
+    try:
+        from markupsafe import _escape_inner  # MarkupSafe 3: what escape() wraps in a Markup
+    except ImportError:  # MarkupSafe 2, whose escape() is all in C
+        return escape
+
+    def escaped(value: Any) -> str:
+        if type(value) is str:
+            return _escape_inner(value)  # type: ignore[no-any-return]
+        html = getattr(value, "__html__", None)
+        if html is not None:
+            return html()  # type: ignore[no-any-return]
+        return _escape_inner(str(value))  # type: ignore[no-any-return]
+
+    return escaped
+
+
+# The form of the code factbook's templates compile to: part of the name each is kept under.
+COMPILED_FORM = "plain-escape-1"
+
+
+class _CodeGenerator(jinja2.compiler.CodeGenerator):
+    """Jinja's code generator, but each value a template prints, escaped, is a plain str.
+
+    Jinja wraps each in a Markup only for the page (or the macro, or the block) to join them into
+    one string: 150 Markups a page were a tenth of the time the templates took. The page is the
+    same: the joined text is made Markup where Jinja makes it so.
+    """
+
+    def _output_child_pre(self, node: Any, frame: Any, finalize: Any) -> None:
+        if frame.eval_ctx.autoescape and not frame.eval_ctx.volatile:
+            self.write("environment.escaped(")
+            if finalize.src is not None:
+                self.write(finalize.src)
+        else:
+            super()._output_child_pre(node, frame, finalize)
+
+
+class _Environment(jinja2.Environment):
+    """The environment factbook's templates compile in (see _CodeGenerator)."""
+
+    code_generator_class = _CodeGenerator
+    escaped = staticmethod(_plain_escaper())
+
+
 def make_environment(
     template_dirs: list[Path], translations: Any = None, compiled: jinja2.BytecodeCache | None = None
 ) -> jinja2.Environment:
@@ -85,7 +132,7 @@ def make_environment(
     Its strings are translated by translations (gettext's), or kept as they are written; compiled
     templates are kept in compiled, if given.
     """
-    env = jinja2.Environment(
+    env = _Environment(
         bytecode_cache=compiled,
         extensions=["jinja2.ext.i18n"],
         loader=jinja2.FileSystemLoader([str(d) for d in template_dirs]),
