@@ -322,8 +322,8 @@ class Builder:
         ready is called once every page is in it, before the whole-site exports are made.
         With changed (the paths a watcher saw change since the last update), only those content
         files are looked at again where that is enough; without, every one is.
-        meanwhile, if given, is given the linked site to work on in this process while the
-        workers render its pages.
+        meanwhile, if given, is given the linked site to work on in this process as its pages
+        begin to render (in forked children, then here too, for a whole build of many pages).
         """
         before = self._held()
         try:
@@ -915,7 +915,7 @@ class _Kept:
 
         Once every page is rendered they are final; the whole-site exports that follow take one
         core for as long as writing them does (about a second each at 10,000 pages). What the
-        records keep of each page is the digest's, made while the workers rendered (prepare).
+        records keep of each page is the digest's, made as the pages began to render (prepare).
         """
         if not self.wanted or not self.fork or self.child is not None:
             return
