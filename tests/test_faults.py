@@ -358,3 +358,32 @@ def test_a_content_file_that_cannot_be_read_is_a_message(
     _exits_with_a_message(result)
     assert "organizations/itu.md: permission denied; check the owner and permissions" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_a_process_sharing_the_build_killed_midway_is_a_message_and_the_old_site_stays(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import select
+
+    from factbook import parallel
+
+    root, output, before = _built(tmp_path)
+    for i in range(60):  # enough bodies to share with a child
+        (root / "content" / "topics" / f"extra-{i}.md").write_text(f"---\ntitle: Extra {i}\n---\nText {i}.\n")
+    here, real = os.getpid(), parallel.render_serially
+    reading, writing = os.pipe()
+
+    def killed_in_the_child(batch, table):  # type: ignore[no-untyped-def]
+        if os.getpid() != here:
+            os.write(writing, b"x")
+            os._exit(9)  # as the kernel's out-of-memory killer would end it: no answer, no traceback
+        assert select.select([reading], [], [], 10)[0], "the child took no bodies in 10 s"
+        return real(batch, table)
+
+    monkeypatch.setattr(parallel, "render_serially", killed_in_the_child)
+    result = _cli("build", "-s", str(root), "-o", str(output), "--no-search", "--no-cache", "-j", "2")
+    _exits_with_a_message(result)
+    assert "a process sharing the build ended without its part (killed?)" in result.output
+    assert f"nothing written; {output} is as it was" in result.output
+    assert _files(output) == before
+    assert _leftovers(output) == []

@@ -17,6 +17,7 @@ import click
 
 from . import __version__
 from .errors import os_problem
+from .forking import WorkerFailed
 from .readahead import ReadAhead, default_jobs
 from .stamp import build_settings, cache_folder, site_inputs, up_to_date
 from .write import LOCK, UnsafeOutput, check_output, output_lock, remove_leftovers
@@ -182,6 +183,9 @@ def build_command(
             bar.close()
     except UnsafeOutput as error:
         raise click.UsageError(str(error)) from error
+    except WorkerFailed as error:  # the machine, not the content: the old site kept
+        click.echo(f"{error}; nothing written; {out} is as it was", err=True)
+        sys.exit(EXIT_CONTENT)
     except OSError as error:  # the disk, not the content: the staging folder is gone, the old site kept
         click.echo(os_problem(error, str(out)), err=True)
         click.echo(f"nothing written; {out} is as it was", err=True)

@@ -11,6 +11,11 @@ from collections.abc import Callable
 Child = tuple[int, int]  # the child's process id, and the end of the pipe it answers on
 
 
+class WorkerFailed(RuntimeError):
+    """Raised when a child sharing the work ended without an answer: killed (out of memory, say),
+    or stopped by a bug of ours, whose traceback it printed."""
+
+
 def fork(work: Callable[[int], bool]) -> Child | None:
     """Return a child process doing work, or None if no process can be made.
 

@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from . import forking
 from .errors import Problem
+from .forking import WorkerFailed
 from .link import BodyJob, RenderMany, render_serially
 from .mdlinks import LinkTable, Rendered
 from .render import Output, PageSpec, RenderPages, page_specs, render_site
@@ -25,11 +26,6 @@ SOME_SERIAL_BELOW = 300
 
 T = TypeVar("T")
 Progress = Callable[[str, int, int], None] | None
-
-
-class WorkerFailed(RuntimeError):
-    """Raised when a child sharing the work ended without an answer: killed, or stopped by a bug
-    of ours, whose traceback it printed."""
 
 
 class _Counter:
@@ -94,7 +90,7 @@ def share(
         while children:
             data, ended_well = forking.answer(children.pop())
             if not ended_well:
-                raise WorkerFailed("a process sharing the build ended without its part")
+                raise WorkerFailed("a process sharing the build ended without its part (killed?)")
             theirs, error = pickle.loads(data)
             if error is not None:
                 raise error
