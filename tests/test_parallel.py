@@ -76,3 +76,10 @@ def test_a_childs_failure_is_raised_here(failure: str) -> None:
 def test_with_one_job_this_process_does_it_all() -> None:
     here = os.getpid()
     assert share(1, 5, lambda i: (i, os.getpid())) == [(i, here) for i in range(5)]
+
+
+def test_no_more_children_are_forked_than_there_are_pieces_beside_this_processs_own() -> None:
+    here = os.getpid()
+    assert share(8, 1, lambda i: (i, os.getpid())) == [(0, here)]  # one piece: no child at all
+    done_by = share(8, 2, lambda i: os.getpid())
+    assert len(done_by) == 2 and len(set(done_by)) <= 2

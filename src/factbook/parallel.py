@@ -82,7 +82,8 @@ def share(
         return True
 
     parent = os.getpid()
-    children = [c for c in (forking.fork(child) for _ in range(jobs - 1)) if c is not None]
+    # No more children than pieces of work beside this process's own.
+    children = [c for c in (forking.fork(child) for _ in range(min(jobs, count) - 1)) if c is not None]
     try:
         if first is not None:
             first()
