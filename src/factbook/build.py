@@ -318,7 +318,7 @@ class Builder:
     ) -> Update:
         """Rebuild from what is on disk now; return the pages that changed since the last success.
 
-        With a sink, the pages are put there (by the workers that render them) instead, and
+        With a sink, the pages are put there (by the processes that render them) instead, and
         ready is called once every page is in it, before the whole-site exports are made.
         With changed (the paths a watcher saw change since the last update), only those content
         files are looked at again where that is enough; without, every one is.
@@ -1005,8 +1005,8 @@ def _build_whole(options: Options, output: Path, builder: Builder, search: _Sear
         kept.start()
 
     try:
-        # This process waits while the workers render the pages: the digest is made then, rather
-        # than on one core after them (0.43 s at 10,000 pages).
+        # The digest is made as the pages begin to render, while a child takes them, rather than
+        # on one core after them (0.43 s at 10,000 pages).
         update = builder.update(staging, ready, meanwhile=kept.prepare)
         report = update.report
         if report.failed(options.strict) or update.linked is None:

@@ -273,6 +273,9 @@ def check_command(source: str, drafts: bool, strict: bool, fmt: str) -> None:
     try:
         with _uncollected():
             report = check(Options(root=_root(source), drafts=drafts, strict=strict, jobs=default_jobs()))
+    except WorkerFailed as error:  # the machine, not the content
+        click.echo(f"{error}; check again", err=True)
+        sys.exit(EXIT_CONTENT)
     except OSError as error:
         click.echo(os_problem(error, source).replace("build again", "check again"), err=True)
         sys.exit(EXIT_CONTENT)

@@ -110,8 +110,8 @@ class Rebuilder:
         # The few pages a save touches are quicker to render here than to hand out to workers.
         self.builder.render_many = render_serially
         self.builder.render_pages = render_serially_into
-        # The first build's workers compiled the templates they used, not this process: compiled
-        # now, not at the first save (a tenth of a second and more).
+        # The first build's children compiled templates this process may not have used in its
+        # share of the pages: compiled now, not at the first save (a tenth of a second and more).
         check_templates(self.builder.env, str)
         # So are the Markdown renderer and the views of the whole site: the first save took
         # twice as long as the next.

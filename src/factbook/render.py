@@ -665,8 +665,8 @@ def _time_order(linked: LinkedSite, name: str) -> tuple[list[str], dict[str, int
 
 
 def warm_views(linked: LinkedSite) -> None:
-    """Make the whole-site views that pages read in this process (a whole build's workers made
-    them in theirs), so that the next rebuild finds them, or keeps them (carry_views)."""
+    """Make the whole-site views that pages read in this process (a whole build's children made
+    some only in theirs), so that the next rebuild finds them, or keeps them (carry_views)."""
     page_files(linked)
     views_print(linked)
     for name, collection in linked.site.collections.items():
