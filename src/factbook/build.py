@@ -418,7 +418,9 @@ class Builder:
         if templates != self.env_stamp:
             # Compiling the templates is most of a whole-site rebuild: a site.yaml save keeps them.
             self.env, self.env_stamp = make_environment(self.template_dirs, compiled=self.compiled), templates
-        work = (lambda: meanwhile(linked)) if meanwhile is not None else None
+        # Not for a build that fails already: nothing it would make is kept.
+        failing = any(not p.warning for p in problems)
+        work = (lambda: meanwhile(linked)) if meanwhile is not None and not failing else None
         pages, found, count = self.render_pages(linked, self.env, _shown(options.root), only, sink, work)
         problems += found
         edition = _EditionMade([], [], set(), {})
