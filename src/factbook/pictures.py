@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from functools import cache, lru_cache
 from html import escape
 
 from .dates import PartialDate, Point
@@ -19,6 +20,7 @@ FONT = 13  # the text size of both pictures, in picture units: at full size, 13 
 LABEL_CHARS = 30
 TIES_FONT = 14
 MARGIN = 160  # room either side of the ties circle for its labels
+SIZE, CENTRE, RADIUS = 520, 260, 190  # the ties picture's square, its centre and its circle
 
 
 def _position(point: Point, end: bool = False) -> float:
@@ -100,7 +102,8 @@ def timeline(linked: LinkedSite, events: list[Entity], label: str) -> str:
 
 def _text_width(text: str, size: float = FONT) -> float:
     """Return a little more than a line of text is wide when drawn, in picture units."""
-    wide = sum(1 for c in text if c.isupper() or c in "mwMW@%")
+    # The capitals (M and W among them), then the wide letters and signs that are not capitals.
+    wide = sum(map(str.isupper, text)) + sum(map(text.count, "mw@%"))
     # Fonts differ from system to system: an eighth more keeps a label whole in most of them.
     return 1.125 * size * (0.52 * len(text) + 0.18 * wide)
 
@@ -137,38 +140,29 @@ def ties(linked: LinkedSite, entity: Entity, limit: int = 24) -> str:
     keys = sorted(neighbours, key=lambda k: (k.split("/")[0], linked.entity(k).title, k))[:limit]
     if not keys:
         return ""
-    size, centre, radius = 520, 260, 190
     nodes, edges = [], []
+    drawn = linked.memo.setdefault("tie_nodes", {})  # a page is drawn in the ties of a score of others
     for i, key in enumerate(keys):
-        angle = 2 * math.pi * i / len(keys) - math.pi / 2
-        x, y = centre + radius * math.cos(angle), centre + radius * math.sin(angle)
-        other = linked.entity(key)
-        kind = other.collection
-        collection = site.collections[kind]
-        name = escape(f"{other.title} ({collection.label}, {neighbours[key]})")
-        anchor = "start" if math.cos(angle) > 0.2 else "end" if math.cos(angle) < -0.2 else "middle"
-        dx = 9 if anchor == "start" else -9 if anchor == "end" else 0
-        room = {
-            "start": size + MARGIN - (x + dx),
-            "end": x + dx + MARGIN,
-            "middle": 2 * min(x + MARGIN, size + MARGIN - x, 130),
-        }[anchor]
-        shown, cut = _fit_width(_label(other, short_name(collection, other)), room - 4, TIES_FONT)
-        dy = 4 if anchor != "middle" else (16 if math.sin(angle) > 0 else -10)
-        edges.append(f'<line class="edge" x1="{centre}" y1="{centre}" x2="{x:.1f}" y2="{y:.1f}"/>')
+        edge, circle, text, room = _slot(i, len(keys))
+        node = drawn.get(key)
+        if node is None:
+            node = drawn[key] = _node(linked, key)
+        kind, named, label, href = node
+        name = escape(f"{named}, {neighbours[key]})")
+        shown, cut = _fit_width(label, room, TIES_FONT)
+        edges.append(edge)
         nodes.append(
-            f'<a href="{escape(url_for(linked.site, other.url))}" aria-label="{name}"><title>{name}</title>'
-            f'<circle class="node {kind}" cx="{x:.1f}" cy="{y:.1f}" r="7"/>'
-            f'<text x="{x + dx:.1f}" y="{y + dy:.1f}" text-anchor="{anchor}">{_words(shown, cut)}</text></a>'
+            f'<a href="{href}" aria-label="{name}"><title>{name}</title>'
+            f'<circle class="node {kind}" {circle}{text}{_words(shown, cut)}</text></a>'
         )
     more = len(neighbours) - len(keys)
     others = escape(gettext("and %(count)s more", count=more))  # not in an f-string: extraction finds it
     note = (
-        f'<text class="more" x="{centre}" y="{size - 6}" text-anchor="middle">{others}</text>'
+        f'<text class="more" x="{CENTRE}" y="{SIZE - 6}" text-anchor="middle">{others}</text>'
         if more > 0
         else ""
     )
-    me, cut = _fit_width(entity.title, 2 * radius - 40, TIES_FONT)
+    me, cut = _fit_width(entity.title, 2 * RADIUS - 40, TIES_FONT)
     title = escape(
         ngettext(
             "What %(title)s is tied to: %(num)s page",
@@ -178,21 +172,59 @@ def ties(linked: LinkedSite, entity: Entity, limit: int = 24) -> str:
         )
     )
     return (
-        f'<svg class="ties" viewBox="{-MARGIN} 0 {size + 2 * MARGIN} {size}" role="group"'
+        f'<svg class="ties" viewBox="{-MARGIN} 0 {SIZE + 2 * MARGIN} {SIZE}" role="group"'
         f' aria-label="{title}">'
         f"<title>{title}</title>"
-        f'{"".join(edges)}<circle class="node centre" cx="{centre}" cy="{centre}" r="11"/>'
-        f'<text class="centre-label" x="{centre}" y="{centre - 16}" text-anchor="middle">'
+        f'{"".join(edges)}<circle class="node centre" cx="{CENTRE}" cy="{CENTRE}" r="11"/>'
+        f'<text class="centre-label" x="{CENTRE}" y="{CENTRE - 16}" text-anchor="middle">'
         f"{_words(me, cut)}</text>"
         f"{''.join(nodes)}{note}</svg>"
     )
 
 
+def _node(linked: LinkedSite, key: str) -> tuple[str, str, str, str]:
+    """Return what a ties picture shows of a page: its collection, the start of its name (up to
+    its role), its label, and its address (escaped)."""
+    other = linked.entity(key)
+    collection = linked.site.collections[other.collection]
+    label = _label(other, short_name(collection, other))
+    href = escape(url_for(linked.site, other.url))
+    return other.collection, f"{other.title} ({collection.label}", label, href
+
+
+@cache  # at most (24 × 25) / 2 places
+def _slot(i: int, count: int) -> tuple[str, str, str, float]:
+    """Return the i-th of count nodes around the ties circle: its edge, its circle's place, its
+    label's opening tag, and the room its label has."""
+    angle = 2 * math.pi * i / count - math.pi / 2
+    x, y = CENTRE + RADIUS * math.cos(angle), CENTRE + RADIUS * math.sin(angle)
+    anchor = "start" if math.cos(angle) > 0.2 else "end" if math.cos(angle) < -0.2 else "middle"
+    dx = 9 if anchor == "start" else -9 if anchor == "end" else 0
+    room = {
+        "start": SIZE + MARGIN - (x + dx),
+        "end": x + dx + MARGIN,
+        "middle": 2 * min(x + MARGIN, SIZE + MARGIN - x, 130),
+    }[anchor]
+    dy = 4 if anchor != "middle" else (16 if math.sin(angle) > 0 else -10)
+    return (
+        f'<line class="edge" x1="{CENTRE}" y1="{CENTRE}" x2="{x:.1f}" y2="{y:.1f}"/>',
+        f'cx="{x:.1f}" cy="{y:.1f}" r="7"/>',
+        f'<text x="{x + dx:.1f}" y="{y + dy:.1f}" text-anchor="{anchor}">',
+        room - 4,
+    )
+
+
+@lru_cache(maxsize=16384)  # a page is drawn in the ties of a score of others
 def _fit_width(text: str, room: float, size: float) -> tuple[str, str]:
     """Return text cut at a word so that it and its "…" fit in room, and the "…" (else "")."""
     limit = len(text)
     shown, cut = text, ""
-    while limit > 1 and _text_width(shown + cut, size) > room:
+    too_wide = None  # the last cut measured: the shorter limits that cut at the same word give it again
+    while limit > 1:
+        if (shown, cut) != too_wide:
+            if _text_width(shown + cut, size) <= room:
+                break
+            too_wide = (shown, cut)
         limit -= 1
         shown, cut = _fit(text, limit)
     return shown, cut

@@ -7,11 +7,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
+from types import FunctionType, MethodType
 from typing import Any, Literal, NamedTuple
 from urllib.parse import urlsplit
 
 import jinja2
 import jinja2.compiler
+import jinja2.runtime
+import jinja2.utils
 from markupsafe import Markup, escape
 
 from . import __version__
@@ -117,10 +120,56 @@ class _CodeGenerator(jinja2.compiler.CodeGenerator):
             super()._output_child_pre(node, frame, finalize)
 
 
+_PASS_CONTEXT = jinja2.utils._PassArg.context
+_PASS_EVAL_CONTEXT = jinja2.utils._PassArg.eval_context
+_PASS_ENVIRONMENT = jinja2.utils._PassArg.environment
+
+
+class _Context(jinja2.runtime.Context):
+    """Jinja's template context, whose calls of functions and methods ask less on the way.
+
+    A template calls through Context.call fifty times a page (translations, fields, dates, macros
+    imported by name); for a function or a bound method it asked Python for attributes that only
+    a callable object can have. Anything else goes through Jinja's own call.
+    """
+
+    @jinja2.utils.internalcode
+    def call(__self, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 (Jinja's names)
+        """Return what the callable returns, given the context, its eval context or the
+        environment first if it asks for one (jinja2.pass_context and its kin), as Jinja does."""
+        kind = type(__obj)
+        if kind is MethodType:
+            pass_arg = getattr(__obj.__func__, "jinja_pass_arg", None)
+        elif kind is FunctionType:
+            pass_arg = getattr(__obj, "jinja_pass_arg", None)
+        else:
+            return super().call(__obj, *args, **kwargs)
+        loop_vars = kwargs.pop("_loop_vars", None) if kwargs else None
+        block_vars = kwargs.pop("_block_vars", None) if kwargs else None
+        if pass_arg is _PASS_CONTEXT:
+            # As Jinja: the variables of the loop or block the call is in, without changing ours.
+            if loop_vars:
+                __self = __self.derived(loop_vars)
+            if block_vars:
+                __self = __self.derived(block_vars)
+            args = (__self, *args)
+        elif pass_arg is _PASS_EVAL_CONTEXT:
+            args = (__self.eval_ctx, *args)
+        elif pass_arg is _PASS_ENVIRONMENT:
+            args = (__self.environment, *args)
+        try:
+            return __obj(*args, **kwargs)
+        except StopIteration:
+            return __self.environment.undefined(
+                "value was undefined because a callable raised a StopIteration exception"
+            )
+
+
 class _Environment(jinja2.Environment):
-    """The environment factbook's templates compile in (see _CodeGenerator)."""
+    """The environment factbook's templates compile in (see _CodeGenerator and _Context)."""
 
     code_generator_class = _CodeGenerator
+    context_class = _Context
     escaped = staticmethod(_plain_escaper())
 
 

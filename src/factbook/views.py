@@ -268,27 +268,42 @@ def format_value(value: Any, unit: str = "", qualifier: str = "") -> str:
 def relations(linked: LinkedSite, key: str) -> list[Group]:
     """Return who refers to the entity, grouped by relation and role, each group in order."""
     groups: dict[tuple[int, str, str, str], list[Ref]] = {}
+    named_roles: dict[tuple[str, str], bool] = linked.memo.setdefault("named_roles", {})
     for ref in linked.inverse.get(key, ()):
         if not ref.shown:
             continue
-        source = linked.entity(ref.source)
+        collection = linked.entity(ref.source).collection
         rank = 2 if ref.field == MENTIONS else 1 if ref.shared else 0
         # A role from a fixed list names a group; a role in free words goes with each item.
-        named = _named_roles(linked.site.collections[source.collection], ref.field)
-        groups.setdefault((rank, source.collection, ref.field, ref.role if named else ""), []).append(ref)
+        named = named_roles.get((collection, ref.field))
+        if named is None:
+            spec = linked.site.collections[collection]
+            named = named_roles[collection, ref.field] = _named_roles(spec, ref.field)
+        groups.setdefault((rank, collection, ref.field, ref.role if named else ""), []).append(ref)
     result = []
     for (_, collection, field, role), refs in sorted(groups.items()):
         title = _group_title(linked.site.collections[collection], field, refs[0].label, role)
+        listed = {r.source: _listed(linked, r.source) for r in refs}
         pairs = sorted(
             {(r.source, "" if role else r.role) for r in refs},
-            key=lambda p: (_by_date(linked.entity(p[0])), p[1], p[0]),  # the key: same titles too
+            key=lambda p: (listed[p[0]][0], p[1], p[0]),  # the key: same titles too
         )
         items = tuple(
-            item_for(linked, k, "; ".join(w for w in (words, _date_note(linked.entity(k))) if w))
-            for k, words in pairs
+            item_for(linked, k, "; ".join(w for w in (words, listed[k][1]) if w)) for k, words in pairs
         )
         result.append(Group(title, _group_id(title), items))
     return result
+
+
+def _listed(linked: LinkedSite, key: str) -> tuple[tuple[tuple[int, ...], str], str]:
+    """Return where an entity goes in a list by date (then title), and its date in words."""
+    # Made once a site: a page is listed on a score of others.
+    listed: dict[str, tuple[tuple[tuple[int, ...], str], str]] = linked.memo.setdefault("listed", {})
+    found = listed.get(key)
+    if found is None:
+        entity = linked.entity(key)
+        found = listed[key] = (_by_date(entity), _date_note(entity))
+    return found
 
 
 def _named_roles(collection: Collection, field: str) -> bool:
