@@ -347,6 +347,8 @@ TRICKY = [
     "## A heading {: id=custom .cls }\n\nA paragraph\n{: .note }\n\nA {brace} alone.",
     "1. one\n\n    continued under it\n2. two\n\n* a\n\n    b",
     "A note[^n] in a table:\n\n| x |\n|---|\n| y[^n] |\n\n[^n]: Said once.\n\nTerm\n: def {: .d }",
+    # What a backslash escape leaves for the unescape pass, written in the text itself.
+    "Control characters \x0265\x03 and \x02 66 \x03 in the text, and no backslash.",
 ]
 
 

@@ -111,6 +111,9 @@ UNUSED_STAGES = {
     "postprocessors:footnote": ("[^",),
     "preprocessors:fenced_code_block": ("```", "~~~"),
     "treeprocessors:attr_list": ("{",),
+    # It turns back the placeholders of backslash escapes (its other input, STX and ETX written
+    # in the source, the whitespace preprocessor has already removed).
+    "treeprocessors:unescape": ("\\",),
 }
 PRUNABLE = {**UNNEEDED, **UNUSED_STAGES}
 _MARKS = tuple(dict.fromkeys(m for marks in PRUNABLE.values() for m in marks))  # each looked for once
