@@ -283,6 +283,26 @@ TARGETS = [
 ]
 
 
+YARDSTICK = "t = __import__('time').perf_counter(); s = 0\nfor i in range(5_000_000): s += i\nprint(__import__('time').perf_counter() - t)"
+
+
+def yardstick() -> float:
+    """Return how long a fixed pure-Python loop takes here (median of three fresh interpreters).
+
+    This machine's speed moves by a tenth from one half hour to the next and by three times from
+    one day to another: the loop says which kind of hour a run had, as Hugo's times do for Go.
+    """
+    runs = [
+        float(
+            subprocess.run(
+                [sys.executable, "-c", YARDSTICK], capture_output=True, text=True, check=True
+            ).stdout
+        )
+        for _ in range(3)
+    ]
+    return statistics.median(runs)
+
+
 def verdicts(rows: dict[int, dict[str, float]], browser: dict[str, float]) -> list[str]:
     """Return the Markdown rows of the targets this run measured: what, limit, measured, met or not."""
     lines = []
@@ -319,8 +339,9 @@ def main() -> None:
     args.work.mkdir(parents=True, exist_ok=True)
     cores = len(os.sched_getaffinity(0))
     print(
-        f"machine: {platform.machine()}, {cores} cores, Python {platform.python_version()}, {platform.platform()}\n"
+        f"machine: {platform.machine()}, {cores} cores, Python {platform.python_version()}, {platform.platform()}"
     )
+    print(f"yardstick: a pure-Python loop of 5,000,000 additions took {yardstick():.3f} s (median of 3)\n")
     print(
         "| pages | cold build | cold, with search | no-change rebuild | one-page edit (CLI) | a title ~50 pages show (CLI) | one-page edit (serve) | peak memory | pages/s (cold) |"
     )

@@ -20,6 +20,8 @@ def test_the_benchmark_runner_prints_a_row_of_figures_for_a_small_site(tmp_path:
     assert len(cells) == 9 and int(cells[0]) > 60
     # Every time and size is a figure: cold, with search, no change, edit, title, serve, memory.
     assert all(re.fullmatch(r"[\d.,]+ (s|ms|MB)( \(\d+ pages\))?", cell) for cell in cells[1:8]), cells
+    # The machine's speed that hour, to compare runs of different days by.
+    assert re.search(r"^yardstick: a pure-Python loop .* took \d+\.\d{3} s", done.stdout, re.M), done.stdout
 
 
 def test_the_runner_says_which_of_issue_12s_targets_a_run_met() -> None:
